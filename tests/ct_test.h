@@ -1,0 +1,114 @@
+/* A tiny test harness: CT_CHECK records a failure and goes on; CT_REQUIRE
+ * stops the test. Each test file defines tests with CT_TEST and lists them in
+ * CT_TEST_MAIN. Exit status is the number of failed checks (capped). */
+#ifndef CT_TEST_H
+#define CT_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ct_test_failures;
+static const char *ct_test_current;
+
+#define CT_CHECK(cond)                                                                                   \
+    do {                                                                                                 \
+        if (!(cond)) {                                                                                   \
+            fprintf(stderr, "%s:%d: [%s] check failed: %s\n", __FILE__, __LINE__, ct_test_current, #cond); \
+            ct_test_failures++;                                                                          \
+        }                                                                                                \
+    } while (0)
+
+#define CT_REQUIRE(cond)                                                                                   \
+    do {                                                                                                   \
+        if (!(cond)) {                                                                                     \
+            fprintf(stderr, "%s:%d: [%s] required check failed: %s\n", __FILE__, __LINE__, ct_test_current, #cond); \
+            ct_test_failures++;                                                                            \
+            return;                                                                                        \
+        }                                                                                                  \
+    } while (0)
+
+#define CT_CHECK_NEAR(a, b, tol)                                                                               \
+    do {                                                                                                       \
+        double ct_a_ = (double)(a), ct_b_ = (double)(b);                                                       \
+        if (!(fabs(ct_a_ - ct_b_) <= (tol))) {                                                                 \
+            fprintf(stderr, "%s:%d: [%s] %s = %.9g, expected %s = %.9g (tol %g)\n", __FILE__, __LINE__,         \
+                    ct_test_current, #a, ct_a_, #b, ct_b_, (double)(tol));                                     \
+            ct_test_failures++;                                                                                \
+        }                                                                                                      \
+    } while (0)
+
+#define CT_CHECK_EQ_INT(a, b)                                                                                  \
+    do {                                                                                                       \
+        long long ct_a_ = (long long)(a), ct_b_ = (long long)(b);                                              \
+        if (ct_a_ != ct_b_) {                                                                                  \
+            fprintf(stderr, "%s:%d: [%s] %s = %lld, expected %lld\n", __FILE__, __LINE__, ct_test_current, #a,  \
+                    ct_a_, ct_b_);                                                                             \
+            ct_test_failures++;                                                                                \
+        }                                                                                                      \
+    } while (0)
+
+typedef void (*ct_test_fn)(void);
+typedef struct ct_test_case { const char *name; ct_test_fn fn; } ct_test_case;
+
+#define CT_TEST(name) static void name(void)
+
+/* Path to ../shared/data (CT_DATA_DIR from CMake). If it is missing: with CI
+ * set the test fails; otherwise it is skipped (exit 77, ctest SKIP_RETURN_CODE). */
+static inline const char *ct_test_data_dir(void)
+{
+    const char *d = getenv("CT_DATA_DIR");
+#ifdef CT_DATA_DIR_DEFAULT
+    if (!d)
+        d = CT_DATA_DIR_DEFAULT;
+#endif
+    FILE *f = NULL;
+    char probe[4096];
+    if (d) {
+        snprintf(probe, sizeof probe, "%s/SOURCES.md", d);
+        f = fopen(probe, "r");
+    }
+    if (!f) {
+        if (getenv("CI")) {
+            fprintf(stderr, "shared test data missing at %s (CI is set: failing)\n", d ? d : "(unset)");
+            exit(1);
+        }
+        fprintf(stderr, "shared test data missing at %s: skipping\n", d ? d : "(unset)");
+        exit(77);
+    }
+    fclose(f);
+    return d;
+}
+
+/* Joins the data dir and a relative path into a static buffer (one at a time). */
+static inline const char *ct_test_data(const char *rel)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", ct_test_data_dir(), rel);
+    return buf;
+}
+
+#define CT_TEST_MAIN(...)                                                                        \
+    int main(int argc, char **argv)                                                              \
+    {                                                                                            \
+        ct_test_case cases[] = {__VA_ARGS__};                                                    \
+        int n = (int)(sizeof cases / sizeof cases[0]), ran = 0;                                  \
+        for (int i = 0; i < n; i++) {                                                            \
+            if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)                                 \
+                continue;                                                                        \
+            ct_test_current = cases[i].name;                                                     \
+            int before = ct_test_failures;                                                       \
+            cases[i].fn();                                                                       \
+            fprintf(stderr, "%s %s\n", ct_test_failures == before ? "ok  " : "FAIL", cases[i].name); \
+            ran++;                                                                               \
+        }                                                                                        \
+        if (!ran) {                                                                              \
+            fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "(none)");                \
+            return 1;                                                                            \
+        }                                                                                        \
+        return ct_test_failures > 100 ? 100 : ct_test_failures;                                  \
+    }
+#define CT_CASE(fn) {#fn, fn}
+
+#endif
