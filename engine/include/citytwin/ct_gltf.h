@@ -110,6 +110,10 @@ typedef struct ct_gltf_draw {
     int node;
     int mesh;
     double world[16];
+    /* det(world) < 0 (an odd number of negative scales): front faces are
+     * clockwise, so the renderer must flip its winding / cull mode. Instance
+     * matrices (EXT_mesh_gpu_instancing) can flip it again per instance. */
+    bool flip_winding;
 } ct_gltf_draw;
 
 typedef struct ct_gltf {
@@ -130,6 +134,9 @@ typedef struct ct_gltf {
     uint64_t triangle_count, vertex_count;
     double bounds_min[3], bounds_max[3]; /* of the default scene, world space (glTF axes) */
     char *json;                  /* the JSON chunk, NUL-terminated, for extras/metadata readers */
+    /* Images that could not be read or decoded (logged; pixels stay NULL and the
+     * model still loads): a missing texture should not hide the geometry. */
+    uint32_t images_failed;
 } ct_gltf;
 
 typedef struct ct_gltf_options {
@@ -138,9 +145,17 @@ typedef struct ct_gltf_options {
     const char *base_dir;
     bool skip_images;          /* do not decode images (info, tests) */
     size_t max_file_bytes;     /* per external file; 0 = 2 GiB */
+    const char *name;          /* name used in error messages for ct_gltf_load_memory (e.g. "tile 3/1/2.b3dm");
+                                  NULL = "(memory)". ct_gltf_load_file uses the path. */
+    uint64_t max_image_pixels; /* per image, checked from its header before decoding; 0 = 2^28 */
 } ct_gltf_options;
 
-/* Loads .gltf or .glb (sniffed by magic, not extension). opts may be NULL. */
+/* Loads .gltf or .glb (sniffed by magic, not extension). opts may be NULL.
+ * Fails with CT_ERR_INPUT and a message naming the file and the JSON path or
+ * byte offset for anything invalid: GLB container errors, out-of-range indices,
+ * accessors past their buffer, index values >= vertex count, cycles or shared
+ * children in the node graph, an unsupported extension in extensionsRequired,
+ * glTF 1.0. On failure *out is NULL. */
 ct_status ct_gltf_load_file(const char *path, const ct_gltf_options *opts, ct_gltf **out, ct_error *err);
 ct_status ct_gltf_load_memory(const void *data, size_t size, const ct_gltf_options *opts, ct_gltf **out, ct_error *err);
 void ct_gltf_destroy(ct_gltf *g);

@@ -1,0 +1,134 @@
+/* `citytwin info` on glTF: runs the real binary (CT_BINARY_DIR/cli/citytwin),
+ * parses its --json output and checks the CLI.md fields, exit codes and the
+ * one-line error. Expected counts as in test_gltf.c (assimp / hand). */
+#include "ct_test.h"
+
+#include <cjson/cJSON.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char out_buf[65536], err_buf[4096];
+static char err_path[64];
+
+/* Runs citytwin with args; captures stdout in out_buf, stderr in err_buf; returns the exit code. */
+static int run_cli(const char *args)
+{
+    char cmd[8192];
+    const char *bin = getenv("CT_CITYTWIN");
+    char path[4096];
+    if (!bin) {
+        snprintf(path, sizeof path, "%s/cli/citytwin", CT_BINARY_DIR);
+        bin = path;
+    }
+    if (!err_path[0]) {
+        strcpy(err_path, "/tmp/ct_gltf_cli_XXXXXX");
+        int fd = mkstemp(err_path);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    }
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s", bin, args, err_path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
+    out_buf[n] = 0;
+    int rc = pclose(p);
+    FILE *e = fopen(err_path, "r");
+    n = e ? fread(err_buf, 1, sizeof err_buf - 1, e) : 0;
+    err_buf[n] = 0;
+    if (e)
+        fclose(e);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+CT_TEST(info_json_duck)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "info --json %s", ct_test_data("gltf/khronos-sample-assets/Duck/glTF-Binary/Duck.glb"));
+    CT_REQUIRE(run_cli(args) == 0);
+    cJSON *j = cJSON_Parse(out_buf);
+    CT_REQUIRE(j && cJSON_IsObject(j));
+    /* exactly one JSON object on stdout: one line */
+    CT_CHECK(strchr(out_buf, '\n') == out_buf + strlen(out_buf) - 1);
+    CT_CHECK_EQ_INT(num(j, "nodes"), 3);
+    CT_CHECK_EQ_INT(num(j, "meshes"), 1);
+    CT_CHECK_EQ_INT(num(j, "primitives"), 1);
+    CT_CHECK_EQ_INT(num(j, "triangles"), 4212); /* assimp */
+    CT_CHECK_EQ_INT(num(j, "vertices"), 2399);  /* assimp */
+    CT_CHECK_EQ_INT(num(j, "materials"), 1);
+    CT_CHECK_EQ_INT(num(j, "textures"), 1);
+    CT_CHECK(cJSON_IsArray(cJSON_GetObjectItem(j, "extensions_used")));
+    const cJSON *bmin = cJSON_GetObjectItem(j, "bounds_min"), *bmax = cJSON_GetObjectItem(j, "bounds_max");
+    CT_REQUIRE(cJSON_GetArraySize(bmin) == 3 && cJSON_GetArraySize(bmax) == 3);
+    /* Duck.gltf POSITION min x -69.2985 scaled by nodes[1]'s 0.01 */
+    CT_CHECK_NEAR(cJSON_GetArrayItem(bmin, 0)->valuedouble, -0.692985, 1e-5);
+    CT_CHECK(cJSON_GetArrayItem(bmax, 1)->valuedouble > cJSON_GetArrayItem(bmin, 1)->valuedouble);
+    cJSON_Delete(j);
+}
+
+CT_TEST(info_json_extensions_and_instancing)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "info --json %s", ct_test_data("gltf/3d-tiles-tools/box-variants/BoxMeshopt.glb"));
+    CT_REQUIRE(run_cli(args) == 0);
+    cJSON *j = cJSON_Parse(out_buf);
+    CT_REQUIRE(j);
+    const cJSON *ext = cJSON_GetObjectItem(j, "extensions_used");
+    int found = 0;
+    for (const cJSON *e = ext ? ext->child : NULL; e; e = e->next)
+        found += cJSON_IsString(e) && !strcmp(e->valuestring, "EXT_meshopt_compression");
+    CT_CHECK_EQ_INT(found, 1);
+    CT_CHECK_EQ_INT(num(j, "triangles"), 12);
+    cJSON_Delete(j);
+    snprintf(args, sizeof args, "info --json %s",
+             ct_test_data("gltf/khronos-sample-assets/SimpleInstancing/glTF/SimpleInstancing.gltf"));
+    CT_REQUIRE(run_cli(args) == 0);
+    j = cJSON_Parse(out_buf);
+    CT_REQUIRE(j);
+    CT_CHECK_EQ_INT(num(j, "triangles"), 125 * 12); /* hand: 125 instances of a 12-triangle box */
+    cJSON_Delete(j);
+}
+
+CT_TEST(info_text_and_errors)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "info %s", ct_test_data("gltf/khronos-sample-assets/Box/glTF/Box.gltf"));
+    CT_CHECK(run_cli(args) == 0);
+    CT_CHECK(strstr(out_buf, "12 triangles") != NULL);
+    CT_CHECK(out_buf[0] != '{');
+
+    /* bad input: exit 2, nothing on stdout, one line on stderr naming the file */
+    const char *v1 = ct_test_data("gltf/3d-tiles-tools/box-variants/glTF1GlbWithoutBin.glb");
+    snprintf(args, sizeof args, "info --json %s", v1);
+    CT_CHECK_EQ_INT(run_cli(args), 2);
+    CT_CHECK(out_buf[0] == 0);
+    CT_CHECK(strstr(err_buf, "glTF1GlbWithoutBin.glb") != NULL);
+    CT_CHECK(strchr(err_buf, '\n') == err_buf + strlen(err_buf) - 1);
+
+    CT_CHECK_EQ_INT(run_cli("info --json /nonexistent/file.glb"), 2);
+    CT_CHECK(strstr(err_buf, "/nonexistent/file.glb") != NULL);
+    snprintf(args, sizeof args, "info %s", ct_test_data("SOURCES.md"));
+    CT_CHECK_EQ_INT(run_cli(args), 2);
+    CT_CHECK(strstr(err_buf, "unknown file type") != NULL);
+
+    /* usage errors: exit 1 */
+    CT_CHECK_EQ_INT(run_cli("info"), 1);
+    CT_CHECK_EQ_INT(run_cli("info --bogus x.glb"), 1);
+    CT_CHECK_EQ_INT(run_cli("info --help"), 0);
+    CT_CHECK(strstr(out_buf, "usage: citytwin info") != NULL);
+}
+
+CT_TEST(cleanup)
+{
+    if (err_path[0])
+        remove(err_path);
+}
+
+CT_TEST_MAIN(CT_CASE(info_json_duck), CT_CASE(info_json_extensions_and_instancing), CT_CASE(info_text_and_errors), CT_CASE(cleanup))
