@@ -373,8 +373,8 @@ static ct_status load_texture_ref(gltf_ctx *c, const cJSON *obj, const char *key
     snprintf(p, sizeof p, "%s.%s", path, key);
     if (!cJSON_IsObject(j))
         return gltf_fail(c, "%s: not an object", p);
-    int64_t tc;
-    double scale;
+    int64_t tc = 0;
+    double scale = 1;
     ct_status st;
     if ((st = gltf_get_index(c, j, "index", c->g->texture_count, p, &r->texture)) ||
         (st = gltf_get_int(c, j, "texCoord", 0, 0, 255, p, &tc)) ||
@@ -388,7 +388,7 @@ static ct_status load_texture_ref(gltf_ctx *c, const cJSON *obj, const char *key
     if (tt) {
         char tp[224];
         snprintf(tp, sizeof tp, "%s.extensions.KHR_texture_transform", p);
-        double off[2] = {0, 0}, sc[2] = {1, 1}, rot;
+        double off[2] = {0, 0}, sc[2] = {1, 1}, rot = 0;
         if ((st = gltf_get_numbers(c, tt, "offset", 2, tp, off)) || (st = gltf_get_numbers(c, tt, "scale", 2, tp, sc)) ||
             (st = gltf_get_number(c, tt, "rotation", 0, tp, &rot)) ||
             (st = gltf_get_int(c, tt, "texCoord", tc, 0, 255, tp, &tc)))
@@ -435,7 +435,7 @@ static ct_status load_materials(gltf_ctx *c)
         const cJSON *pbr = gltf_get_object(j, "pbrMetallicRoughness");
         char pp[96];
         snprintf(pp, sizeof pp, "%s.pbrMetallicRoughness", p);
-        double bc[4] = {1, 1, 1, 1}, em[3] = {0, 0, 0}, metal = 1, rough = 1, cutoff;
+        double bc[4] = {1, 1, 1, 1}, em[3] = {0, 0, 0}, metal = 1, rough = 1, cutoff = 0.5;
         if (pbr && ((st = gltf_get_numbers(c, pbr, "baseColorFactor", 4, pp, bc)) ||
                     (st = gltf_get_number(c, pbr, "metallicFactor", 1.0, pp, &metal)) ||
                     (st = gltf_get_number(c, pbr, "roughnessFactor", 1.0, pp, &rough))))

@@ -189,7 +189,7 @@ ct_status gltf_buffer_get(gltf_ctx *c, uint32_t index, const char *path, const g
 
 static ct_status meshopt_decode(gltf_ctx *c, const cJSON *ext, const char *vp, gltf_view *v, size_t view_len)
 {
-    char ep[96];
+    char ep[160];
     snprintf(ep, sizeof ep, "%s.extensions.EXT_meshopt_compression", vp);
     int buffer;
     int64_t off, len, stride, count;
@@ -463,6 +463,10 @@ static void convert_uints(const uint8_t *src, size_t stride, uint32_t count, int
         }
         break;
     case 5125:
+        if (stride == 4) {
+            memcpy(dst, src, (size_t)count * 4);
+            break;
+        }
         for (uint32_t i = 0; i < count; i++)
             memcpy(&dst[i], src + (size_t)i * stride, 4);
         break;

@@ -65,8 +65,8 @@ ct_status ct_image_decode_max(const void *data, size_t size, uint64_t max_pixels
     memset(out, 0, sizeof *out);
     if (!max_pixels)
         max_pixels = CT_IMAGE_MAX_PIXELS_DEFAULT;
-    int w, h;
-    const char *mime;
+    int w = 0, h = 0;
+    const char *mime = "";
     ct_status st = ct_image_probe(data, size, &w, &h, &mime, err);
     if (st)
         return st;

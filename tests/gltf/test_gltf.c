@@ -11,6 +11,8 @@
 #include "ct_test.h"
 
 #include <cjson/cJSON.h>
+#include <meshoptimizer.h>
+#include <webp/encode.h>
 #include <unistd.h>
 
 typedef struct sample {
@@ -682,6 +684,197 @@ CT_TEST(missing_external_file)
     rmdir(dir);
 }
 
+
+/* ------------------------------------------ meshopt filters, WebP, b3dm ids ---- */
+
+typedef struct bytes { uint8_t *p; size_t n; } bytes;
+static size_t bytes_add(bytes *b, const void *d, size_t n)
+{
+    size_t at = b->n;
+    b->p = realloc(b->p, b->n + n + 4);
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+    while (b->n % 4)
+        b->p[b->n++] = 0;
+    return at;
+}
+
+/* GLB from a JSON text and a BIN chunk. */
+static bytes make_glb(const char *json, const bytes *bin)
+{
+    bytes g = {0};
+    size_t jl = (strlen(json) + 3) & ~(size_t)3;
+    size_t total = 12 + 8 + jl + (bin->n ? 8 + bin->n : 0);
+    g.p = calloc(total, 1);
+    g.n = total;
+    memcpy(g.p, "glTF", 4);
+    uint32_t v = 2, t = (uint32_t)total, l = (uint32_t)jl;
+    memcpy(g.p + 4, &v, 4);
+    memcpy(g.p + 8, &t, 4);
+    memcpy(g.p + 12, &l, 4);
+    memcpy(g.p + 16, "JSON", 4);
+    memset(g.p + 20, ' ', jl);
+    memcpy(g.p + 20, json, strlen(json));
+    if (bin->n) {
+        uint32_t bl = (uint32_t)bin->n;
+        memcpy(g.p + 20 + jl, &bl, 4);
+        memcpy(g.p + 24 + jl, "BIN\0", 4);
+        memcpy(g.p + 28 + jl, bin->p, bin->n);
+    }
+    return g;
+}
+
+CT_TEST(meshopt_filters)
+{
+    /* Reference data, encoded here with meshoptimizer's own encoders, decoded by the reader. */
+    enum { NV = 4, NI = 6, NINST = 2 };
+    const float pos[NV * 3] = {0, 0, 0, 1.5f, 0, 0, 0, 2.25f, 0, 1.5f, 2.25f, -3};
+    const float nrm[NV * 4] = {0, 0, 1, 0, 0, 1, 0, 0, 0.6f, 0.8f, 0, 0, -1, 0, 0, 0};
+    const unsigned idx[NI] = {0, 1, 2, 2, 1, 3};
+    const float quat[NINST * 4] = {0, 0, 0, 1, 0, 0.70710678f, 0, 0.70710678f};
+    uint8_t exp_enc[NV * 12], oct_enc[NV * 4], quat_enc[NINST * 8];
+    meshopt_encodeFilterExp(exp_enc, NV, 12, 24, pos);
+    meshopt_encodeFilterOct(oct_enc, NV, 4, 8, nrm);
+    meshopt_encodeFilterQuat(quat_enc, NINST, 8, 16, quat);
+    bytes bin = {0};
+    uint8_t tmp[4096];
+    size_t n;
+    struct { size_t off, len; } s[5];
+    n = meshopt_encodeVertexBuffer(tmp, sizeof tmp, exp_enc, NV, 12);
+    s[0].off = bytes_add(&bin, tmp, n), s[0].len = n;
+    n = meshopt_encodeVertexBuffer(tmp, sizeof tmp, oct_enc, NV, 4);
+    s[1].off = bytes_add(&bin, tmp, n), s[1].len = n;
+    n = meshopt_encodeIndexBuffer(tmp, sizeof tmp, idx, NI);
+    s[2].off = bytes_add(&bin, tmp, n), s[2].len = n;
+    n = meshopt_encodeIndexSequence(tmp, sizeof tmp, idx, NI);
+    s[3].off = bytes_add(&bin, tmp, n), s[3].len = n;
+    n = meshopt_encodeVertexBuffer(tmp, sizeof tmp, quat_enc, NINST, 8);
+    s[4].off = bytes_add(&bin, tmp, n), s[4].len = n;
+    CT_REQUIRE(s[0].len && s[1].len && s[2].len && s[3].len && s[4].len);
+    char json[8192];
+    /* fallback buffer 1 layout: pos 0..48, nrm 48..64, tri 64..88, seq 88..112, quat 112..128 */
+    snprintf(json, sizeof json,
+             "{\"asset\":{\"version\":\"2.0\"},\"extensionsUsed\":[\"EXT_meshopt_compression\",\"EXT_mesh_gpu_instancing\"],"
+             "\"extensionsRequired\":[\"EXT_meshopt_compression\"],"
+             "\"buffers\":[{\"byteLength\":%zu},{\"byteLength\":128,\"extensions\":{\"EXT_meshopt_compression\":{\"fallback\":true}}}],"
+             "\"bufferViews\":["
+             "{\"buffer\":1,\"byteOffset\":0,\"byteLength\":48,\"byteStride\":12,\"extensions\":{\"EXT_meshopt_compression\":{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"byteStride\":12,\"count\":4,\"mode\":\"ATTRIBUTES\",\"filter\":\"EXPONENTIAL\"}}},"
+             "{\"buffer\":1,\"byteOffset\":48,\"byteLength\":16,\"byteStride\":4,\"extensions\":{\"EXT_meshopt_compression\":{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"byteStride\":4,\"count\":4,\"mode\":\"ATTRIBUTES\",\"filter\":\"OCTAHEDRAL\"}}},"
+             "{\"buffer\":1,\"byteOffset\":64,\"byteLength\":24,\"extensions\":{\"EXT_meshopt_compression\":{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"byteStride\":4,\"count\":6,\"mode\":\"TRIANGLES\"}}},"
+             "{\"buffer\":1,\"byteOffset\":88,\"byteLength\":24,\"extensions\":{\"EXT_meshopt_compression\":{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"byteStride\":4,\"count\":6,\"mode\":\"INDICES\"}}},"
+             "{\"buffer\":1,\"byteOffset\":112,\"byteLength\":16,\"byteStride\":8,\"extensions\":{\"EXT_meshopt_compression\":{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"byteStride\":8,\"count\":2,\"mode\":\"ATTRIBUTES\",\"filter\":\"QUATERNION\"}}}],"
+             "\"accessors\":[{\"bufferView\":0,\"componentType\":5126,\"count\":4,\"type\":\"VEC3\"},"
+             "{\"bufferView\":1,\"componentType\":5120,\"normalized\":true,\"count\":4,\"type\":\"VEC3\"},"
+             "{\"bufferView\":2,\"componentType\":5125,\"count\":6,\"type\":\"SCALAR\"},"
+             "{\"bufferView\":3,\"componentType\":5125,\"count\":6,\"type\":\"SCALAR\"},"
+             "{\"bufferView\":4,\"componentType\":5122,\"normalized\":true,\"count\":2,\"type\":\"VEC4\"}],"
+             "\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0,\"NORMAL\":1},\"indices\":2},"
+             "{\"attributes\":{\"POSITION\":0,\"NORMAL\":1},\"indices\":3}]}],"
+             "\"nodes\":[{\"mesh\":0,\"extensions\":{\"EXT_mesh_gpu_instancing\":{\"attributes\":{\"ROTATION\":4}}}}],"
+             "\"scenes\":[{\"nodes\":[0]}]}",
+             bin.n, s[0].off, s[0].len, s[1].off, s[1].len, s[2].off, s[2].len, s[3].off, s[3].len, s[4].off, s[4].len);
+    bytes glb = make_glb(json, &bin);
+    ct_gltf_options o = {.name = "meshopt.glb"};
+    ct_gltf *g = NULL;
+    ct_error err = {0};
+    ct_status st = ct_gltf_load_memory(glb.p, glb.n, &o, &g, &err);
+    if (st)
+        fprintf(stderr, "  %s\n", err.msg);
+    CT_REQUIRE(st == CT_OK);
+    for (int p = 0; p < 2; p++) {
+        const ct_gltf_primitive *q = &g->meshes[0].primitives[p];
+        CT_REQUIRE(q->vertex_count == NV && q->index_count == NI);
+        for (int i = 0; i < NV * 3; i++)
+            CT_CHECK_NEAR(q->positions[i], pos[i], 1e-5);
+        for (int v = 0; v < NV; v++)
+            for (int k = 0; k < 3; k++)
+                CT_CHECK_NEAR(q->normals[v * 3 + k], nrm[v * 4 + k], 0.02); /* 8-bit octahedral */
+        for (int i = 0; i < NI; i++)
+            CT_CHECK_EQ_INT(q->indices[i], idx[i]);
+    }
+    /* instance 1: 90 degrees about +y maps x to -z: column 0 = (0,0,-1) */
+    CT_REQUIRE(g->nodes[0].instance_count == 2);
+    const float *m = g->nodes[0].instance_matrices;
+    CT_CHECK_NEAR(m[0], 1, 1e-3);
+    CT_CHECK_NEAR(m[16 + 0], 0, 1e-3);
+    CT_CHECK_NEAR(m[16 + 2], -1, 1e-3);
+    CT_CHECK_NEAR(m[16 + 8], 1, 1e-3); /* z → +x */
+    CT_CHECK_EQ_INT(g->triangle_count, 2 * 2 * 2);
+    ct_gltf_destroy(g);
+
+    /* corrupt the compressed streams: must fail cleanly and name the view */
+    for (size_t i = 0; i < bin.n; i++)
+        bin.p[i] ^= 0x5A;
+    free(glb.p);
+    glb = make_glb(json, &bin);
+    st = ct_gltf_load_memory(glb.p, glb.n, &o, &g, &err);
+    CT_CHECK(st == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "meshopt.glb: bufferViews[") != NULL);
+    free(glb.p);
+    free(bin.p);
+}
+
+CT_TEST(webp_rtc_unlit_batchid)
+{
+    /* A 2x1 WebP (lossless, from libwebp's encoder) as EXT_texture_webp source, a PNG fallback,
+     * _BATCHID feature ids, CESIUM_RTC and an unlit material. */
+    const uint8_t px[8] = {255, 0, 0, 255, 0, 0, 255, 128};
+    uint8_t *webp = NULL;
+    size_t wn = WebPEncodeLosslessRGBA(px, 2, 1, 8, &webp);
+    CT_REQUIRE(wn > 0);
+    char *wb = b64(webp, wn);
+    WebPFree(webp);
+    uint8_t buf[48] = {0};
+    float pos[9] = {0, 0, 0, 1, 0, 0, 0, 1, 0};
+    uint16_t bid[3] = {4, 4, 9};
+    memcpy(buf, pos, 36);
+    memcpy(buf + 36, bid, 6);
+    char *bb = b64(buf, 48);
+    char *json = malloc(16384);
+    snprintf(json, 16384,
+             "{\"asset\":{\"version\":\"2.0\"},\"extensionsUsed\":[\"EXT_texture_webp\",\"CESIUM_RTC\",\"KHR_materials_unlit\"],"
+             "\"extensionsRequired\":[\"CESIUM_RTC\"],\"extensions\":{\"CESIUM_RTC\":{\"center\":[6378137,0.5,-2]}},"
+             "\"buffers\":[{\"byteLength\":48,\"uri\":\"data:application/octet-stream;base64,%s\"}],"
+             "\"bufferViews\":[{\"buffer\":0,\"byteLength\":36},{\"buffer\":0,\"byteOffset\":36,\"byteLength\":6}],"
+             "\"accessors\":[{\"bufferView\":0,\"componentType\":5126,\"count\":3,\"type\":\"VEC3\"},"
+             "{\"bufferView\":1,\"componentType\":5123,\"count\":3,\"type\":\"SCALAR\"}],"
+             "\"images\":[{\"uri\":\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==\"},"
+             "{\"uri\":\"data:image/webp;base64,%s\"}],"
+             "\"textures\":[{\"source\":0,\"extensions\":{\"EXT_texture_webp\":{\"source\":1}}}],"
+             "\"materials\":[{\"pbrMetallicRoughness\":{\"baseColorTexture\":{\"index\":0}},\"alphaMode\":\"BLEND\",\"doubleSided\":true,"
+             "\"extensions\":{\"KHR_materials_unlit\":{}}}],"
+             "\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0,\"_BATCHID\":1},\"material\":0}]}],"
+             "\"nodes\":[{\"mesh\":0}],\"scenes\":[{\"nodes\":[0]}]}",
+             bb, wb);
+    free(bb);
+    free(wb);
+    ct_gltf *g = NULL;
+    ct_error err = {0};
+    ct_status st = load_json(json, &g, &err);
+    if (st)
+        fprintf(stderr, "  %s\n", err.msg);
+    CT_REQUIRE(st == CT_OK);
+    CT_CHECK_EQ_INT(g->textures[0].image, 1);
+    const ct_gltf_image *im = &g->images[1];
+    CT_CHECK(!strcmp(im->mime_type, "image/webp"));
+    CT_REQUIRE(im->pixels && im->width == 2 && im->height == 1);
+    CT_CHECK(memcmp(im->pixels, px, 8) == 0);
+    CT_CHECK(g->images[0].pixels && g->images[0].width == 1);
+    CT_CHECK(g->has_rtc_center);
+    CT_CHECK_NEAR(g->rtc_center[0], 6378137, 0);
+    CT_CHECK_NEAR(g->rtc_center[2], -2, 0);
+    CT_CHECK(g->materials[0].unlit);
+    CT_CHECK(g->materials[0].double_sided);
+    CT_CHECK_EQ_INT(g->materials[0].alpha_mode, CT_GLTF_ALPHA_BLEND);
+    const ct_gltf_primitive *p = &g->meshes[0].primitives[0];
+    CT_REQUIRE(p->feature_ids);
+    CT_CHECK_EQ_INT(p->feature_ids[0], 4);
+    CT_CHECK_EQ_INT(p->feature_ids[2], 9);
+    CT_CHECK_EQ_INT(g->triangle_count, 1); /* non-indexed triangle */
+    ct_gltf_destroy(g);
+    free(json);
+}
+
 /* --------------------------------------------------- corrupt GLBs ---- */
 
 static void put32(uint8_t *p, uint32_t v)
@@ -829,4 +1022,4 @@ CT_TEST_MAIN(CT_CASE(samples_load_with_counts), CT_CASE(glb_version1_rejected), 
              CT_CASE(encodings_agree), CT_CASE(sparse_accessor), CT_CASE(textures_and_transforms),
              CT_CASE(instancing), CT_CASE(handmade_triangle), CT_CASE(node_transforms),
              CT_CASE(component_types_and_stride), CT_CASE(scenes_and_default_scene), CT_CASE(bad_documents),
-             CT_CASE(missing_external_file), CT_CASE(corrupt_glb), CT_CASE(corrupt_json_values))
+             CT_CASE(missing_external_file), CT_CASE(meshopt_filters), CT_CASE(webp_rtc_unlit_batchid), CT_CASE(corrupt_glb), CT_CASE(corrupt_json_values))

@@ -50,7 +50,7 @@ static double num(const cJSON *o, const char *k)
 
 CT_TEST(info_json_duck)
 {
-    char args[4096];
+    char args[8192];
     snprintf(args, sizeof args, "info --json %s", ct_test_data("gltf/khronos-sample-assets/Duck/glTF-Binary/Duck.glb"));
     CT_REQUIRE(run_cli(args) == 0);
     cJSON *j = cJSON_Parse(out_buf);
@@ -75,7 +75,7 @@ CT_TEST(info_json_duck)
 
 CT_TEST(info_json_extensions_and_instancing)
 {
-    char args[4096];
+    char args[8192];
     snprintf(args, sizeof args, "info --json %s", ct_test_data("gltf/3d-tiles-tools/box-variants/BoxMeshopt.glb"));
     CT_REQUIRE(run_cli(args) == 0);
     cJSON *j = cJSON_Parse(out_buf);
@@ -98,7 +98,7 @@ CT_TEST(info_json_extensions_and_instancing)
 
 CT_TEST(info_text_and_errors)
 {
-    char args[4096];
+    char args[8192];
     snprintf(args, sizeof args, "info %s", ct_test_data("gltf/khronos-sample-assets/Box/glTF/Box.gltf"));
     CT_CHECK(run_cli(args) == 0);
     CT_CHECK(strstr(out_buf, "12 triangles") != NULL);
