@@ -352,4 +352,67 @@ CT_TEST(bad_input_is_refused)
     CT_CHECK(strstr(err.msg, "/nonexistent-dir/x.glb") != NULL);
 }
 
-CT_TEST_MAIN(CT_CASE(layout), CT_CASE(large_mesh_uses_32bit_indices), CT_CASE(bad_input_is_refused))
+/* Written, then read back with citytwin's reader: the same model comes out. */
+CT_TEST(round_trip_through_reader)
+{
+    ct_gltf g;
+    ct_gltf_primitive prims[2];
+    ct_gltf_mesh mesh;
+    ct_gltf_material mats[2];
+    ct_gltf_node nodes[2];
+    ct_gltf_scene scene;
+    ct_gltf_texture tex;
+    ct_gltf_image img;
+    ct_gltf_sampler smp;
+    int child, scene_nodes;
+    build_model(&g, prims, &mesh, mats, nodes, &child, &scene, &scene_nodes, &tex, &img, &smp);
+    uint8_t *d = NULL;
+    size_t n = 0;
+    ct_error err = {0};
+    CT_REQUIRE(ct_gltf_write_glb_memory(&g, &d, &n, &err) == CT_OK);
+    ct_gltf *r = NULL;
+    ct_status st = ct_gltf_load_memory(d, n, NULL, &r, &err);
+    if (st)
+        fprintf(stderr, "%s\n", err.msg);
+    CT_REQUIRE(st == CT_OK && r);
+    CT_CHECK_EQ_INT(r->mesh_count, 1);
+    CT_REQUIRE(r->meshes[0].primitive_count == 2);
+    const ct_gltf_primitive *p = &r->meshes[0].primitives[0];
+    CT_CHECK_EQ_INT(p->vertex_count, 4);
+    CT_CHECK(p->positions && !memcmp(p->positions, POS, sizeof POS));
+    CT_CHECK(p->normals && !memcmp(p->normals, NRM, sizeof NRM));
+    CT_CHECK(p->texcoords[0] && !memcmp(p->texcoords[0], UV, sizeof UV));
+    CT_CHECK(p->colors && !memcmp(p->colors, COL, sizeof COL));
+    CT_CHECK(p->feature_ids && !memcmp(p->feature_ids, FID, sizeof FID));
+    CT_CHECK(p->index_count == 6 && p->indices && !memcmp(p->indices, IDX, sizeof IDX));
+    CT_CHECK_EQ_INT(p->material, 0);
+    const ct_gltf_primitive *q = &r->meshes[0].primitives[1];
+    CT_CHECK(q->mode == CT_GLTF_LINE_STRIP);
+    CT_CHECK(q->vertex_count == 3 && !memcmp(q->positions, LINE, sizeof LINE));
+    CT_REQUIRE(r->material_count == 2);
+    CT_CHECK_NEAR(r->materials[0].base_color[0], 0.8f, 0);
+    CT_CHECK_NEAR(r->materials[0].roughness, 0.9f, 0);
+    CT_CHECK(r->materials[0].alpha_mode == CT_GLTF_ALPHA_MASK);
+    CT_CHECK_NEAR(r->materials[0].alpha_cutoff, 0.25f, 0);
+    CT_CHECK(r->materials[0].double_sided);
+    CT_CHECK(r->materials[1].unlit && r->materials[1].alpha_mode == CT_GLTF_ALPHA_BLEND);
+    CT_REQUIRE(r->materials[0].base_color_texture.texture >= 0);
+    const ct_gltf_texture *t = &r->textures[r->materials[0].base_color_texture.texture];
+    CT_REQUIRE(t->image >= 0);
+    const ct_gltf_image *im = &r->images[t->image];
+    CT_CHECK(im->width == 2 && im->height == 2 && im->pixels && !memcmp(im->pixels, PIX, sizeof PIX));
+    CT_REQUIRE(t->sampler >= 0);
+    CT_CHECK_EQ_INT(r->samplers[t->sampler].wrap_s, 33071);
+    CT_REQUIRE(r->node_count == 2);
+    CT_CHECK_NEAR(r->nodes[0].local[12], 100.5, 0);
+    CT_CHECK_EQ_INT(r->nodes[1].parent, 0);
+    CT_CHECK(r->has_rtc_center);
+    CT_CHECK_NEAR(r->rtc_center[1], 5380000.5, 0);
+    /* One draw: the quad node, placed by its parent's matrix. */
+    CT_REQUIRE(r->draw_count == 1);
+    CT_CHECK_NEAR(r->draws[0].world[12], 100.5, 0);
+    ct_gltf_destroy(r);
+    free(d);
+}
+
+CT_TEST_MAIN(CT_CASE(layout), CT_CASE(round_trip_through_reader), CT_CASE(large_mesh_uses_32bit_indices), CT_CASE(bad_input_is_refused))
