@@ -895,6 +895,22 @@ static ct_status check_asset(gltf_ctx *c)
     return CT_OK;
 }
 
+/* A top-level array as a C array of its elements. */
+static ct_status index_array(gltf_ctx *c, const char *key, const cJSON ***items, uint32_t *count)
+{
+    const cJSON *arr;
+    ct_status st = top_array(c, key, &arr, count);
+    if (st)
+        return st;
+    *items = ct_calloc_array(*count + 1, sizeof **items);
+    if (!*items)
+        return gltf_fail_status(c, CT_ERR_RUNTIME, "out of memory");
+    uint32_t i = 0;
+    for (const cJSON *e = arr ? arr->child : NULL; e && i < *count; e = e->next)
+        (*items)[i++] = e;
+    return CT_OK;
+}
+
 static ct_status parse_document(gltf_ctx *c, const uint8_t *data, size_t size)
 {
     const uint8_t *json = data;
@@ -926,20 +942,10 @@ static ct_status parse_document(gltf_ctx *c, const uint8_t *data, size_t size)
         return gltf_fail(c, "the JSON document is not an object");
     if ((st = check_asset(c)) || (st = load_extensions(c)))
         return st;
-    uint32_t n;
-    const cJSON *arr;
-    if ((st = top_array(c, "buffers", &arr, &n)))
+    if ((st = index_array(c, "buffers", &c->buffer_items, &c->buffer_count)) ||
+        (st = index_array(c, "bufferViews", &c->view_items, &c->view_count)) ||
+        (st = index_array(c, "accessors", &c->accessor_items, &c->accessor_count)))
         return st;
-    c->buffers_json = (cJSON *)arr;
-    c->buffer_count = n;
-    if ((st = top_array(c, "bufferViews", &arr, &n)))
-        return st;
-    c->views_json = (cJSON *)arr;
-    c->view_count = n;
-    if ((st = top_array(c, "accessors", &arr, &n)))
-        return st;
-    c->accessors_json = (cJSON *)arr;
-    c->accessor_count = n;
     c->buffers = ct_calloc_array(c->buffer_count + 1, sizeof *c->buffers);
     c->views = ct_calloc_array(c->view_count + 1, sizeof *c->views);
     if (!c->buffers || !c->views)
@@ -968,6 +974,9 @@ static void ctx_free(gltf_ctx *c)
         free(c->views[i].decoded);
     free(c->buffers);
     free(c->views);
+    free(c->buffer_items);
+    free(c->view_items);
+    free(c->accessor_items);
     cJSON_Delete(c->root);
 }
 

@@ -147,7 +147,7 @@ ct_status gltf_buffer_get(gltf_ctx *c, uint32_t index, const char *path, const g
         return CT_OK;
     char bp[64];
     snprintf(bp, sizeof bp, "buffers[%u]", index);
-    const cJSON *j = cJSON_GetArrayItem(c->buffers_json, (int)index);
+    const cJSON *j = c->buffer_items[index];
     if (!cJSON_IsObject(j))
         return gltf_fail(c, "%s: not an object", bp);
     int64_t len;
@@ -277,7 +277,7 @@ ct_status gltf_view_get(gltf_ctx *c, uint32_t index, const char *path, const glt
         return CT_OK;
     char vp[64];
     snprintf(vp, sizeof vp, "bufferViews[%u]", index);
-    const cJSON *j = cJSON_GetArrayItem(c->views_json, (int)index);
+    const cJSON *j = c->view_items[index];
     if (!cJSON_IsObject(j))
         return gltf_fail(c, "%s: not an object", vp);
     int buffer;
@@ -371,7 +371,7 @@ static ct_status acc_open(gltf_ctx *c, int index, const char *path, acc *a)
     if (index < 0 || (uint32_t)index >= c->accessor_count)
         return gltf_fail(c, "%s: accessor index %d out of range (%u accessors)", path, index, c->accessor_count);
     snprintf(a->path, sizeof a->path, "accessors[%d]", index);
-    a->json = cJSON_GetArrayItem(c->accessors_json, index);
+    a->json = c->accessor_items[index];
     if (!cJSON_IsObject(a->json))
         return gltf_fail(c, "%s: not an object", a->path);
     int64_t ct, count;

@@ -41,7 +41,9 @@ typedef struct gltf_ctx {
     const uint8_t *bin;    /* GLB BIN chunk */
     size_t bin_size;
     bool has_bin;
-    cJSON *buffers_json, *views_json, *accessors_json;
+    /* Elements of "buffers", "bufferViews", "accessors", indexed (cJSON arrays are
+     * linked lists: looking items up by index would make loading quadratic). */
+    const cJSON **buffer_items, **view_items, **accessor_items;
     gltf_buffer *buffers;  uint32_t buffer_count;
     gltf_view *views;      uint32_t view_count;
     uint32_t accessor_count;
