@@ -32,6 +32,9 @@ bool cli_parse_size(const char *s, int *w, int *h);
 /* Prints the object as one line of JSON on stdout and deletes it. */
 void cli_print_json(cJSON *obj);
 
+/* `tiles info` for a tileset.json (cmd_tiles.c), shared with `citytwin info`. */
+int cli_tiles_info(const char *path, bool json);
+
 /* Subcommands, one file each (cli/cmd_*.c). */
 extern const ct_cli_command ct_cmd_render, ct_cmd_view, ct_cmd_info, ct_cmd_pick, ct_cmd_tiles,
     ct_cmd_analyze, ct_cmd_demo;
