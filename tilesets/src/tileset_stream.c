@@ -662,7 +662,10 @@ static void dispatch(ct_tileset *ts)
         if (ts->n_jobs >= ts->max_in_flight)
             break;
         bool expansion = c == &cd->tile->expansion || c->type == CT_CONTENT_TYPE_JSON;
-        if (!expansion && ts->bytes_used >= ts->budget) {
+        /* hold loads back when what is resident plus what is on its way
+         * (estimated at the mean resident size) would pass the budget */
+        size_t mean = ts->n_res ? ts->bytes_used / (size_t)ts->n_res : 0;
+        if (!expansion && ts->bytes_used + (size_t)(ts->n_jobs + 1) * mean > ts->budget) {
             ts->stats.budget_limited = true;
             continue;
         }
@@ -755,15 +758,24 @@ static void evict_one(ct_tileset *ts, ct_tile *t, ct_tileset_content *c)
 
 static void evict(ct_tileset *ts)
 {
-    if (ts->bytes_used <= ts->budget)
+    /* make room for what this view is about to request (estimated at the
+     * mean resident size), not just for what is already resident */
+    size_t mean = ts->n_res ? ts->bytes_used / (size_t)ts->n_res : 0;
+    int coming = 0;
+    for (int i = 0; i < ts->n_cand && coming < ts->max_in_flight; i++)
+        if (!ts->cand[i].content->job)
+            coming++;
+    size_t reserve = (size_t)(coming + ts->n_jobs) * mean;
+    size_t target = ts->budget > reserve ? ts->budget - reserve : 0;
+    if (ts->bytes_used <= target)
         return;
     /* contents first: releasing them frees no tiles, so the snapshot stays valid */
     int n = evict_snapshot(ts, false);
-    for (int i = 0; i < n && ts->bytes_used > ts->budget; i++)
+    for (int i = 0; i < n && ts->bytes_used > target; i++)
         evict_one(ts, ts->evict[i].tile, ts->evict[i].content);
     /* then whole external tilesets / subtrees, one at a time (each frees tiles
      * and so invalidates the snapshot) */
-    while (ts->bytes_used > ts->budget) {
+    while (ts->bytes_used > target) {
         n = evict_snapshot(ts, true);
         if (!n)
             break;
@@ -806,8 +818,10 @@ ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tile
     ts->failed_waiting = 0;
     if (ts->root)
         tileset_select(ts, &v);
-    dispatch(ts);
+    /* evict before requesting: only tiles not visited this frame go, and
+     * the candidates all were visited */
     evict(ts);
+    dispatch(ts);
 
     ct_tileset_stats *s = &ts->stats;
     s->frame = ts->frame;
