@@ -106,9 +106,10 @@ static int info_tile_content(const char *path, const uint8_t *data, size_t size,
     return cli_fail("info", CT_ERR_RUNTIME, "%s: tile content files are not supported yet", path);
 }
 
+/* A tileset: the same walk and output as `citytwin tiles info` (cmd_tiles.c). */
 static int info_tileset(const char *path, const uint8_t *data, size_t size, bool json)
 {
-    return cli_fail("info", CT_ERR_RUNTIME, "%s: tilesets are not supported yet", path);
+    return cli_tiles_info(path, json);
 }
 
 static int run(int argc, char **argv)

@@ -89,4 +89,18 @@ CT_TEST(validate_exit_codes)
     free(out);
 }
 
-CT_TEST_MAIN(CT_CASE(info_json_fields), CT_CASE(validate_exit_codes))
+CT_TEST(citytwin_info_on_a_tileset)
+{
+    char args[4096], *a = NULL, *b = NULL;
+    const char *ts = ct_test_data("3dtiles/3d-tiles-tools/TilesetOfTilesets/tileset.json");
+    snprintf(args, sizeof args, "info '%s' --json", ts);
+    CT_CHECK_EQ_INT(run(args, &a), 0);
+    snprintf(args, sizeof args, "tiles info '%s' --json", ts);
+    CT_CHECK_EQ_INT(run(args, &b), 0);
+    CT_CHECK(a && b && !strcmp(a, b));
+    CT_CHECK(a && strstr(a, "\"tiles\":7"));
+    free(a);
+    free(b);
+}
+
+CT_TEST_MAIN(CT_CASE(info_json_fields), CT_CASE(validate_exit_codes), CT_CASE(citytwin_info_on_a_tileset))
