@@ -394,6 +394,11 @@ static ct_status read_source_ds(loader *L, ct_route_graph *g, ct_error *err)
     if (g->osm && !d->layer) {
         /* The OSM driver wants interleaved reading over all layers. */
         OGRLayerH rel_lyr = GDALDatasetGetLayerByName(ds, "other_relations");
+        /* the driver then skips building points and multipolygons */
+        GDALDatasetExecuteSQL(ds,
+                              d->ignore_turn_restrictions ? "SET interest_layers = lines"
+                                                          : "SET interest_layers = lines,other_relations",
+                              NULL, NULL);
         int fi_type = rel_lyr ? OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(rel_lyr), "type") : -1;
         int fi_rtags = rel_lyr ? OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(rel_lyr), "other_tags") : -1;
         GDALDatasetResetReading(ds);

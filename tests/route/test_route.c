@@ -422,7 +422,7 @@ CT_TEST(test_alt_equals_dijkstra_monaco)
     CT_CHECK(reachable > 1000);
     /* snapped queries between random points, with closures, all three algorithms */
     mismatches = 0;
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < 400; i++) {
         double fx = 7.41 + rnd(30000) * 1e-6, fy = 43.725 + rnd(25000) * 1e-6;
         double tx = 7.41 + rnd(30000) * 1e-6, ty = 43.725 + rnd(25000) * 1e-6;
         double cost[3];
@@ -471,18 +471,37 @@ CT_TEST(test_k_monaco_ordered)
     ct_route_result_free(&r1);
 }
 
-/* Is (x,y) inside any polygon of the WKB geometry? */
-static bool wkb_contains(const ct_route_isochrone *iso, double x, double y)
+/* Point-in-isochrone tests against one parsed, prepared polygon. */
+typedef struct iso_poly {
+    OGRGeometryH geom;
+    OGRPreparedGeometryH prep;
+} iso_poly;
+
+static iso_poly iso_open(const ct_route_isochrone *iso)
 {
-    OGRGeometryH geom = NULL, pt = OGR_G_CreateGeometry(wkbPoint);
+    iso_poly p = {0};
+    if (iso->wkb && OGR_G_CreateFromWkb(iso->wkb, NULL, &p.geom, (int)iso->wkb_size) == OGRERR_NONE)
+        p.prep = OGRCreatePreparedGeometry(p.geom);
+    return p;
+}
+
+static bool iso_contains(const iso_poly *p, double x, double y)
+{
+    if (!p->prep)
+        return false;
+    OGRGeometryH pt = OGR_G_CreateGeometry(wkbPoint);
     OGR_G_SetPoint_2D(pt, 0, x, y);
-    bool in = false;
-    if (iso->wkb && OGR_G_CreateFromWkb(iso->wkb, NULL, &geom, (int)iso->wkb_size) == OGRERR_NONE) {
-        in = OGR_G_Intersects(geom, pt);
-        OGR_G_DestroyGeometry(geom);
-    }
+    bool in = OGRPreparedGeometryIntersects(p->prep, pt);
     OGR_G_DestroyGeometry(pt);
     return in;
+}
+
+static void iso_close(iso_poly *p)
+{
+    if (p->prep)
+        OGRDestroyPreparedGeometry(p->prep);
+    if (p->geom)
+        OGR_G_DestroyGeometry(p->geom);
 }
 
 CT_TEST(test_isochrone_grid)
@@ -504,17 +523,19 @@ CT_TEST(test_isochrone_grid)
     int checked_in = 0, checked_out = 0;
     for (int m = 0; m < 2; m++) {
         double T = minutes[m] * 60;
+        iso_poly ip = iso_open(&iso[m]);
         for (size_t v = 0; v < gi.nodes; v++) {
             double x, y;
             CT_REQUIRE(ct_route_graph_node_xy(g, v, &x, &y));
             if (t[v] <= T) {
-                CT_CHECK(wkb_contains(&iso[m], x, y));
+                CT_CHECK(iso_contains(&ip, x, y));
                 checked_in++;
             } else if (t[v] > T + buffer / 5.0) { /* beyond the buffer at the slowest speed */
-                CT_CHECK(!wkb_contains(&iso[m], x, y));
+                CT_CHECK(!iso_contains(&ip, x, y));
                 checked_out++;
             }
         }
+        iso_close(&ip);
     }
     CT_CHECK(checked_in >= 4 + 7);
     CT_CHECK(checked_out >= 6 + 2);
@@ -545,21 +566,23 @@ CT_TEST(test_isochrone_monaco)
     double *t = calloc(gi.nodes, sizeof *t);
     CT_REQUIRE(ct_route_reach_times(s, &from, 1, NULL, t, &err) == CT_OK);
     int in = 0, bad = 0, far_out = 0;
+    iso_poly ip = iso_open(&iso[0]);
     for (size_t v = 0; v < gi.nodes; v++) {
         double x, y;
         if (!ct_route_graph_node_xy(g, v, &x, &y))
             continue;
         if (t[v] <= 120) {
             in++;
-            bad += !wkb_contains(&iso[0], x, y);
+            bad += !iso_contains(&ip, x, y);
         } else if (!isfinite(t[v]) || t[v] > 600) {
-            far_out += !wkb_contains(&iso[0], x, y);
+            far_out += !iso_contains(&ip, x, y);
         }
     }
     CT_CHECK(in > 50);
     CT_CHECK_EQ_INT(bad, 0);
     CT_CHECK(far_out > 100);
     CT_CHECK(iso[0].area_m2 > 1e5);
+    iso_close(&ip);
     ct_route_isochrone_free(&iso[0]);
     free(t);
     ct_route_searcher_destroy(s);
@@ -601,6 +624,19 @@ CT_TEST(test_cli_errors)
     /* point far outside the graph -> 2 */
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 50000,50000", net);
     CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+    /* bad speeds CSV -> 2 */
+    const char *sp = tmp_path("speeds.csv");
+    write_text(sp, "class,kmh\nresidential,fast\n");
+    snprintf(args, sizeof args, "analyze route --roads %s --speeds %s --from 0,0 --to 100,100", net, sp);
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+}
+
+CT_TEST(test_cli_usage)
+{
+    static char out[1 << 16];
+    char args[2048];
+    const char *net = tmp_path("net.geojson");
+    write_text(net, NET);
     /* absurd --k, unknown option, missing --to -> 1 */
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 100,100 --k 100000", net);
     CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
@@ -615,11 +651,6 @@ CT_TEST(test_cli_errors)
     snprintf(args, sizeof args, "analyze isochrone --roads %s --from 0,0 --minutes 5,-1 -o %s", net,
              tmp_path("iso.gpkg"));
     CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
-    /* bad speeds CSV -> 2 */
-    const char *sp = tmp_path("speeds.csv");
-    write_text(sp, "class,kmh\nresidential,fast\n");
-    snprintf(args, sizeof args, "analyze route --roads %s --speeds %s --from 0,0 --to 100,100", net, sp);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
     /* unreachable is an answer, not an error */
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 1050,1000 --json", net);
     CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
@@ -728,5 +759,5 @@ CT_TEST(test_text_parsers)
 CT_TEST_MAIN(CT_CASE(test_text_parsers), CT_CASE(test_oneway), CT_CASE(test_snap_mid_edge), CT_CASE(test_closures),
              CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_turn_restriction),
              CT_CASE(test_osm_counts), CT_CASE(test_alt_equals_dijkstra_monaco), CT_CASE(test_k_monaco_ordered),
-             CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_cli_errors),
+             CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_cli_errors), CT_CASE(test_cli_usage),
              CT_CASE(test_cli_route_json))
