@@ -292,7 +292,7 @@ static int run(int argc, char **argv)
             }
         } else {
             res.reachable = false;
-            snprintf(res.reason, sizeof res.reason, "%s: %s", s1 != CT_OK ? "start" : "end",
+            snprintf(res.reason, sizeof res.reason, "%s: %.140s", s1 != CT_OK ? "start" : "end",
                      s1 != CT_OK ? e1.msg : e2.msg);
         }
         query_s += ct_time_now() - t0;
