@@ -1,0 +1,369 @@
+/* Viewshed on a DEM: the single-scan method of Wang, Robinson & White (2000)
+ * in the "edge" variant GDAL's gdal_viewshed uses, so both give the same
+ * cells. Each cell's sight-line height is interpolated from the two cells
+ * next to it towards the observer (already processed), a cell is visible
+ * when its height + target height reaches that line, and the cell then keeps
+ * max(height, line) as the "observable height" later cells look over.
+ *
+ * Why four quadrants: the row through the observer and the column through it
+ * only depend on themselves; once they are done, each quadrant (up-left,
+ * up-right, down-left, down-right) only reads its own previous row and its
+ * own cells, so the four run in parallel with identical results. */
+#include "citytwin/ct_visibility.h"
+
+#include <gdal.h>
+#include <ogr_srs_api.h>
+#include <cpl_conv.h>
+#include <cpl_string.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define HOLE_HEIGHT (-1e30) /* observable height of a hole next to the observer: blocks nothing */
+
+typedef struct vs_ctx {
+    const ct_raster *dem;
+    int xs, ys, w, h;   /* window in the DEM */
+    int cx, cy;         /* observer in the window */
+    double zo;          /* eye height */
+    double tz;          /* target height */
+    double md2;         /* max distance squared (metres^2); 0 = none */
+    double cc, diam;    /* curvature coefficient and sphere diameter (0 = no correction) */
+    double sx, sy;      /* metres per CRS unit along x and y (1 for projected CRSs) */
+    const double *gt;
+    uint8_t oor;
+    uint8_t *out;
+    double *center;     /* observable heights of the observer's column, per window row */
+    double *row0;       /* observable heights of the observer's row, per window column */
+} vs_ctx;
+
+/* Squared metric distance of a cell offset (in cells) from the observer. */
+static inline double offset_r2(const vs_ctx *c, int dc, int dr)
+{
+    double x = (c->gt[1] * dc + c->gt[2] * dr) * c->sx;
+    double y = (c->gt[4] * dc + c->gt[5] * dr) * c->sy;
+    return x * x + y * y;
+}
+
+/* DEM height of a window cell lowered for curvature; false when out of range. */
+static inline bool cell_height(const vs_ctx *c, int col, int row, double r2, double *z)
+{
+    double v = c->dem->data[(size_t)(c->ys + row) * c->dem->width + (size_t)(c->xs + col)];
+    if (c->diam > 0)
+        v -= c->cc * r2 / c->diam;
+    *z = v;
+    return !(c->md2 > 0 && r2 > c->md2);
+}
+
+/* Sight-line height at distance i along a line through the observer, from the
+ * observable height za one cell closer. */
+static inline double line_height(int i, double za, double zo)
+{
+    return i == 1 ? za : (za - zo) / (i - 1) + za;
+}
+
+/* Sight-line height at (i, j) (i < j): interpolated between the cell at
+ * (i-1, j-1) (za) and the one at (i, j-1) or (i-1, j) (zb), in the plane
+ * through the observer. */
+static inline double edge_height(int i, int j, double za, double zb, double zo)
+{
+    if (i == j)
+        return line_height(i, za, zo);
+    return ((za - zo) * i + (zb - zo) * (j - i)) / (j - 1) + zo;
+}
+
+/* Visibility of one cell given its height h and the sight-line height z;
+ * returns the observable height it leaves behind. */
+static inline double set_cell(const vs_ctx *c, uint8_t *o, double h, double z)
+{
+    if (isnan(h)) {
+        *o = c->oor;
+        return z;
+    }
+    *o = h + c->tz < z ? 0 : 255;
+    return h < z ? z : h;
+}
+
+static void scan_observer_row(vs_ctx *c)
+{
+    uint8_t *o = c->out + (size_t)c->cy * c->w;
+    double *r0 = c->row0;
+    float g = c->dem->data[(size_t)(c->ys + c->cy) * c->dem->width + (size_t)(c->xs + c->cx)];
+    r0[c->cx] = isnan(g) ? HOLE_HEIGHT : g;
+    o[c->cx] = 255;
+    for (int s = -1; s <= 1; s += 2) {
+        bool out = false;
+        for (int dx = 1;; dx++) {
+            int col = c->cx + s * dx;
+            if (col < 0 || col >= c->w)
+                break;
+            if (out) {
+                o[col] = c->oor;
+                continue;
+            }
+            double h, r2 = offset_r2(c, s * dx, 0);
+            bool in = cell_height(c, col, c->cy, r2, &h);
+            if (dx == 1) { /* the observer's neighbours are always visible */
+                r0[col] = isnan(h) ? HOLE_HEIGHT : h;
+                o[col] = isnan(h) ? c->oor : 255;
+                continue;
+            }
+            if (!in) {
+                out = true;
+                o[col] = c->oor;
+                continue;
+            }
+            double z = line_height(dx, r0[col - s], c->zo);
+            r0[col] = set_cell(c, &o[col], h, z);
+        }
+    }
+}
+
+static void scan_observer_column(vs_ctx *c)
+{
+    c->center[c->cy] = c->row0[c->cx];
+    for (int s = -1; s <= 1; s += 2) {
+        bool out = false;
+        for (int dy = 1;; dy++) {
+            int row = c->cy + s * dy;
+            if (row < 0 || row >= c->h)
+                break;
+            uint8_t *o = c->out + (size_t)row * c->w + c->cx;
+            double h, r2 = offset_r2(c, 0, s * dy);
+            bool in = cell_height(c, c->cx, row, r2, &h);
+            if (out || !in) {
+                out = true;
+                *o = c->oor;
+                c->center[row] = isnan(h) ? HOLE_HEIGHT : h;
+                continue;
+            }
+            double z = line_height(dy, c->center[row - s], c->zo);
+            c->center[row] = set_cell(c, o, h, z);
+        }
+    }
+}
+
+/* One quadrant: sxd, syd = +-1 (direction away from the observer). */
+static void scan_quadrant(const vs_ctx *c, int sxd, int syd, double *prev, double *cur)
+{
+    int nq = sxd > 0 ? c->w - 1 - c->cx : c->cx;
+    if (nq <= 0)
+        return;
+    for (int k = 0; k < nq; k++)
+        prev[k] = c->row0[c->cx + sxd * (k + 1)];
+    double prev_center = c->row0[c->cx];
+    for (int dy = 1;; dy++) {
+        int row = c->cy + syd * dy;
+        if (row < 0 || row >= c->h)
+            break;
+        uint8_t *orow = c->out + (size_t)row * c->w;
+        bool out = false;
+        for (int dx = 1; dx <= nq; dx++) {
+            int k = dx - 1;
+            int col = c->cx + sxd * dx;
+            if (out) {
+                orow[col] = c->oor;
+                continue;
+            }
+            double h, r2 = offset_r2(c, sxd * dx, syd * dy);
+            if (!cell_height(c, col, row, r2, &h)) {
+                out = true; /* distance only grows further out along the row */
+                orow[col] = c->oor;
+                continue;
+            }
+            double last_toward = dx == 1 ? prev_center : prev[k - 1];
+            double z;
+            if (dx >= dy)
+                z = dx == dy ? line_height(dy, last_toward, c->zo)
+                             : edge_height(dy, dx, last_toward, cur[k - 1], c->zo);
+            else
+                z = edge_height(dx, dy, last_toward, prev[k], c->zo);
+            cur[k] = set_cell(c, &orow[col], h, z);
+        }
+        double *t = prev;
+        prev = cur;
+        cur = t;
+        prev_center = c->center[row];
+    }
+}
+
+/* Metres per CRS unit (x, y) and the semi-major axis; false if the CRS is unknown. */
+static bool crs_scale(const char *wkt, double lat, double *sx, double *sy, double *semi_major)
+{
+    *sx = *sy = 1;
+    *semi_major = 0;
+    if (!wkt || !*wkt)
+        return false;
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    bool ok = OSRSetFromUserInput(srs, wkt) == OGRERR_NONE;
+    if (ok) {
+        OGRErr e = OGRERR_NONE;
+        double a = OSRGetSemiMajor(srs, &e);
+        if (e == OGRERR_NONE && a > 0)
+            *semi_major = a;
+        else
+            ok = false;
+        if (ok && OSRIsGeographic(srs)) {
+            double m_per_deg = a * M_PI / 180.0;
+            *sy = m_per_deg;
+            *sx = m_per_deg * cos(lat * M_PI / 180.0);
+        } else if (ok) {
+            double lin = OSRGetLinearUnits(srs, NULL);
+            if (lin > 0)
+                *sx = *sy = lin;
+        }
+    }
+    OSRDestroySpatialReference(srs);
+    return ok;
+}
+
+ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc, ct_viewshed **out, ct_error *err)
+{
+    *out = NULL;
+    if (!dem || !dem->data || !desc)
+        return ct_error_set(err, CT_ERR_USAGE, "viewshed: no DEM or options");
+    const double *gt = dem->geotransform;
+    double inv[6];
+    if (!GDALInvGeoTransform((double *)gt, inv))
+        return ct_error_set(err, CT_ERR_INPUT, "viewshed: the DEM's geotransform cannot be inverted");
+    double fx = inv[0] + inv[1] * desc->observer_x + inv[2] * desc->observer_y;
+    double fy = inv[3] + inv[4] * desc->observer_x + inv[5] * desc->observer_y;
+    if (!(fx >= 0 && fy >= 0 && fx < dem->width && fy < dem->height))
+        return ct_error_set(err, CT_ERR_INPUT,
+                            "viewshed: observer (%.3f, %.3f) falls outside the DEM (cell %.1f, %.1f of %dx%d)",
+                            desc->observer_x, desc->observer_y, fx, fy, dem->width, dem->height);
+    if (!(desc->max_distance >= 0) || !isfinite(desc->observer_height) || !isfinite(desc->target_height) ||
+        !isfinite(desc->curvature))
+        return ct_error_set(err, CT_ERR_USAGE, "viewshed: max distance must be >= 0 and heights finite");
+    int ox = (int)fx, oy = (int)fy;
+    float ground = dem->data[(size_t)oy * dem->width + ox];
+    if (isnan(ground) && !desc->has_observer_ground)
+        return ct_error_set(err, CT_ERR_INPUT, "viewshed: observer (%.3f, %.3f) stands on a nodata cell (%d, %d)",
+                            desc->observer_x, desc->observer_y, ox, oy);
+
+    vs_ctx c = {0};
+    c.dem = dem;
+    c.gt = gt;
+    double semi_major;
+    bool known = crs_scale(dem->crs_wkt, desc->observer_y, &c.sx, &c.sy, &semi_major);
+    c.diam = known && desc->curvature != 0 ? 2.0 * semi_major : 0;
+    c.cc = desc->curvature;
+    c.md2 = desc->max_distance * desc->max_distance;
+    c.tz = desc->target_height;
+    c.oor = desc->out_of_range_value ? desc->out_of_range_value : 1;
+    c.zo = (desc->has_observer_ground ? desc->observer_ground : ground) + desc->observer_height;
+
+    int xs = 0, ys = 0, xe = dem->width, ye = dem->height;
+    if (desc->max_distance > 0) {
+        double hx = desc->max_distance / (fabs(gt[1]) * c.sx), hy = desc->max_distance / (fabs(gt[5]) * c.sy);
+        if (gt[2] != 0 || gt[4] != 0) /* rotated: keep the whole raster */
+            hx = hy = 1e18;
+        double a = floor(ox - hx), b = ceil(ox + hx) + 1, d = floor(oy - hy), e = ceil(oy + hy) + 1;
+        xs = a > 0 ? (int)a : 0;
+        ys = d > 0 ? (int)d : 0;
+        xe = b < dem->width ? (int)b : dem->width;
+        ye = e < dem->height ? (int)e : dem->height;
+    }
+    c.xs = xs;
+    c.ys = ys;
+    c.w = xe - xs;
+    c.h = ye - ys;
+    c.cx = ox - xs;
+    c.cy = oy - ys;
+
+    ct_viewshed *v = calloc(1, sizeof *v);
+    c.out = ct_malloc_array((size_t)c.w * c.h, 1);
+    c.center = ct_malloc_array((size_t)c.h, sizeof(double));
+    c.row0 = ct_malloc_array((size_t)c.w, sizeof(double));
+    int nthreads = 1;
+#ifdef _OPENMP
+    nthreads = desc->threads > 0 ? desc->threads : omp_get_max_threads();
+    if (nthreads > 4)
+        nthreads = 4;
+#endif
+    double *bufs = ct_malloc_array((size_t)8 * (c.w + 1), sizeof(double));
+    if (!v || !c.out || !c.center || !c.row0 || !bufs) {
+        free(v);
+        free(c.out);
+        free(c.center);
+        free(c.row0);
+        free(bufs);
+        return ct_error_set(err, CT_ERR_RUNTIME, "viewshed: out of memory for a %dx%d window", c.w, c.h);
+    }
+    scan_observer_row(&c);
+    scan_observer_column(&c);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (int q = 0; q < 4; q++) {
+        double *p = bufs + (size_t)2 * q * (c.w + 1);
+        scan_quadrant(&c, q & 1 ? 1 : -1, q & 2 ? 1 : -1, p, p + c.w + 1);
+    }
+    free(bufs);
+    free(c.center);
+    free(c.row0);
+    uint64_t vis = 0, tot = 0;
+    size_t n = (size_t)c.w * c.h;
+    for (size_t i = 0; i < n; i++) {
+        vis += c.out[i] == 255;
+        tot += c.out[i] != c.oor;
+    }
+    v->width = c.w;
+    v->height = c.h;
+    v->x_off = xs;
+    v->y_off = ys;
+    v->cells = c.out;
+    v->out_of_range_value = c.oor;
+    v->visible_cells = vis;
+    v->total_cells = tot;
+    v->observer_col = ox;
+    v->observer_row = oy;
+    v->observer_z = c.zo;
+    v->geotransform[0] = gt[0] + gt[1] * xs + gt[2] * ys;
+    v->geotransform[1] = gt[1];
+    v->geotransform[2] = gt[2];
+    v->geotransform[3] = gt[3] + gt[4] * xs + gt[5] * ys;
+    v->geotransform[4] = gt[4];
+    v->geotransform[5] = gt[5];
+    v->crs_wkt = ct_strdup(dem->crs_wkt ? dem->crs_wkt : "");
+    *out = v;
+    return CT_OK;
+}
+
+ct_status ct_viewshed_write_gtiff(const ct_viewshed *v, const char *path, ct_error *err)
+{
+    GDALAllRegister();
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    char **opts = NULL;
+    opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+    opts = CSLSetNameValue(opts, "ZLEVEL", "1"); /* mostly long runs: level 1 is nearly as small, much faster */
+    opts = CSLSetNameValue(opts, "TILED", "YES");
+    opts = CSLSetNameValue(opts, "NUM_THREADS", "ALL_CPUS");
+    opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
+    GDALDatasetH ds = drv ? GDALCreate(drv, path, v->width, v->height, 1, GDT_Byte, opts) : NULL;
+    CSLDestroy(opts);
+    if (!ds)
+        return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot create GeoTIFF: %s", path, CPLGetLastErrorMsg());
+    GDALSetGeoTransform(ds, (double *)v->geotransform);
+    if (v->crs_wkt && *v->crs_wkt)
+        GDALSetProjection(ds, v->crs_wkt);
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    GDALSetRasterNoDataValue(b, v->out_of_range_value);
+    CPLErr e = GDALRasterIO(b, GF_Write, 0, 0, v->width, v->height, v->cells, v->width, v->height, GDT_Byte, 0, 0);
+    GDALClose(ds);
+    if (e != CE_None)
+        return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot write: %s", path, CPLGetLastErrorMsg());
+    return CT_OK;
+}
+
+void ct_viewshed_destroy(ct_viewshed *v)
+{
+    if (!v)
+        return;
+    free(v->cells);
+    free(v->crs_wkt);
+    free(v);
+}

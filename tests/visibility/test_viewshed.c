@@ -1,0 +1,395 @@
+/* Viewshed: constructed DEMs with analytic answers, agreement with
+ * gdal_viewshed (Jaccard index of visible cells) on real DEMs, bad input. */
+#include "ct_test.h"
+
+#include "citytwin/ct_visibility.h"
+
+#include <gdal.h>
+#include <ogr_srs_api.h>
+#include <cpl_conv.h>
+
+#include <stdint.h>
+#include <unistd.h>
+
+static char g_tmp[256];
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    if (!g_tmp[0]) {
+        snprintf(g_tmp, sizeof g_tmp, "/tmp/ct_viewshed_XXXXXX");
+        if (!mkdtemp(g_tmp))
+            abort();
+    }
+    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
+    return buf[k];
+}
+
+static char *utm32_wkt(void)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(s, 32632);
+    char *w = NULL;
+    OSRExportToWkt(s, &w);
+    char *r = strdup(w);
+    CPLFree(w);
+    OSRDestroySpatialReference(s);
+    return r;
+}
+
+/* A flat DEM in UTM 32N, cell size cs, origin (500000, 5000000 + h*cs). */
+static ct_raster *flat_dem(int w, int h, double cs, float z)
+{
+    ct_raster *r = ct_raster_create(w, h, NULL);
+    double gt[6] = {500000, cs, 0, 5000000 + h * cs, 0, -cs};
+    memcpy(r->geotransform, gt, sizeof gt);
+    free(r->crs_wkt);
+    r->crs_wkt = utm32_wkt();
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        r->data[i] = z;
+    return r;
+}
+
+static void cell_xy(const ct_raster *r, int c, int row, double *x, double *y)
+{
+    ct_raster_cell_center(r, c, row, x, y);
+}
+
+CT_TEST(flat_plain_fully_visible)
+{
+    ct_raster *dem = flat_dem(101, 81, 10, 50);
+    ct_viewshed_desc d = {.observer_height = 2};
+    cell_xy(dem, 50, 40, &d.observer_x, &d.observer_y);
+    ct_viewshed *v = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, &err) == CT_OK);
+    CT_CHECK_EQ_INT(v->width, 101);
+    CT_CHECK_EQ_INT(v->height, 81);
+    CT_CHECK_EQ_INT(v->visible_cells, 101 * 81);
+    CT_CHECK_EQ_INT(v->total_cells, 101 * 81);
+    CT_CHECK_NEAR(v->observer_z, 52, 1e-9);
+    ct_viewshed_destroy(v);
+    ct_raster_destroy(dem);
+}
+
+/* A 10 m wall along column 60; eye 2 m above flat ground at column 50: every
+ * cell behind the wall is hidden (the sight line over the wall top only rises),
+ * everything up to the wall is visible. */
+CT_TEST(wall_hides_what_is_behind)
+{
+    ct_raster *dem = flat_dem(101, 101, 10, 0);
+    for (int r = 0; r < 101; r++)
+        dem->data[(size_t)r * 101 + 60] = 10;
+    ct_viewshed_desc d = {.observer_height = 2};
+    cell_xy(dem, 50, 50, &d.observer_x, &d.observer_y);
+    ct_viewshed *v = NULL;
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, NULL) == CT_OK);
+    int wrong_front = 0, wrong_back = 0;
+    for (int r = 0; r < 101; r++)
+        for (int c = 0; c < 101; c++) {
+            uint8_t o = v->cells[(size_t)r * 101 + c];
+            if (c <= 60 && o != 255)
+                wrong_front++;
+            if (c > 60 && o != 0)
+                wrong_back++;
+        }
+    CT_CHECK_EQ_INT(wrong_front, 0);
+    CT_CHECK_EQ_INT(wrong_back, 0);
+    /* A target tall enough to look over the wall: the sight line over the top
+     * reaches 2 + 8 d/100 m at d metres from the eye; 30 m masts at the far edge
+     * (d = 400..500 m, line 34..42 m) stay hidden, 50 m ones show. */
+    ct_viewshed_destroy(v);
+    d.target_height = 50;
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, NULL) == CT_OK);
+    CT_CHECK_EQ_INT(v->cells[(size_t)50 * 101 + 100], 255);
+    ct_viewshed_destroy(v);
+    d.target_height = 30;
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, NULL) == CT_OK);
+    CT_CHECK_EQ_INT(v->cells[(size_t)50 * 101 + 100], 0);
+    ct_viewshed_destroy(v);
+    ct_raster_destroy(dem);
+}
+
+/* Earth curvature on a flat plain: with heights lowered by k d^2 / 2a, a cell
+ * on the ground is visible from an eye h metres up iff d <= sqrt(2 a h / k)
+ * (+ sqrt(2 a T / k) for a target T metres up). Within 2 cells of that horizon
+ * the grid decides; outside it the answer is exact. */
+static void check_horizon(double h, double t, double k)
+{
+    const double a = 6378137.0, cs = 100;
+    ct_raster *dem = flat_dem(401, 401, cs, 0);
+    ct_viewshed_desc d = {.observer_height = h, .target_height = t, .curvature = k};
+    cell_xy(dem, 200, 200, &d.observer_x, &d.observer_y);
+    ct_viewshed *v = NULL;
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, NULL) == CT_OK);
+    double horizon = sqrt(2 * a * h / k) + sqrt(2 * a * t / k);
+    int bad = 0, near = 0;
+    double worst = 0;
+    for (int r = 0; r < 401; r++)
+        for (int c = 0; c < 401; c++) {
+            double dist = cs * hypot(c - 200, r - 200);
+            /* As gdal_viewshed, the six neighbours of the observer outside its row are
+             * compared with the observer's own (unlowered) ground, so on a curved
+             * plain they come out hidden: not part of the horizon check. */
+            if (abs(c - 200) <= 1 && abs(r - 200) <= 1)
+                continue;
+            uint8_t o = v->cells[(size_t)r * 401 + c];
+            bool wrong = dist < horizon - 2 * cs ? o != 255 : dist > horizon + 2 * cs ? o != 0 : false;
+            if (wrong) {
+                bad++;
+                if (fabs(dist - horizon) > worst)
+                    worst = fabs(dist - horizon);
+                fprintf(stderr, "  cell %d,%d at %.0f m (horizon %.0f m): %d\n", c, r, dist, horizon, o);
+            }
+            if (fabs(dist - horizon) <= 2 * cs)
+                near++;
+        }
+    CT_CHECK_EQ_INT(bad, 0);
+    CT_CHECK(near > 0);
+    ct_viewshed_destroy(v);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(curvature_horizon_analytic)
+{
+    check_horizon(10, 0, 1.0);        /* 11.3 km */
+    check_horizon(5, 2, 0.85714);     /* 8.6 + 5.5 km */
+}
+
+CT_TEST(max_distance_window_and_nodata)
+{
+    ct_raster *dem = flat_dem(201, 201, 10, 0);
+    ct_viewshed_desc d = {.observer_height = 2, .max_distance = 300};
+    cell_xy(dem, 100, 100, &d.observer_x, &d.observer_y);
+    ct_viewshed *v = NULL;
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, NULL) == CT_OK);
+    /* 30 cells each way: floor(100 - 30) .. ceil(100 + 30) + 1, as gdal_viewshed 3.6 */
+    CT_CHECK_EQ_INT(v->width, 61);
+    CT_CHECK_EQ_INT(v->height, 61);
+    CT_CHECK_EQ_INT(v->x_off, 70);
+    int bad = 0;
+    uint64_t inside = 0;
+    for (int r = 0; r < v->height; r++)
+        for (int c = 0; c < v->width; c++) {
+            double dx = (c + v->x_off - 100) * 10.0, dy = (r + v->y_off - 100) * 10.0;
+            bool in = dx * dx + dy * dy <= 300.0 * 300.0;
+            inside += in;
+            bad += v->cells[(size_t)r * v->width + c] != (in ? 255 : 1);
+        }
+    CT_CHECK_EQ_INT(bad, 0);
+    CT_CHECK_EQ_INT(v->total_cells, inside);
+    ct_viewshed_destroy(v);
+    /* A DEM hole: reported as nodata, blocks nothing. */
+    dem->data[(size_t)100 * 201 + 110] = NAN;
+    dem->data[(size_t)100 * 201 + 111] = 100; /* a tower right behind the hole */
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, NULL) == CT_OK);
+    CT_CHECK_EQ_INT(v->cells[(size_t)(100 - v->y_off) * v->width + (110 - v->x_off)], 1);
+    CT_CHECK_EQ_INT(v->cells[(size_t)(100 - v->y_off) * v->width + (111 - v->x_off)], 255);
+    CT_CHECK_EQ_INT(v->cells[(size_t)(100 - v->y_off) * v->width + (115 - v->x_off)], 0);
+    ct_viewshed_destroy(v);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(bad_observer)
+{
+    ct_raster *dem = flat_dem(20, 20, 10, 0);
+    ct_viewshed_desc d = {.observer_height = 2, .observer_x = 400000, .observer_y = 5000100};
+    ct_viewshed *v = NULL;
+    ct_error err = {0};
+    CT_CHECK(ct_viewshed_compute(dem, &d, &v, &err) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "outside") != NULL);
+    CT_CHECK(v == NULL);
+    dem->data[(size_t)5 * 20 + 5] = NAN;
+    cell_xy(dem, 5, 5, &d.observer_x, &d.observer_y);
+    CT_CHECK(ct_viewshed_compute(dem, &d, &v, &err) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "nodata") != NULL);
+    ct_raster_destroy(dem);
+}
+
+/* ---- agreement with gdal_viewshed ---- */
+
+static bool have_gdal_viewshed(void)
+{
+    return system("gdal_viewshed --help >/dev/null 2>&1") == 0 || system("command -v gdal_viewshed >/dev/null 2>&1") == 0;
+}
+
+static uint8_t *read_byte_tif(const char *path, int *w, int *h, double gt[6])
+{
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
+    if (!ds)
+        return NULL;
+    *w = GDALGetRasterXSize(ds);
+    *h = GDALGetRasterYSize(ds);
+    GDALGetGeoTransform(ds, gt);
+    uint8_t *b = malloc((size_t)*w * *h);
+    if (GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, *w, *h, b, *w, *h, GDT_Byte, 0, 0) != CE_None) {
+        free(b);
+        b = NULL;
+    }
+    GDALClose(ds);
+    return b;
+}
+
+/* Runs gdal_viewshed and the citytwin CLI with the same options; returns the
+ * Jaccard index of their visible cells (-1 when the grids differ). */
+static double compare_with_gdal(const char *dem, double x, double y, double h, double t, double md, double cc,
+                                size_t *cells_out)
+{
+    char cmd[4096];
+    const char *g = tmp_path("gdal.tif"), *c = tmp_path("ct.tif");
+    snprintf(cmd, sizeof cmd, "gdal_viewshed -q -ox %.10g -oy %.10g -oz %g -tz %g -md %g -cc %g -ov 1 '%s' '%s'", x, y,
+             h, t, md, cc, dem, g);
+    if (system(cmd) != 0)
+        return -2;
+    snprintf(cmd, sizeof cmd,
+             "%s/cli/citytwin analyze viewshed --dem '%s' --observer %.10g,%.10g --height %g --target-height %g "
+             "--max-distance %g --curvature %g -o '%s' >/dev/null",
+             CT_BINARY_DIR, dem, x, y, h, t, md, cc, c);
+    if (system(cmd) != 0)
+        return -3;
+    int w1, h1, w2, h2;
+    double gt1[6], gt2[6];
+    uint8_t *a = read_byte_tif(g, &w1, &h1, gt1), *b = read_byte_tif(c, &w2, &h2, gt2);
+    double j = -1;
+    if (a && b && w1 == w2 && h1 == h2 && memcmp(gt1, gt2, sizeof gt1) == 0) {
+        size_t inter = 0, uni = 0, n = (size_t)w1 * h1;
+        for (size_t i = 0; i < n; i++) {
+            inter += a[i] == 255 && b[i] == 255;
+            uni += a[i] == 255 || b[i] == 255;
+        }
+        j = uni ? (double)inter / uni : 1.0;
+        *cells_out = n;
+    } else {
+        fprintf(stderr, "grids differ: gdal %dx%d, citytwin %dx%d\n", w1, h1, w2, h2);
+    }
+    free(a);
+    free(b);
+    return j;
+}
+
+CT_TEST(agrees_with_gdal_viewshed)
+{
+    if (!have_gdal_viewshed()) {
+        fprintf(stderr, "gdal_viewshed not installed: skipping\n");
+        return;
+    }
+    size_t n = 0;
+    /* Real DEMs in geographic CRSs: no curvature (gdal_viewshed would apply it to
+     * distances in degrees) and no max distance (gdal takes it in degrees). */
+    const char *lux = ct_test_data("terrain/luxembourg/elev.tif");
+    double j = compare_with_gdal(lux, 6.13, 49.61, 10, 0, 0, 0, &n);
+    fprintf(stderr, "Luxembourg 95x90: Jaccard %.5f over %zu cells\n", j, n);
+    CT_CHECK(j >= 0.993);
+    j = compare_with_gdal(lux, 5.95, 49.95, 2, 5, 0, 0, &n);
+    fprintf(stderr, "Luxembourg (2nd observer, target 5 m): Jaccard %.5f\n", j);
+    CT_CHECK(j >= 0.993);
+    char srtm[4200];
+    snprintf(srtm, sizeof srtm, "/vsizip/%s/N43E007.hgt", ct_test_data("terrain/srtm/N43E007.hgt.zip"));
+    j = compare_with_gdal(srtm, 7.43, 43.77, 2, 0, 0, 0, &n);
+    fprintf(stderr, "SRTM N43E007 1201x1201: Jaccard %.5f over %zu cells\n", j, n);
+    CT_CHECK(j >= 0.993);
+    /* A projected DEM: curvature (gdal's default coefficient) and max distance. */
+    ct_raster *dem = flat_dem(601, 601, 30, 0);
+    for (int r = 0; r < 601; r++)
+        for (int c = 0; c < 601; c++)
+            dem->data[(size_t)r * 601 + c] =
+                (float)(200 * sin(c * 0.031) * cos(r * 0.023) + 80 * sin((c + 2 * r) * 0.11) + 0.05 * c);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmp_path("synthetic.tif"));
+    CT_REQUIRE(ct_raster_write_gtiff(dem, path, CT_RASTER_FLOAT32, false, 0, NULL) == CT_OK);
+    double x, y;
+    cell_xy(dem, 300, 280, &x, &y);
+    j = compare_with_gdal(path, x, y, 20, 2, 7000, 0.85714, &n);
+    fprintf(stderr, "synthetic UTM 601x601 (md 7 km, cc 0.85714): Jaccard %.5f over %zu cells\n", j, n);
+    CT_CHECK(j >= 0.993);
+    j = compare_with_gdal(path, x + 1234, y - 2345, 2, 0, 0, 0.85714, &n);
+    fprintf(stderr, "synthetic UTM 601x601 (whole raster): Jaccard %.5f\n", j);
+    CT_CHECK(j >= 0.993);
+    ct_raster_destroy(dem);
+}
+
+/* ---- the command line ---- */
+
+static int run_cli(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed %s >/dev/null 2>&1", CT_BINARY_DIR, args);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+CT_TEST(cli_errors_and_json)
+{
+    CT_CHECK_EQ_INT(run_cli("--dem /nonexistent.tif --observer 1,2 --height 2 -o /tmp/x.tif"), 2);
+    CT_CHECK_EQ_INT(run_cli("--observer 1,2 --height 2 -o /tmp/x.tif"), 1);
+    CT_CHECK_EQ_INT(run_cli("--dem x.tif --observer 1 --height 2 -o /tmp/x.tif"), 1);
+    CT_CHECK_EQ_INT(run_cli("--dem x.tif --observer 1,2 --height 2 -o /tmp/x.tif --bogus 3"), 1);
+    const char *lux = ct_test_data("terrain/luxembourg/elev.tif");
+    char args[2048];
+    snprintf(args, sizeof args, "--dem %s --observer 1,2 --height 2 -o %s", lux, tmp_path("o.tif"));
+    CT_CHECK_EQ_INT(run_cli(args), 2); /* observer outside */
+    /* --json prints exactly one object with the contract's fields */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed --dem %s --observer 6.13,49.61 --height 10 -o %s --json",
+             CT_BINARY_DIR, lux, tmp_path("o.tif"));
+    FILE *p = popen(cmd, "r");
+    CT_REQUIRE(p != NULL);
+    char buf[4096] = {0};
+    size_t got = fread(buf, 1, sizeof buf - 1, p);
+    CT_CHECK_EQ_INT(pclose(p), 0);
+    CT_CHECK(got > 0 && buf[0] == '{');
+    CT_CHECK(strstr(buf, "\"visible_cells\"") && strstr(buf, "\"total_cells\"") && strstr(buf, "\"seconds\""));
+    CT_CHECK(strchr(buf, '\n') == buf + got - 1);
+}
+
+/* Footprints burned onto the DEM: a 30 m block hides the ground behind it. */
+CT_TEST(buildings_burned)
+{
+    const char *gpkg = tmp_path("b.geojson");
+    FILE *f = fopen(gpkg, "w");
+    CT_REQUIRE(f != NULL);
+    /* cells 60..64 x 45..55 of a flat_dem(101,101,10): x 500600..500650, y from the top */
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::32632\"}},"
+               "\"features\":[{\"type\":\"Feature\",\"properties\":{\"height\":30},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[500600,5000450],[500650,5000450],[500650,5000560],[500600,5000560],[500600,5000450]]]}},"
+               "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[500000,5000000]}}]}\n");
+    fclose(f);
+    ct_raster *dem = flat_dem(101, 101, 10, 0);
+    size_t burned = 0;
+    ct_error err = {0};
+    CT_REQUIRE(ct_visibility_burn_buildings(dem, gpkg, NULL, 0, &burned, &err) == CT_OK);
+    CT_CHECK_EQ_INT(burned, 1);
+    /* row 50 (centre y 5000505) lies inside the block (rows 45..55) */
+    CT_CHECK_NEAR(dem->data[(size_t)50 * 101 + 62], 30, 1e-6);
+    CT_CHECK_NEAR(dem->data[(size_t)50 * 101 + 66], 0, 1e-6);
+    ct_viewshed_desc d = {.observer_height = 2};
+    cell_xy(dem, 40, 50, &d.observer_x, &d.observer_y);
+    ct_viewshed *v = NULL;
+    CT_REQUIRE(ct_viewshed_compute(dem, &d, &v, NULL) == CT_OK);
+    CT_CHECK_EQ_INT(v->cells[(size_t)50 * 101 + 60], 255); /* the facade's top */
+    CT_CHECK_EQ_INT(v->cells[(size_t)50 * 101 + 62], 0);   /* a flat roof is not seen from below */
+    CT_CHECK_EQ_INT(v->cells[(size_t)50 * 101 + 80], 0);   /* ground behind */
+    CT_CHECK_EQ_INT(v->cells[(size_t)20 * 101 + 80], 255); /* ground beside */
+    ct_viewshed_destroy(v);
+    CT_CHECK(ct_visibility_burn_buildings(dem, "/nonexistent.gpkg", NULL, 0, &burned, &err) == CT_ERR_INPUT);
+    ct_raster_destroy(dem);
+}
+
+static void cleanup(void)
+{
+    if (g_tmp[0]) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", g_tmp);
+    }
+}
+
+CT_TEST(zz_cleanup) { cleanup(); }
+
+CT_TEST_MAIN(CT_CASE(flat_plain_fully_visible), CT_CASE(wall_hides_what_is_behind), CT_CASE(curvature_horizon_analytic),
+             CT_CASE(max_distance_window_and_nodata), CT_CASE(bad_observer), CT_CASE(agrees_with_gdal_viewshed),
+             CT_CASE(cli_errors_and_json), CT_CASE(buildings_burned), CT_CASE(zz_cleanup))
