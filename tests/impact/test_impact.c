@@ -1,0 +1,434 @@
+/* Impact radius: constructed layers with known answers, agreement with
+ * SpatiaLite's ST_Distance (through GDAL's SQLite dialect) and with a brute
+ * force OGR distance on OSM Monaco, reprojection, output files, bad input. */
+#include "ct_test.h"
+
+#include "citytwin/ct_impact.h"
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <cpl_conv.h>
+#include <geos_c.h>
+
+#include <stdint.h>
+#include <unistd.h>
+
+static char g_tmp[256];
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    if (!g_tmp[0]) {
+        snprintf(g_tmp, sizeof g_tmp, "/tmp/ct_impact_XXXXXX");
+        if (!mkdtemp(g_tmp))
+            abort();
+    }
+    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
+    return buf[k];
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+#define UTM_CRS "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::32632\"}},"
+
+/* Around the incident (500000, 5000000): points at known distances, a polygon
+ * holding the incident, a line 30 m north of it. */
+static const char *constructed_layers(void)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", tmp_path("known.geojson"));
+    write_file(path,
+               "{\"type\":\"FeatureCollection\"," UTM_CRS "\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"p10\",\"use\":\"office\",\"building:levels\":3},"
+               "\"geometry\":{\"type\":\"Point\",\"coordinates\":[500010,5000000]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"p49\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[500000,5000049.99]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"p50\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[500030,5000040]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"p51\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[499949,5000000]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"p150\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[500090,4999880]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"far\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[501000,5000000]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"box\",\"use\":\"office\",\"building:levels\":3},"
+               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[499990,4999990],[500010,4999990],[500010,5000010],[499990,5000010],[499990,4999990]]]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"pipe\",\"utility\":\"gas\"},"
+               "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[499000,5000030],[501000,5000030]]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"name\":\"nogeom\"},\"geometry\":null}"
+               "]}\n");
+    return path;
+}
+
+static bool has_id(const ct_impact_layer_result *lr, int ring, const char *id)
+{
+    for (size_t k = 0; k < lr->hit_count; k++)
+        if (lr->hits[k].ring <= ring && !strcmp(ct_impact_layer_id_string(lr->layer, lr->hits[k].feature), id))
+            return true;
+    return false;
+}
+
+CT_TEST(constructed_known_answers)
+{
+    ct_impact_layer *l = NULL;
+    ct_error err = {0};
+    ct_impact_layer_desc d = {.name = "things", .source = constructed_layers(), .id_field = "name"};
+    CT_REQUIRE(ct_impact_layer_load(&d, &l, &err) == CT_OK);
+    CT_CHECK_EQ_INT(ct_impact_layer_size(l), 8);
+    CT_CHECK_EQ_INT(ct_impact_layer_skipped(l), 1);
+    double radii[] = {50, 150};
+    ct_impact_query q = {.x = 500000, .y = 5000000, .radii = radii, .radius_count = 2};
+    ct_impact_result *r = NULL;
+    CT_REQUIRE(ct_impact_run(&l, 1, &q, &r, &err) == CT_OK);
+    const ct_impact_layer_result *lr = &r->layers[0];
+    /* within 50 m: p10, p49 (49.99), p50 (exactly 50: ST_DWithin includes it), box (0), pipe (30) */
+    CT_CHECK_EQ_INT(lr->rings[0].count, 5);
+    CT_CHECK(has_id(lr, 0, "p10") && has_id(lr, 0, "p49") && has_id(lr, 0, "p50") && has_id(lr, 0, "box") &&
+             has_id(lr, 0, "pipe"));
+    CT_CHECK(!has_id(lr, 0, "p51"));
+    /* within 150 m: + p51 and p150 (exactly 150) */
+    CT_CHECK_EQ_INT(lr->rings[1].count, 7);
+    CT_CHECK(has_id(lr, 1, "p51") && has_id(lr, 1, "p150") && !has_id(lr, 1, "far"));
+    /* sorted ids (strings) */
+    for (size_t k = 1; k < lr->hit_count; k++)
+        CT_CHECK(strcmp(ct_impact_layer_id_string(l, lr->hits[k - 1].feature),
+                        ct_impact_layer_id_string(l, lr->hits[k].feature)) < 0);
+    /* pipe length inside each disc: 2 sqrt(r^2 - 30^2) */
+    CT_CHECK_NEAR(lr->rings[0].length_m, 80.0, 1e-9);
+    CT_CHECK_NEAR(lr->rings[1].length_m, 2 * sqrt(150.0 * 150 - 900), 1e-9);
+    CT_REQUIRE(lr->rings[1].utility_count == 1);
+    CT_CHECK(!strcmp(ct_impact_layer_utility(l, 0), "gas"));
+    CT_CHECK_NEAR(lr->rings[1].utility_length_m[0], 2 * sqrt(150.0 * 150 - 900), 1e-9);
+    /* occupants of the box: 400 m2 x 3 floors / 13.9 m2 per person (office) */
+    CT_CHECK_NEAR(lr->rings[0].occupants, 400.0 * 3 / 13.9, 1e-6);
+    ct_impact_result_destroy(r);
+
+    /* A polygon incident: distances from its boundary; line lengths through a
+     * buffered disc, checked against the analytic length within ~0.1 %. */
+    q.wkt = "POLYGON((500100 4999900,500200 4999900,500200 5000100,500100 5000100,500100 4999900))";
+    double r1[] = {80};
+    q.radii = r1;
+    q.radius_count = 1;
+    CT_REQUIRE(ct_impact_run(&l, 1, &q, &r, &err) == CT_OK);
+    lr = &r->layers[0];
+    CT_CHECK(has_id(lr, 0, "p50") && has_id(lr, 0, "p150") && has_id(lr, 0, "pipe") && !has_id(lr, 0, "p10"));
+    /* the line y=30 crosses the polygon (x 100..200) and 80 m either side: 260 m */
+    CT_CHECK_NEAR(lr->rings[0].length_m, 260.0, 0.5);
+    ct_impact_result_destroy(r);
+
+    /* bad incidents and radii */
+    q.wkt = "POLYGON((1 2, 3";
+    CT_CHECK(ct_impact_run(&l, 1, &q, &r, &err) == CT_ERR_USAGE);
+    CT_CHECK(strstr(err.msg, "WKT") != NULL);
+    q.wkt = NULL;
+    double bad[] = {100, 50};
+    q.radii = bad;
+    q.radius_count = 2;
+    CT_CHECK(ct_impact_run(&l, 1, &q, &r, &err) == CT_ERR_USAGE);
+    ct_impact_layer_destroy(l);
+}
+
+CT_TEST(load_errors)
+{
+    ct_impact_layer *l = NULL;
+    ct_error err = {0};
+    ct_impact_layer_desc d = {.name = "x", .source = "/nonexistent/file.gpkg"};
+    CT_CHECK(ct_impact_layer_load(&d, &l, &err) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "/nonexistent/file.gpkg") != NULL);
+    char src[600];
+    snprintf(src, sizeof src, "%s:nolayer", constructed_layers());
+    d.source = src;
+    CT_CHECK(ct_impact_layer_load(&d, &l, &err) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "nolayer") != NULL);
+    d.source = constructed_layers();
+    d.id_field = "nosuchfield";
+    CT_CHECK(ct_impact_layer_load(&d, &l, &err) == CT_ERR_INPUT);
+    d.id_field = NULL;
+    d.target_crs = "EPSG:999999";
+    CT_CHECK(ct_impact_layer_load(&d, &l, &err) == CT_ERR_INPUT);
+    CT_CHECK(l == NULL);
+    /* an empty layer: loads, finds nothing */
+    const char *empty = tmp_path("empty.geojson");
+    write_file(empty, "{\"type\":\"FeatureCollection\",\"features\":[]}");
+    d.source = empty;
+    d.target_crs = NULL;
+    CT_REQUIRE(ct_impact_layer_load(&d, &l, &err) == CT_OK);
+    double radii[] = {100};
+    ct_impact_query q = {.radii = radii, .radius_count = 1};
+    ct_impact_result *r = NULL;
+    CT_REQUIRE(ct_impact_run(&l, 1, &q, &r, &err) == CT_OK);
+    CT_CHECK_EQ_INT(r->layers[0].rings[0].count, 0);
+    ct_impact_result_destroy(r);
+    ct_impact_layer_destroy(l);
+}
+
+/* The same layer in WGS84 and in UTM: reprojected through PROJ, the same features. */
+CT_TEST(reprojected_layer_matches)
+{
+    char wgs[600];
+    snprintf(wgs, sizeof wgs, "%s", tmp_path("known_wgs84.geojson"));
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "ogr2ogr -q -t_srs EPSG:4326 '%s' '%s'", wgs, constructed_layers());
+    CT_REQUIRE(system(cmd) == 0);
+    ct_impact_layer *a = NULL, *b = NULL;
+    ct_error err = {0};
+    ct_impact_layer_desc da = {.name = "utm", .source = constructed_layers(), .id_field = "name"};
+    ct_impact_layer_desc db = {.name = "wgs", .source = wgs, .id_field = "name", .target_crs = "EPSG:32632"};
+    CT_REQUIRE(ct_impact_layer_load(&da, &a, &err) == CT_OK);
+    CT_REQUIRE(ct_impact_layer_load(&db, &b, &err) == CT_OK);
+    double radii[] = {49.9, 50.1, 149.9, 150.1, 1000.1};
+    ct_impact_query q = {.x = 500000, .y = 5000000, .radii = radii, .radius_count = 5};
+    ct_impact_layer *both[] = {a, b};
+    ct_impact_result *r = NULL;
+    CT_REQUIRE(ct_impact_run(both, 2, &q, &r, &err) == CT_OK);
+    for (int k = 0; k < 5; k++)
+        CT_CHECK_EQ_INT(r->layers[0].rings[k].count, r->layers[1].rings[k].count);
+    CT_CHECK_EQ_INT(r->layers[0].rings[4].count, 8);
+    ct_impact_result_destroy(r);
+    ct_impact_layer_destroy(a);
+    ct_impact_layer_destroy(b);
+}
+
+/* ---- OSM Monaco against SpatiaLite and a brute-force scan ---- */
+
+static const char *monaco_gpkg(void)
+{
+    static char path[512];
+    if (path[0])
+        return path;
+    snprintf(path, sizeof path, "%s", tmp_path("monaco.gpkg"));
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "ogr2ogr -q -t_srs EPSG:32632 '%s' '%s' points lines multipolygons 2>/dev/null", path,
+             ct_test_data("osm/monaco/monaco.osm.pbf"));
+    if (system(cmd) != 0)
+        path[0] = 0;
+    return path;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* FIDs that SpatiaLite's ST_Distance puts within r of the incident. */
+static size_t spatialite_fids(const char *gpkg, const char *layer, const char *geom_sql, double r, int64_t *out, size_t max)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q '%s' -dialect SQLite -sql \"SELECT fid AS f FROM %s WHERE ST_Distance(geom, %s) <= %.17g\" "
+             "2>/dev/null",
+             gpkg, layer, geom_sql, r);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    char line[512];
+    size_t n = 0;
+    while (fgets(line, sizeof line, p)) {
+        /* the selected fid becomes the result's FID: "OGRFeature(SELECT):40" */
+        const char *s = strstr(line, "OGRFeature(SELECT):");
+        if (s && n < max)
+            out[n++] = atoll(s + strlen("OGRFeature(SELECT):"));
+    }
+    pclose(p);
+    qsort(out, n, sizeof *out, cmp_i64);
+    return n;
+}
+
+/* FIDs within r by OGR_G_Distance over every feature, no index. */
+static size_t brute_fids(const char *gpkg, const char *layer, const char *incident_wkt, double r, int64_t *out, size_t max)
+{
+    GDALDatasetH ds = GDALOpenEx(gpkg, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    OGRLayerH l = ds ? GDALDatasetGetLayerByName(ds, layer) : NULL;
+    OGRGeometryH inc = NULL;
+    char *w = (char *)incident_wkt;
+    OGR_G_CreateFromWkt(&w, NULL, &inc);
+    size_t n = 0;
+    OGRFeatureH f;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    while (l && inc && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g && !OGR_G_IsEmpty(g)) {
+            double d = OGR_G_Distance(inc, g);
+            if (d >= 0 && d <= r && n < max)
+                out[n++] = OGR_F_GetFID(f);
+        }
+        OGR_F_Destroy(f);
+    }
+    CPLPopErrorHandler();
+    if (inc)
+        OGR_G_DestroyGeometry(inc);
+    if (ds)
+        GDALClose(ds);
+    qsort(out, n, sizeof *out, cmp_i64);
+    return n;
+}
+
+CT_TEST(monaco_matches_spatialite_and_brute_force)
+{
+    GDALAllRegister();
+    const char *gpkg = monaco_gpkg();
+    if (!gpkg[0]) {
+        fprintf(stderr, "ogr2ogr could not convert the Monaco extract: skipping\n");
+        return;
+    }
+    const char *names[] = {"points", "lines", "multipolygons"};
+    ct_impact_layer *layers[3] = {0};
+    ct_error err = {0};
+    for (int i = 0; i < 3; i++) {
+        char src[700];
+        snprintf(src, sizeof src, "%s:%s", gpkg, names[i]);
+        ct_impact_layer_desc d = {.name = names[i], .source = src, .drop_attributes = true};
+        CT_REQUIRE(ct_impact_layer_load(&d, &layers[i], &err) == CT_OK);
+    }
+    /* Point incidents in Monte-Carlo and La Condamine, and a line incident across the port. */
+    const struct {
+        const char *wkt, *sql;
+    } incidents[] = {
+        {"POINT (373139.337 4844024.125)", "MakePoint(373139.337, 4844024.125)"},
+        {"POINT (372310 4843560)", "MakePoint(372310, 4843560)"},
+        {"LINESTRING (372400 4843600, 372900 4843900)",
+         "GeomFromText('LINESTRING(372400 4843600, 372900 4843900)')"},
+    };
+    double radii[] = {50, 500};
+    static int64_t a[60000], b[60000], c[60000];
+    size_t total = 0;
+    for (size_t ii = 0; ii < sizeof incidents / sizeof incidents[0]; ii++) {
+        ct_impact_query q = {.wkt = incidents[ii].wkt, .radii = radii, .radius_count = 2};
+        ct_impact_result *r = NULL;
+        CT_REQUIRE(ct_impact_run(layers, 3, &q, &r, &err) == CT_OK);
+        for (int li = 0; li < 3; li++)
+            for (int k = 0; k < 2; k++) {
+                const ct_impact_layer_result *lr = &r->layers[li];
+                size_t n = 0;
+                for (size_t h = 0; h < lr->hit_count; h++)
+                    if (lr->hits[h].ring <= k)
+                        a[n++] = ct_impact_layer_id_number(layers[li], lr->hits[h].feature);
+                CT_CHECK_EQ_INT(n, lr->rings[k].count);
+                size_t nb = spatialite_fids(gpkg, names[li], incidents[ii].sql, radii[k], b, 60000);
+                bool same = n == nb && memcmp(a, b, n * sizeof *a) == 0;
+                if (!same)
+                    fprintf(stderr, "%s %s r=%g: citytwin %zu, SpatiaLite %zu\n", incidents[ii].wkt, names[li],
+                            radii[k], n, nb);
+                CT_CHECK(same);
+                if (k == 1 && ii != 1) { /* brute force (slow): the largest ring, two incidents */
+                    size_t nc = brute_fids(gpkg, names[li], incidents[ii].wkt, radii[k], c, 60000);
+                    CT_CHECK(nc == n && memcmp(a, c, n * sizeof *a) == 0);
+                }
+                total += n;
+            }
+        ct_impact_result_destroy(r);
+    }
+    fprintf(stderr, "Monaco: %zu (incident, layer, ring) selections, %zu features in all, identical to SpatiaLite\n",
+            sizeof incidents / sizeof incidents[0] * 6, total);
+    CT_CHECK(total > 1000);
+    for (int i = 0; i < 3; i++)
+        ct_impact_layer_destroy(layers[i]);
+}
+
+/* ---- output file and the command line ---- */
+
+static int run_cli(const char *args, char *out, size_t outsz)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze impact %s 2>/dev/null", CT_BINARY_DIR, args);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t got = out ? fread(out, 1, outsz - 1, p) : 0;
+    if (out)
+        out[got] = 0;
+    else {
+        char sink[4096];
+        while (fread(sink, 1, sizeof sink, p) > 0) {
+        }
+    }
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+CT_TEST(cli_json_output_and_errors)
+{
+    static char out[1 << 16];
+    char args[4096];
+    const char *known = constructed_layers();
+    const char *gpkg = tmp_path("out.gpkg");
+    snprintf(args, sizeof args, "--at 500000,5000000 --rings 50,150 --layer things=%s --id-field name -o %s --json",
+             known, gpkg);
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK(strstr(out, "\"rings\":[{\"radius_m\":50,\"layers\":{\"things\":{\"count\":5,"
+                         "\"ids\":[\"box\",\"p10\",\"p49\",\"p50\",\"pipe\"]") != NULL);
+    CT_CHECK(strstr(out, "\"radius_m\":150") != NULL);
+    /* the GeoPackage: one layer per input layer + rings */
+    GDALDatasetH ds = GDALOpenEx(gpkg, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    CT_REQUIRE(ds != NULL);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "things");
+    OGRLayerH rl = GDALDatasetGetLayerByName(ds, "rings");
+    CT_CHECK(l && OGR_L_GetFeatureCount(l, TRUE) == 7);
+    CT_CHECK(rl && OGR_L_GetFeatureCount(rl, TRUE) == 2);
+    if (l)
+        CT_CHECK(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "distance_m") >= 0 &&
+                 OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "use") >= 0);
+    GDALClose(ds);
+    /* GeoJSON output, preset rings */
+    snprintf(args, sizeof args, "--at 500000,5000000 --preset gas-leak --layer things=%s -o %s", known,
+             tmp_path("out.geojson"));
+    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 0);
+    /* a WGS84 incident via --crs, measured in UTM */
+    snprintf(args, sizeof args, "--at 9,45.1 --crs EPSG:4326 --radius 10 --layer things=%s --json", known);
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK(strstr(out, "EPSG:32632") != NULL);
+    /* errors */
+    snprintf(args, sizeof args, "--at 1,2 --radius 10 --layer t=/nonexistent.gpkg");
+    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 2);
+    snprintf(args, sizeof args, "--at 1,2 --layer t=%s", known);
+    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
+    snprintf(args, sizeof args, "--at-wkt 'LINESTRING(1 2' --radius 5 --layer t=%s", known);
+    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
+    snprintf(args, sizeof args, "--at 1,2 --rings 50,20 --layer t=%s", known);
+    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
+    snprintf(args, sizeof args, "--at 1,2 --radius 5 --layer t=%s --crs EPSG:0", known);
+    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
+    snprintf(args, sizeof args, "--at 1,2 --radius 5 --layer t=%s --preset nuclear", known);
+    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
+}
+
+CT_TEST(rings_parser)
+{
+    double r[8];
+    ct_error err = {0};
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("50,200,500", r, 8, &err), 3);
+    CT_CHECK(r[0] == 50 && r[1] == 200 && r[2] == 500);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("1.5", r, 8, &err), 1);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("", r, 8, &err), -1);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("50,,60", r, 8, &err), -1);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("50,40", r, 8, &err), -1);
+    CT_CHECK(strstr(err.msg, "increase") != NULL);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("-5", r, 8, &err), -1);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("5,nan", r, 8, &err), -1);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("1,2,3", r, 2, &err), -1);
+    CT_CHECK_EQ_INT(ct_impact_parse_rings("5;6", r, 8, &err), -1);
+    CT_CHECK_EQ_INT(ct_impact_preset_rings("gas-leak", r, 8), 3);
+    CT_CHECK(r[0] == 100 && r[1] == 800 && r[2] == 1600);
+    CT_CHECK_EQ_INT(ct_impact_preset_rings("nope", r, 8), -1);
+    CT_CHECK_NEAR(ct_impact_m2_per_person("office"), 13.9, 1e-9);
+    CT_CHECK_NEAR(ct_impact_m2_per_person(NULL), 18.6, 1e-9);
+}
+
+CT_TEST(zz_cleanup)
+{
+    if (g_tmp[0]) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+        CT_CHECK(system(cmd) == 0);
+    }
+}
+
+CT_TEST_MAIN(CT_CASE(constructed_known_answers), CT_CASE(load_errors), CT_CASE(reprojected_layer_matches),
+             CT_CASE(monaco_matches_spatialite_and_brute_force), CT_CASE(cli_json_output_and_errors),
+             CT_CASE(rings_parser), CT_CASE(zz_cleanup))
