@@ -141,11 +141,6 @@ static int run(int argc, char **argv)
         }
         for (size_t i = 0; i < nmesh; i++) {
             ct_gltf *g = NULL;
-#ifndef CT_LOS_HAVE_GLTF_READER
-            (void)g, (void)z_up, (void)offset;
-            rc = cli_fail(SUB, CT_ERR_RUNTIME, "%s: glTF meshes need the glTF reader, which is not built yet", meshes[i]);
-            goto done;
-#else
             if (ct_gltf_load_file(meshes[i], &(ct_gltf_options){.skip_images = true}, &g, &err) != CT_OK) {
                 rc = cli_fail_err(SUB, &err);
                 goto done;
@@ -156,7 +151,6 @@ static int run(int argc, char **argv)
                 rc = cli_fail(SUB, st, "%s: %s", meshes[i], err.msg);
                 goto done;
             }
-#endif
         }
         if (ct_los_meshes_commit(lm, &err) != CT_OK) {
             rc = cli_fail_err(SUB, &err);

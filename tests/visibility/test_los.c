@@ -201,6 +201,19 @@ CT_TEST(cli)
     CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
     snprintf(args, sizeof args, "--dem %s --from 1,2 --to 1,2,3", path);
     CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    /* a real GLB: Khronos' Box, a unit cube about its origin, placed at (1000, 2000, 10) */
+    snprintf(args, sizeof args,
+             "--from 995,2000,10 --to 1005,2000,10 --meshes %s --mesh-offset 1000,2000,10 --json",
+             ct_test_data("gltf/khronos-sample-assets/Box/glTF-Binary/Box.glb"));
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK(strstr(out, "\"visible\":false") && strstr(out, "\"blocked_by\":\"mesh\"") &&
+             strstr(out, "\"obstruction\":[999.5") && strstr(out, "\"mesh_triangles\":12"));
+    snprintf(args, sizeof args, "--from 995,2000,11 --to 1005,2000,11 --meshes %s --mesh-offset 1000,2000,10 --json",
+             ct_test_data("gltf/khronos-sample-assets/Box/glTF-Binary/Box.glb"));
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK(strstr(out, "\"visible\":true") != NULL);
+    snprintf(args, sizeof args, "--from 1,2,3 --to 4,5,6 --meshes /nonexistent.glb");
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CT_CHECK(system(cmd) == 0);
