@@ -22,7 +22,8 @@ typedef struct ct_demo_desc {
 extern const char *const ct_demo_files[];
 
 /* Writes the demo district into out_dir (created if needed): scene.json,
- * dem.tif, buildings/roads/pois/river as GeoPackage, district.glb. desc may be NULL. */
+ * dem.tif, buildings/roads/pois/river as GeoJSON (EPSG:4547), district.glb.
+ * desc may be NULL. Existing files of those names are overwritten. */
 ct_status ct_demo_generate(const char *out_dir, const ct_demo_desc *desc, ct_error *err);
 
 /* The default demo's scene.json, generated once into a cache folder
