@@ -1,7 +1,7 @@
 # Turns every DIR/*.glsl into a C string constant CT_SHADER_<NAME> in OUT.
 file(GLOB files ${DIR}/*.glsl)
 list(SORT files)
-set(content "/* generated from shaders/*.glsl by cmake/EmbedShaders.cmake; do not edit */\n#pragma once\n")
+set(content "/* generated from the shaders/ folder by cmake/EmbedShaders.cmake; do not edit */\n#pragma once\n")
 foreach(f ${files})
   get_filename_component(name ${f} NAME_WE)
   string(TOUPPER ${name} up)

@@ -1,0 +1,747 @@
+/* The renderer: programs, the (multisampled) framebuffer with color, depth and
+ * id attachments, per-frame state, draws (RTE model-view in double), blended
+ * primitives sorted back to front, resolve, read-back, picking. */
+#include "ct_shaders_embedded.h"
+#include "render_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { LOC_COLOR = 5, LOC_FEATURE = 6, LOC_INSTANCE = 7 };
+
+typedef struct uniforms {
+    GLint model_view, normal_matrix, projection, point_size;
+    GLint base_color, emissive, metallic, roughness, alpha_mode, alpha_cutoff, unlit, has_normals, has_tangents,
+        double_sided, tex, tex_on, tex_uv, tex_matrix, normal_scale, occlusion_strength;
+    GLint sun_view, sun, ambient, log_coef;
+    GLint pick_id, draw_id, primitive, instance_features;
+} uniforms;
+
+typedef struct queued {
+    const ct_render_model *model;
+    const rdraw *draw;
+    const rprim *prim;
+    float mv[16], nm[9];
+    bool flip;
+    uint32_t draw_id;
+    ct_render_draw_desc desc;
+    double depth; /* view-space z of the primitive's centre (more negative = farther) */
+} queued;
+
+typedef struct drawn {
+    const ct_render_model *model;
+    uint32_t draw_index;
+} drawn;
+
+struct ct_renderer {
+    ct_render_context *ctx;
+    ct_renderer_desc desc;
+    GLuint program;
+    uniforms u;
+    bool reversed_z, log_depth;
+    int samples, width, height;
+    GLuint fbo_ms, rb_color_ms, rb_depth_ms, rb_id_ms;
+    GLuint fbo, rb_color, rb_depth, rb_id;
+    /* frame */
+    ct_camera cam;
+    double view_rot[16], proj[16];
+    float sun_view[3], sun, ambient;
+    ct_render_frame_stats stats;
+    queued *queue;
+    size_t queue_count, queue_cap;
+    drawn *drawn_list;
+    size_t drawn_count, drawn_cap;
+    bool in_frame;
+};
+
+/* ---- shaders ---- */
+
+static char *shader_source(const char *name, const char *embedded)
+{
+    const char *dir = getenv("CT_SHADER_DIR");
+    if (dir && *dir) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s.glsl", dir, name);
+        uint8_t *data;
+        size_t size;
+        ct_error err;
+        if (ct_file_read(path, 1 << 20, &data, &size, &err) == CT_OK)
+            return (char *)data;
+        ct_log(CT_LOG_WARN, "CT_SHADER_DIR: %s; using the built-in shader", err.msg);
+    }
+    return ct_strdup(embedded);
+}
+
+/* Inserts defines after the #version line. */
+static GLuint compile(GLenum type, const char *src, const char *defines, ct_error *err)
+{
+    const char *body = src;
+    char version[64] = "#version 330 core\n";
+    if (!strncmp(src, "#version", 8)) {
+        const char *nl = strchr(src, '\n');
+        size_t n = nl ? (size_t)(nl - src + 1) : strlen(src);
+        if (n < sizeof version) {
+            memcpy(version, src, n);
+            version[n] = 0;
+        }
+        body = src + n;
+    }
+    const char *parts[3] = {version, defines, body};
+    GLuint s = glCreateShader(type);
+    glShaderSource(s, 3, parts, NULL);
+    glCompileShader(s);
+    GLint ok = 0;
+    glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
+    if (!ok) {
+        char log[2048] = "";
+        glGetShaderInfoLog(s, sizeof log, NULL, log);
+        glDeleteShader(s);
+        ct_error_set(err, CT_ERR_RUNTIME, "%s shader does not compile: %s", type == GL_VERTEX_SHADER ? "vertex" : "fragment",
+                     log);
+        return 0;
+    }
+    return s;
+}
+
+static GLuint build_program(bool log_depth, ct_error *err)
+{
+    char *vs_src = shader_source("mesh_vs", CT_SHADER_MESH_VS);
+    char *fs_src = shader_source("mesh_fs", CT_SHADER_MESH_FS);
+    const char *defines = log_depth ? "#define CT_LOG_DEPTH 1\n" : "";
+    GLuint vs = vs_src ? compile(GL_VERTEX_SHADER, vs_src, defines, err) : 0;
+    GLuint fs = vs && fs_src ? compile(GL_FRAGMENT_SHADER, fs_src, defines, err) : 0;
+    free(vs_src);
+    free(fs_src);
+    if (!vs || !fs) {
+        if (vs)
+            glDeleteShader(vs);
+        return 0;
+    }
+    GLuint p = glCreateProgram();
+    glAttachShader(p, vs);
+    glAttachShader(p, fs);
+    glLinkProgram(p);
+    glDeleteShader(vs);
+    glDeleteShader(fs);
+    GLint ok = 0;
+    glGetProgramiv(p, GL_LINK_STATUS, &ok);
+    if (!ok) {
+        char log[2048] = "";
+        glGetProgramInfoLog(p, sizeof log, NULL, log);
+        glDeleteProgram(p);
+        ct_error_set(err, CT_ERR_RUNTIME, "mesh program does not link: %s", log);
+        return 0;
+    }
+    return p;
+}
+
+static void lookup_uniforms(GLuint p, uniforms *u)
+{
+#define U(field, name) u->field = glGetUniformLocation(p, name)
+    U(model_view, "u_model_view");
+    U(normal_matrix, "u_normal_matrix");
+    U(projection, "u_projection");
+    U(point_size, "u_point_size");
+    U(base_color, "u_base_color");
+    U(emissive, "u_emissive");
+    U(metallic, "u_metallic");
+    U(roughness, "u_roughness");
+    U(alpha_mode, "u_alpha_mode");
+    U(alpha_cutoff, "u_alpha_cutoff");
+    U(unlit, "u_unlit");
+    U(has_normals, "u_has_normals");
+    U(has_tangents, "u_has_tangents");
+    U(double_sided, "u_double_sided");
+    U(tex, "u_tex");
+    U(tex_on, "u_tex_on");
+    U(tex_uv, "u_tex_uv");
+    U(tex_matrix, "u_tex_matrix");
+    U(normal_scale, "u_normal_scale");
+    U(occlusion_strength, "u_occlusion_strength");
+    U(sun_view, "u_sun_view");
+    U(sun, "u_sun");
+    U(ambient, "u_ambient");
+    U(log_coef, "u_log_coef");
+    U(pick_id, "u_pick_id");
+    U(draw_id, "u_draw_id");
+    U(primitive, "u_primitive");
+    U(instance_features, "u_instance_features");
+#undef U
+    glUseProgram(p);
+    GLint units[CT_TEX_COUNT] = {0, 1, 2, 3, 4};
+    glUniform1iv(u->tex, CT_TEX_COUNT, units);
+}
+
+ct_status ct_renderer_reload_shaders(ct_renderer *r, ct_error *err)
+{
+    GLuint p = build_program(r->log_depth, err);
+    if (!p)
+        return CT_ERR_RUNTIME;
+    if (r->program)
+        glDeleteProgram(r->program);
+    r->program = p;
+    lookup_uniforms(p, &r->u);
+    return CT_OK;
+}
+
+/* ---- framebuffers ---- */
+
+static void delete_targets(ct_renderer *r)
+{
+    GLuint fbos[] = {r->fbo_ms, r->fbo};
+    glDeleteFramebuffers(2, fbos);
+    GLuint rbs[] = {r->rb_color_ms, r->rb_depth_ms, r->rb_id_ms, r->rb_color, r->rb_depth, r->rb_id};
+    glDeleteRenderbuffers(6, rbs);
+    r->fbo_ms = r->fbo = r->rb_color_ms = r->rb_depth_ms = r->rb_id_ms = r->rb_color = r->rb_depth = r->rb_id = 0;
+    r->width = r->height = 0;
+}
+
+static GLuint make_rb(GLenum format, int samples, int w, int h)
+{
+    GLuint rb;
+    glGenRenderbuffers(1, &rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, rb);
+    if (samples > 1)
+        glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, format, w, h);
+    else
+        glRenderbufferStorage(GL_RENDERBUFFER, format, w, h);
+    return rb;
+}
+
+static bool make_fbo(GLuint *fbo, GLuint color, GLuint depth, GLuint id)
+{
+    glGenFramebuffers(1, fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, *fbo);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, depth);
+    GLenum bufs[2] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1};
+    if (id)
+        glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT1, GL_RENDERBUFFER, id);
+    glDrawBuffers(id ? 2 : 1, bufs);
+    return glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+}
+
+static bool ensure_targets(ct_renderer *r, int w, int h)
+{
+    if (r->width == w && r->height == h && r->fbo)
+        return true;
+    delete_targets(r);
+    bool pick = r->desc.picking;
+    r->rb_color = make_rb(GL_RGBA8, 1, w, h);
+    r->rb_depth = make_rb(GL_DEPTH_COMPONENT32F, 1, w, h);
+    r->rb_id = pick ? make_rb(GL_RGBA32UI, 1, w, h) : 0;
+    bool ok = make_fbo(&r->fbo, r->rb_color, r->rb_depth, r->rb_id);
+    if (ok && r->samples > 1) {
+        r->rb_color_ms = make_rb(GL_RGBA8, r->samples, w, h);
+        r->rb_depth_ms = make_rb(GL_DEPTH_COMPONENT32F, r->samples, w, h);
+        r->rb_id_ms = pick ? make_rb(GL_RGBA32UI, r->samples, w, h) : 0;
+        ok = make_fbo(&r->fbo_ms, r->rb_color_ms, r->rb_depth_ms, r->rb_id_ms);
+    }
+    glBindRenderbuffer(GL_RENDERBUFFER, 0);
+    if (!ok) {
+        ct_log(CT_LOG_ERROR, "render: cannot make a %dx%d framebuffer (%d samples)", w, h, r->samples);
+        delete_targets(r);
+        return false;
+    }
+    r->width = w;
+    r->height = h;
+    return true;
+}
+
+/* ---- create / destroy ---- */
+
+ct_status ct_renderer_create(ct_render_context *ctx, const ct_renderer_desc *desc, ct_renderer **out, ct_error *err)
+{
+    *out = NULL;
+    ct_renderer *r = calloc(1, sizeof *r);
+    if (!r)
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    r->ctx = ctx;
+    r->desc = desc ? *desc : (ct_renderer_desc){0};
+    bool clip_control = epoxy_gl_version() >= 45 || epoxy_has_gl_extension("GL_ARB_clip_control");
+    r->reversed_z = clip_control && !r->desc.force_log_depth;
+    r->log_depth = !r->reversed_z;
+    GLint max_samples = 1, max_int_samples = 1;
+    glGetIntegerv(GL_MAX_SAMPLES, &max_samples);
+    glGetIntegerv(GL_MAX_INTEGER_SAMPLES, &max_int_samples);
+    r->samples = r->desc.msaa > 0 ? r->desc.msaa : 4;
+    if (r->samples > max_samples)
+        r->samples = max_samples;
+    if (r->desc.picking && r->samples > max_int_samples) /* all attachments share one sample count */
+        r->samples = max_int_samples;
+    if (r->samples < 1)
+        r->samples = 1;
+    if (ct_renderer_reload_shaders(r, err) != CT_OK) {
+        ct_renderer_destroy(r);
+        return CT_ERR_RUNTIME;
+    }
+    int w, h;
+    ct_render_context_size(ctx, &w, &h);
+    if (!ensure_targets(r, w > 0 ? w : 1, h > 0 ? h : 1)) {
+        ct_renderer_destroy(r);
+        return ct_error_set(err, CT_ERR_RUNTIME, "cannot create the framebuffer");
+    }
+    *out = r;
+    return CT_OK;
+}
+
+void ct_renderer_destroy(ct_renderer *r)
+{
+    if (!r)
+        return;
+    delete_targets(r);
+    if (r->program)
+        glDeleteProgram(r->program);
+    free(r->queue);
+    free(r->drawn_list);
+    free(r);
+}
+
+bool ct_renderer_reversed_z(const ct_renderer *r) { return r->reversed_z; }
+ct_render_frame_stats ct_renderer_frame_stats(const ct_renderer *r) { return r->stats; }
+
+/* ---- math ---- */
+
+void ct_render_y_up_to_z_up(double m[16])
+{
+    const double y2z[16] = {1, 0, 0, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 0, 0, 1};
+    memcpy(m, y2z, sizeof y2z);
+}
+
+/* view_rotation * translate(-eye) * world, all in double: the large eye and
+ * world translations cancel before anything is rounded to float. */
+static void model_view_d(const double view_rot[16], ct_dvec3 eye, const double world[16], double out[16])
+{
+    double rel[16];
+    memcpy(rel, world, sizeof rel);
+    for (int c = 0; c < 4; c++) {
+        rel[c * 4 + 0] -= eye.x * world[c * 4 + 3];
+        rel[c * 4 + 1] -= eye.y * world[c * 4 + 3];
+        rel[c * 4 + 2] -= eye.z * world[c * 4 + 3];
+    }
+    ct_dmat4_mul(out, view_rot, rel);
+}
+
+void ct_render_model_view_f32(const ct_camera *cam, const double world[16], float out[16])
+{
+    double vr[16], mv[16];
+    ct_camera_view_rotation(cam, vr);
+    model_view_d(vr, cam->position, world, mv);
+    for (int i = 0; i < 16; i++)
+        out[i] = (float)mv[i];
+}
+
+/* Inverse transpose of the upper 3x3 (column-major out). */
+static void normal_matrix(const double m[16], float out[9])
+{
+    double a = m[0], b = m[4], c = m[8], d = m[1], e = m[5], f = m[9], g = m[2], h = m[6], i = m[10];
+    double det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+    if (fabs(det) < 1e-300)
+        det = 1e-300;
+    double inv = 1.0 / det;
+    /* (M^-1)^T = cofactor matrix / det */
+    double co[9] = {(e * i - f * h), -(d * i - f * g), (d * h - e * g), -(b * i - c * h), (a * i - c * g),
+                    -(a * h - b * g), (b * f - c * e), -(a * f - c * d), (a * e - b * d)};
+    /* co is row-major cofactors C[row][col]; (M^-1)^T = C / det; column-major: out[col*3+row] = C[row][col] */
+    for (int row = 0; row < 3; row++)
+        for (int col = 0; col < 3; col++)
+            out[col * 3 + row] = (float)(co[row * 3 + col] * inv);
+}
+
+static double det3(const double m[16])
+{
+    return m[0] * (m[5] * m[10] - m[9] * m[6]) - m[4] * (m[1] * m[10] - m[9] * m[2]) +
+           m[8] * (m[1] * m[6] - m[5] * m[2]);
+}
+
+/* ---- frame ---- */
+
+void ct_renderer_begin_frame(ct_renderer *r, const ct_render_frame_desc *desc)
+{
+    int w = desc->width, h = desc->height;
+    if (w <= 0 || h <= 0)
+        ct_render_context_size(r->ctx, &w, &h);
+    if (w <= 0 || h <= 0)
+        w = h = 1;
+    ensure_targets(r, w, h);
+    r->cam = *desc->camera;
+    r->queue_count = r->drawn_count = 0;
+    memset(&r->stats, 0, sizeof r->stats);
+    r->in_frame = true;
+    ct_camera_view_rotation(&r->cam, r->view_rot);
+    ct_camera_projection(&r->cam, r->reversed_z, r->proj);
+
+    glBindFramebuffer(GL_FRAMEBUFFER, r->samples > 1 ? r->fbo_ms : r->fbo);
+    glViewport(0, 0, w, h);
+    glDisable(GL_SCISSOR_TEST);
+    glDisable(GL_BLEND);
+    glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+    glDepthMask(GL_TRUE);
+    float bg[4] = {0.75f, 0.82f, 0.90f, 1.0f};
+    if (desc->has_background)
+        memcpy(bg, desc->background, 3 * sizeof(float));
+    glClearBufferfv(GL_COLOR, 0, bg);
+    float depth_clear = r->reversed_z ? 0.0f : 1.0f;
+    glClearBufferfv(GL_DEPTH, 0, &depth_clear);
+    if (r->desc.picking) {
+        GLuint zero[4] = {0, 0, 0, 0};
+        glClearBufferuiv(GL_COLOR, 1, zero);
+    }
+    glEnable(GL_DEPTH_TEST);
+    if (r->reversed_z) {
+        glClipControl(GL_LOWER_LEFT, GL_ZERO_TO_ONE);
+        glDepthFunc(GL_GREATER);
+    } else {
+        glDepthFunc(GL_LESS);
+    }
+    if (r->samples > 1)
+        glEnable(GL_MULTISAMPLE);
+    glEnable(GL_PROGRAM_POINT_SIZE);
+
+    glUseProgram(r->program);
+    float pf[16];
+    for (int i = 0; i < 16; i++)
+        pf[i] = (float)r->proj[i];
+    glUniformMatrix4fv(r->u.projection, 1, GL_FALSE, pf);
+    double far = r->cam.far_m > 0 ? r->cam.far_m : 1e7;
+    glUniform1f(r->u.log_coef, (float)(1.0 / log2(far + 1.0)));
+    /* sun: towards the light, in view space */
+    double sv[3] = {-0.4, 0.6, 0.7};
+    if (desc->has_sun) {
+        ct_dvec3 s = ct_dmat4_transform_dir(r->view_rot, ct_dvec3_make(desc->sun_direction[0], desc->sun_direction[1],
+                                                                       desc->sun_direction[2]));
+        sv[0] = s.x, sv[1] = s.y, sv[2] = s.z;
+    }
+    double l = sqrt(sv[0] * sv[0] + sv[1] * sv[1] + sv[2] * sv[2]);
+    for (int i = 0; i < 3; i++)
+        r->sun_view[i] = (float)(l > 0 ? sv[i] / l : 0);
+    r->sun = desc->sun_intensity > 0 ? desc->sun_intensity : 0.8f;
+    r->ambient = desc->ambient > 0 ? desc->ambient : 0.35f;
+    glUniform3fv(r->u.sun_view, 1, r->sun_view);
+    glUniform1f(r->u.sun, r->sun);
+    glUniform1f(r->u.ambient, r->ambient);
+}
+
+static const ct_gltf_material DEFAULT_MATERIAL = {
+    .base_color = {1, 1, 1, 1},
+    .base_color_texture = {.texture = -1},
+    .metallic = 0, /* glTF says 1, which looks black without environment light; Cesium-like default */
+    .roughness = 1,
+    .metallic_roughness_texture = {.texture = -1},
+    .normal_texture = {.texture = -1},
+    .occlusion_texture = {.texture = -1},
+    .emissive_texture = {.texture = -1},
+    .alpha_mode = CT_GLTF_ALPHA_OPAQUE,
+    .alpha_cutoff = 0.5f,
+};
+
+static const ct_gltf_material *material_of(const ct_render_model *m, const rprim *p)
+{
+    return p->material >= 0 && (uint32_t)p->material < m->material_count ? &m->materials[p->material]
+                                                                           : &DEFAULT_MATERIAL;
+}
+
+static void set_texture(ct_renderer *r, const ct_render_model *m, int unit, const ct_gltf_texture_ref *ref,
+                        GLint *on, GLint *uv, float mats[][9])
+{
+    static const float identity[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    on[unit] = 0;
+    uv[unit] = 0;
+    memcpy(mats[unit], identity, sizeof identity);
+    if (ref->texture < 0 || (uint32_t)ref->texture >= m->texture_count || !m->textures[ref->texture].tex)
+        return;
+    const rtexture *t = &m->textures[ref->texture];
+    glActiveTexture(GL_TEXTURE0 + unit);
+    glBindTexture(GL_TEXTURE_2D, t->tex);
+    glBindSampler(unit, t->sampler);
+    on[unit] = 1;
+    uv[unit] = ref->texcoord == 1 ? 1 : 0;
+    if (ref->has_transform)
+        memcpy(mats[unit], ref->uv_matrix, sizeof identity);
+    (void)r;
+}
+
+static uint64_t primitive_count(GLenum mode, GLsizei n)
+{
+    switch (mode) {
+    case GL_TRIANGLES: return (uint64_t)n / 3;
+    case GL_TRIANGLE_STRIP:
+    case GL_TRIANGLE_FAN: return n >= 3 ? (uint64_t)n - 2 : 0;
+    case GL_LINES: return (uint64_t)n / 2;
+    case GL_LINE_STRIP: return n >= 2 ? (uint64_t)n - 1 : 0;
+    case GL_LINE_LOOP: return n >= 2 ? (uint64_t)n : 0;
+    default: return (uint64_t)n;
+    }
+}
+
+static void draw_prim(ct_renderer *r, const ct_render_model *m, const rdraw *d, const rprim *p, const float mv[16],
+                      const float nm[9], bool flip, uint32_t draw_id, const ct_render_draw_desc *dd)
+{
+    const ct_gltf_material *mat = material_of(m, p);
+    uniforms *u = &r->u;
+    glUniformMatrix4fv(u->model_view, 1, GL_FALSE, mv);
+    glUniformMatrix3fv(u->normal_matrix, 1, GL_FALSE, nm);
+    glUniform1f(u->point_size, dd->point_size > 0 ? dd->point_size : 1.0f);
+    glUniform4fv(u->base_color, 1, mat->base_color);
+    glUniform3fv(u->emissive, 1, mat->emissive);
+    glUniform1f(u->metallic, mat->metallic);
+    glUniform1f(u->roughness, mat->roughness);
+    glUniform1i(u->alpha_mode, (int)mat->alpha_mode);
+    glUniform1f(u->alpha_cutoff, mat->alpha_cutoff);
+    bool is_triangles = p->mode == GL_TRIANGLES || p->mode == GL_TRIANGLE_STRIP || p->mode == GL_TRIANGLE_FAN;
+    /* glTF: points and lines without normals are not lit */
+    glUniform1i(u->unlit, mat->unlit || dd->force_unlit || (!is_triangles && !p->has_normals));
+    glUniform1i(u->has_normals, p->has_normals);
+    glUniform1i(u->has_tangents, p->has_tangents);
+    glUniform1i(u->double_sided, mat->double_sided);
+    GLint on[CT_TEX_COUNT], uv[CT_TEX_COUNT];
+    float mats[CT_TEX_COUNT][9];
+    set_texture(r, m, CT_TEX_BASE, &mat->base_color_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_MR, &mat->metallic_roughness_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_NORMAL, &mat->normal_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_OCCLUSION, &mat->occlusion_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_EMISSIVE, &mat->emissive_texture, on, uv, mats);
+    glUniform1iv(u->tex_on, CT_TEX_COUNT, on);
+    glUniform1iv(u->tex_uv, CT_TEX_COUNT, uv);
+    glUniformMatrix3fv(u->tex_matrix, CT_TEX_COUNT, GL_FALSE, &mats[0][0]);
+    glUniform1f(u->normal_scale, mat->normal_texture.scale != 0 ? mat->normal_texture.scale : 1.0f);
+    glUniform1f(u->occlusion_strength, mat->occlusion_texture.scale != 0 ? mat->occlusion_texture.scale : 1.0f);
+    glUniform1ui(u->pick_id, dd->pick_id);
+    glUniform1ui(u->draw_id, draw_id);
+    glUniform1ui(u->primitive, (GLuint)p->gltf_index);
+    glUniform1i(u->instance_features, dd->instance_features);
+
+    if (is_triangles && !mat->double_sided) {
+        glEnable(GL_CULL_FACE);
+        glCullFace(GL_BACK);
+    } else {
+        glDisable(GL_CULL_FACE);
+    }
+    glFrontFace(flip ? GL_CW : GL_CCW);
+
+    glBindVertexArray(p->vao);
+    /* Missing attributes read the current generic value, which is context
+     * state shared by all VAOs: set it for each draw. */
+    if (!p->has_colors)
+        glVertexAttrib4f(LOC_COLOR, 1, 1, 1, 1);
+    if (!p->has_features)
+        glVertexAttribI4ui(LOC_FEATURE, 0xFFFFFFFFu, 0, 0, 0);
+    GLsizei instances = d->instance_count ? (GLsizei)d->instance_count : 1;
+    if (!d->instance_count)
+        for (int c = 0; c < 4; c++)
+            glVertexAttrib4f(LOC_INSTANCE + c, c == 0, c == 1, c == 2, c == 3);
+    if (p->index_type)
+        glDrawElementsInstanced(p->mode, p->count, p->index_type, NULL, instances);
+    else
+        glDrawArraysInstanced(p->mode, 0, p->count, instances);
+    r->stats.draw_calls++;
+    uint64_t n = primitive_count(p->mode, p->count) * (uint64_t)instances;
+    if (is_triangles)
+        r->stats.triangles += n;
+    else if (p->mode == GL_POINTS)
+        r->stats.points += n;
+    else
+        r->stats.lines += n;
+}
+
+static bool push(void **arr, size_t *count, size_t *cap, size_t elem)
+{
+    if (*count < *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 64;
+    void *n = realloc(*arr, nc * elem);
+    if (!n)
+        return false;
+    *arr = n;
+    *cap = nc;
+    return true;
+}
+
+void ct_renderer_draw_model(ct_renderer *r, const ct_render_model *m, const ct_render_draw_desc *desc)
+{
+    if (!r->in_frame || !m)
+        return;
+    ct_render_draw_desc dd = desc ? *desc : (ct_render_draw_desc){0};
+    bool zero = true;
+    for (int i = 0; i < 16; i++)
+        zero = zero && dd.world[i] == 0;
+    if (zero)
+        ct_dmat4_identity(dd.world);
+    for (uint32_t di = 0; di < m->draw_count; di++) {
+        const rdraw *d = &m->draws[di];
+        if (d->mesh < 0 || (uint32_t)d->mesh >= m->mesh_count)
+            continue;
+        const rmesh *mesh = &m->meshes[d->mesh];
+        if (!mesh->prim_count)
+            continue;
+        if (!push((void **)&r->drawn_list, &r->drawn_count, &r->drawn_cap, sizeof(drawn)))
+            return;
+        r->drawn_list[r->drawn_count] = (drawn){m, di};
+        uint32_t draw_id = (uint32_t)++r->drawn_count;
+        double world[16], mv[16];
+        ct_dmat4_mul(world, dd.world, d->world);
+        model_view_d(r->view_rot, r->cam.position, world, mv);
+        float mvf[16], nm[9];
+        for (int i = 0; i < 16; i++)
+            mvf[i] = (float)mv[i];
+        normal_matrix(mv, nm);
+        bool flip = det3(world) < 0;
+        for (uint32_t k = 0; k < mesh->prim_count; k++) {
+            const rprim *p = &mesh->prims[k];
+            if (material_of(m, p)->alpha_mode == CT_GLTF_ALPHA_BLEND) {
+                if (!push((void **)&r->queue, &r->queue_count, &r->queue_cap, sizeof(queued)))
+                    continue;
+                queued *q = &r->queue[r->queue_count++];
+                q->model = m;
+                q->draw = d;
+                q->prim = p;
+                memcpy(q->mv, mvf, sizeof mvf);
+                memcpy(q->nm, nm, sizeof nm);
+                q->flip = flip;
+                q->draw_id = draw_id;
+                q->desc = dd;
+                q->depth = mv[2] * p->center[0] + mv[6] * p->center[1] + mv[10] * p->center[2] + mv[14];
+                continue;
+            }
+            draw_prim(r, m, d, p, mvf, nm, flip, draw_id, &dd);
+        }
+    }
+}
+
+static int cmp_far_first(const void *a, const void *b)
+{
+    double da = ((const queued *)a)->depth, db = ((const queued *)b)->depth;
+    return da < db ? -1 : da > db ? 1 : 0;
+}
+
+void ct_renderer_end_frame(ct_renderer *r)
+{
+    if (!r->in_frame)
+        return;
+    if (r->queue_count) {
+        qsort(r->queue, r->queue_count, sizeof(queued), cmp_far_first);
+        glEnable(GL_BLEND);
+        glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+        glDepthMask(GL_FALSE);
+        for (size_t i = 0; i < r->queue_count; i++) {
+            queued *q = &r->queue[i];
+            draw_prim(r, q->model, q->draw, q->prim, q->mv, q->nm, q->flip, q->draw_id, &q->desc);
+        }
+        glDepthMask(GL_TRUE);
+        glDisable(GL_BLEND);
+    }
+    glBindVertexArray(0);
+    if (r->samples > 1) {
+        int w = r->width, h = r->height;
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo_ms);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, r->fbo);
+        GLenum only0[2] = {GL_COLOR_ATTACHMENT0, GL_NONE};
+        glReadBuffer(GL_COLOR_ATTACHMENT0);
+        glDrawBuffers(1, only0);
+        glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+        if (r->desc.picking) {
+            GLenum only1[2] = {GL_NONE, GL_COLOR_ATTACHMENT1};
+            glReadBuffer(GL_COLOR_ATTACHMENT1);
+            glDrawBuffers(2, only1);
+            glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+            glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_DEPTH_BUFFER_BIT, GL_NEAREST);
+            GLenum both[2] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1};
+            glDrawBuffers(2, both);
+        }
+        glReadBuffer(GL_COLOR_ATTACHMENT0);
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    r->in_frame = false;
+}
+
+ct_status ct_renderer_read_pixels(ct_renderer *r, uint8_t *rgba, ct_error *err)
+{
+    if (!r->fbo)
+        return ct_error_set(err, CT_ERR_RUNTIME, "render: no framebuffer");
+    int w = r->width, h = r->height;
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo);
+    glReadBuffer(GL_COLOR_ATTACHMENT0);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+    GLenum e = glGetError();
+    if (e != GL_NO_ERROR)
+        return ct_error_set(err, CT_ERR_RUNTIME, "render: glReadPixels failed (0x%x)", e);
+    /* GL rows go bottom-up; images top-down. */
+    size_t row = (size_t)w * 4;
+    uint8_t *tmp = malloc(row);
+    if (!tmp)
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    for (int y = 0; y < h / 2; y++) {
+        uint8_t *a = rgba + (size_t)y * row, *b = rgba + (size_t)(h - 1 - y) * row;
+        memcpy(tmp, a, row);
+        memcpy(a, b, row);
+        memcpy(b, tmp, row);
+    }
+    free(tmp);
+    return CT_OK;
+}
+
+void ct_renderer_present(ct_renderer *r)
+{
+    int w, h;
+    ct_render_context_size(r->ctx, &w, &h);
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo);
+    glReadBuffer(GL_COLOR_ATTACHMENT0);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, 0);
+    glBlitFramebuffer(0, 0, r->width, r->height, 0, 0, w, h, GL_COLOR_BUFFER_BIT,
+                      (w == r->width && h == r->height) ? GL_NEAREST : GL_LINEAR);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    ct_render_context_swap(r->ctx);
+}
+
+ct_status ct_renderer_pick(ct_renderer *r, int x, int y, ct_render_pick *out, ct_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->feature_id = -1;
+    out->node = out->mesh = out->primitive = -1;
+    if (!r->desc.picking)
+        return ct_error_set(err, CT_ERR_USAGE, "render: picking was not enabled (ct_renderer_desc.picking)");
+    if (x < 0 || y < 0 || x >= r->width || y >= r->height)
+        return ct_error_set(err, CT_ERR_USAGE, "pixel %d,%d outside the %dx%d image", x, y, r->width, r->height);
+    int gy = r->height - 1 - y;
+    GLuint id[4] = {0, 0, 0, 0};
+    float depth = 0;
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo);
+    glReadBuffer(GL_COLOR_ATTACHMENT1);
+    glReadPixels(x, gy, 1, 1, GL_RGBA_INTEGER, GL_UNSIGNED_INT, id);
+    glReadBuffer(GL_COLOR_ATTACHMENT0);
+    glReadPixels(x, gy, 1, 1, GL_DEPTH_COMPONENT, GL_FLOAT, &depth);
+    GLenum e = glGetError();
+    if (e != GL_NO_ERROR)
+        return ct_error_set(err, CT_ERR_RUNTIME, "render: reading the id buffer failed (0x%x)", e);
+    if (id[2] == 0 || id[2] > r->drawn_count)
+        return CT_OK;
+    out->hit = true;
+    out->pick_id = id[0];
+    out->feature_id = id[1] ? (int64_t)id[1] - 1 : -1;
+    const drawn *dw = &r->drawn_list[id[2] - 1];
+    const rdraw *d = &dw->model->draws[dw->draw_index];
+    out->node = d->node;
+    out->mesh = d->mesh;
+    out->primitive = (int)(id[3] & 0xFFFF);
+    out->instance = id[3] >> 16;
+    /* Unproject the depth in double. */
+    double A = r->proj[10], B = r->proj[14], zv;
+    if (r->log_depth) {
+        double far = r->cam.far_m > 0 ? r->cam.far_m : 1e7;
+        zv = -(exp2(depth * log2(far + 1.0)) - 1.0);
+    } else {
+        double nd = depth; /* reversed-Z: window depth = NDC z in [0, 1] */
+        zv = -B / (nd + A);
+    }
+    double nx = 2.0 * (x + 0.5) / r->width - 1.0, ny = 1.0 - 2.0 * (y + 0.5) / r->height;
+    double xv = nx * -zv / r->proj[0], yv = ny * -zv / r->proj[5];
+    ct_dvec3 right = ct_camera_right(&r->cam), up = ct_dvec3_cross(right, r->cam.direction);
+    out->position = ct_dvec3_add(r->cam.position, ct_dvec3_add(ct_dvec3_scale(right, xv),
+                                                               ct_dvec3_add(ct_dvec3_scale(up, yv),
+                                                                            ct_dvec3_scale(r->cam.direction, -zv))));
+    out->depth_m = -zv;
+    return CT_OK;
+}
