@@ -1,11 +1,260 @@
-/* citytwin render: not implemented yet. */
-#include "cli.h"
+/* citytwin render: inputs (glTF/GLB, scene, tileset) to a PNG, headless. */
+#include "cli_scene.h"
+
+#include "citytwin/ct_image.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SUB "render"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, int n, double p)
+{
+    if (n <= 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int k = (int)(p * (n - 1) + 0.5);
+    return v[k < n ? k : n - 1];
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
 
 static int run(int argc, char **argv)
 {
     if (cli_help_requested(argc, argv, &ct_cmd_render) == 0)
         return 0;
-    return cli_fail("render", CT_ERR_RUNTIME, "not implemented yet");
+    double t_start = ct_time_now();
+    char **inputs = calloc((size_t)argc, sizeof *inputs);
+    if (!inputs)
+        return cli_fail(SUB, CT_ERR_RUNTIME, "out of memory");
+    int n_inputs = 0, width = 1280, height = 720, msaa = 0, frames = 0;
+    const char *out = NULL;
+    bool stats = false, wait = false, has_bg = false;
+    double timeout = 120, bg[3] = {0};
+    cli_view_args view = {0};
+    cli_layer_options lopts = {0};
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        const char *a = argv[i];
+        int v = cli_view_arg(SUB, argc, argv, &i, &view);
+        if (v < 0) {
+            rc = CT_ERR_USAGE;
+            break;
+        }
+        if (v > 0)
+            continue;
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "--stats"))
+            stats = true;
+        else if (!strcmp(a, "--wait"))
+            wait = true;
+        else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value)
+            out = argv[++i];
+        else if (!strcmp(a, "--size") && has_value) {
+            if (!cli_parse_size(argv[++i], &width, &height))
+                rc = cli_fail(SUB, CT_ERR_USAGE, "--size wants WxH, got '%s'", argv[i]);
+        } else if (!strcmp(a, "--background") && has_value) {
+            if (cli_parse_numbers(argv[++i], bg, 3, 3) != 3 || bg[0] < 0 || bg[1] < 0 || bg[2] < 0 || bg[0] > 255 ||
+                bg[1] > 255 || bg[2] > 255)
+                rc = cli_fail(SUB, CT_ERR_USAGE, "--background wants R,G,B in 0..255, got '%s'", argv[i]);
+            has_bg = true;
+        } else if (!strcmp(a, "--sse") && has_value) {
+            if (cli_parse_numbers(argv[++i], &lopts.sse, 1, 1) != 1 || !(lopts.sse > 0))
+                rc = cli_fail(SUB, CT_ERR_USAGE, "--sse wants a positive number of pixels, got '%s'", argv[i]);
+        } else if (!strcmp(a, "--timeout") && has_value) {
+            if (cli_parse_numbers(argv[++i], &timeout, 1, 1) != 1 || !(timeout > 0))
+                rc = cli_fail(SUB, CT_ERR_USAGE, "--timeout wants seconds > 0, got '%s'", argv[i]);
+        } else if (!strcmp(a, "--msaa") && has_value) {
+            double m;
+            if (cli_parse_numbers(argv[++i], &m, 1, 1) != 1 || m < 1 || m > 32)
+                rc = cli_fail(SUB, CT_ERR_USAGE, "--msaa wants 1..32 samples, got '%s'", argv[i]);
+            msaa = (int)m;
+        } else if (!strcmp(a, "--frames") && has_value) {
+            double f;
+            if (cli_parse_numbers(argv[++i], &f, 1, 1) != 1 || f < 1 || f > 100000)
+                rc = cli_fail(SUB, CT_ERR_USAGE, "--frames wants a count >= 1, got '%s'", argv[i]);
+            frames = (int)f;
+        } else if (a[0] == '-' && a[1] != 0)
+            rc = cli_fail(SUB, CT_ERR_USAGE, "unknown or incomplete option '%s' (see citytwin help render)", a);
+        else
+            inputs[n_inputs++] = argv[i];
+    }
+    if (rc == 0 && !out)
+        rc = cli_fail(SUB, CT_ERR_USAGE, "missing -o OUT.png");
+    if (rc != 0) {
+        free(inputs);
+        return rc;
+    }
+    if (frames == 0)
+        frames = stats ? 5 : 1;
+
+    ct_error err = {0};
+    ct_render_context *ctx = NULL;
+    ct_renderer *r = NULL;
+    ct_render_context_desc cd = {.width = width, .height = height};
+    ct_renderer_desc rd = {.msaa = msaa};
+    if (ct_render_context_create(&cd, &ctx, &err) != CT_OK || ct_renderer_create(ctx, &rd, &r, &err) != CT_OK) {
+        ct_render_context_destroy(ctx);
+        free(inputs);
+        return cli_fail_err(SUB, &err);
+    }
+    cli_scene scene;
+    rc = cli_scene_open(SUB, inputs, n_inputs, r, &lopts, &scene);
+    free(inputs);
+    if (rc != 0) {
+        ct_renderer_destroy(r);
+        ct_render_context_destroy(ctx);
+        return rc;
+    }
+    ct_camera cam;
+    rc = cli_view_camera(SUB, &view, &scene, width, height, &cam);
+
+    double *times = calloc((size_t)frames + 4096, sizeof *times);
+    int n_times = 0, cap_times = frames + 4096;
+    double t_first = -1, t_full = -1;
+    uint64_t bytes_peak = 0, bytes_budget = 0;
+    bool timed_out = false, has_tiles = false;
+    ct_render_layer_stats tiles = {0};
+    ct_render_frame_desc fd = {.camera = &cam, .width = width, .height = height, .has_background = has_bg};
+    for (int c = 0; c < 3; c++)
+        fd.background[c] = (float)(bg[c] / 255.0);
+    for (int frame = 0; rc == 0 && times; frame++) {
+        double t0 = ct_time_now();
+        bool complete = true;
+        if (cli_scene_update(&scene, r, &cam, width, height, &complete, &err) != CT_OK) {
+            rc = cli_fail_err(SUB, &err);
+            break;
+        }
+        ct_renderer_begin_frame(r, &fd);
+        cli_scene_draw(&scene, r);
+        ct_renderer_end_frame(r);
+        ct_renderer_finish(r);
+        double t1 = ct_time_now();
+        if (n_times < cap_times)
+            times[n_times++] = (t1 - t0) * 1000.0;
+        if (t_first < 0)
+            t_first = t1 - t_start;
+        uint64_t bytes = 0;
+        memset(&tiles, 0, sizeof tiles);
+        for (uint32_t i = 0; i < scene.layer_count; i++) {
+            ct_render_layer_stats ls = {0};
+            if (scene.layers[i]->vt->stats)
+                scene.layers[i]->vt->stats(scene.layers[i], &ls);
+            bytes += ls.bytes_used;
+            if (ls.bytes_budget)
+                bytes_budget = ls.bytes_budget;
+            if (ls.has_tiles) {
+                has_tiles = true;
+                tiles.tiles_selected += ls.tiles_selected;
+                tiles.tiles_loaded += ls.tiles_loaded;
+                tiles.tiles_failed += ls.tiles_failed;
+            }
+        }
+        if (bytes > bytes_peak)
+            bytes_peak = bytes;
+        if (complete && t_full < 0)
+            t_full = t1 - t_start;
+        bool enough = frame + 1 >= frames;
+        if (enough && (!wait || complete))
+            break;
+        if (t1 - t_start > timeout) {
+            timed_out = wait && !complete;
+            break;
+        }
+        if (wait && !complete && enough)
+            sleep_ms(2); /* loading happens on worker threads: do not spin */
+    }
+    if (rc == 0) {
+        uint8_t *px = ct_malloc_array((size_t)width * height, 4);
+        if (!px)
+            rc = cli_fail(SUB, CT_ERR_RUNTIME, "out of memory");
+        else if (ct_renderer_read_pixels(r, px, &err) != CT_OK || ct_image_write_png(out, width, height, px, &err) != CT_OK)
+            rc = cli_fail(SUB, CT_ERR_RUNTIME, "%s", err.msg);
+        free(px);
+    }
+    if (rc == 0 && stats) {
+        ct_render_frame_stats fs = ct_renderer_frame_stats(r);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "t_first_frame_s", t_first);
+        if (t_full >= 0)
+            cJSON_AddNumberToObject(o, "t_full_detail_s", t_full);
+        else
+            cJSON_AddNullToObject(o, "t_full_detail_s");
+        if (has_tiles) {
+            cJSON_AddNumberToObject(o, "tiles_selected", (double)tiles.tiles_selected);
+            cJSON_AddNumberToObject(o, "tiles_loaded", (double)tiles.tiles_loaded);
+            cJSON_AddNumberToObject(o, "tiles_failed", (double)tiles.tiles_failed);
+        } else {
+            cJSON_AddNullToObject(o, "tiles_selected");
+            cJSON_AddNullToObject(o, "tiles_loaded");
+            cJSON_AddNullToObject(o, "tiles_failed");
+        }
+        cJSON_AddNumberToObject(o, "triangles", (double)fs.triangles);
+        cJSON_AddNumberToObject(o, "points", (double)fs.points);
+        double *copy = malloc((size_t)(n_times ? n_times : 1) * sizeof *copy);
+        if (copy && n_times) {
+            memcpy(copy, times, (size_t)n_times * sizeof *copy);
+            cJSON_AddNumberToObject(o, "frame_ms_p50", percentile(copy, n_times, 0.5));
+            cJSON_AddNumberToObject(o, "frame_ms_p95", percentile(copy, n_times, 0.95));
+        } else {
+            cJSON_AddNullToObject(o, "frame_ms_p50");
+            cJSON_AddNullToObject(o, "frame_ms_p95");
+        }
+        free(copy);
+        if (bytes_budget)
+            cJSON_AddNumberToObject(o, "bytes_budget", (double)bytes_budget);
+        else
+            cJSON_AddNullToObject(o, "bytes_budget");
+        cJSON_AddNumberToObject(o, "bytes_used_peak", (double)bytes_peak);
+        cJSON_AddStringToObject(o, "renderer", ct_render_context_renderer(ctx));
+        cJSON_AddNumberToObject(o, "frames", n_times);
+        cJSON_AddNumberToObject(o, "lines", (double)fs.lines);
+        cli_print_json(o);
+    }
+    if (rc == 0 && timed_out)
+        rc = cli_fail(SUB, CT_ERR_RUNTIME, "--wait: full detail not reached within %g s (image written as it was)",
+                      timeout);
+    free(times);
+    cli_scene_close(&scene);
+    ct_renderer_destroy(r);
+    ct_render_context_destroy(ctx);
+    return rc;
 }
 
-const ct_cli_command ct_cmd_render = {"render", run, "render inputs (glTF, tileset, scene) to a PNG, headless", "usage: citytwin render ...\n"};
+const ct_cli_command ct_cmd_render = {
+    "render", run, "render inputs (glTF, tileset, scene) to a PNG, headless",
+    "usage: citytwin render [INPUT...] -o OUT.png [options]\n"
+    "\n"
+    "Renders glTF/GLB files, scene files and tilesets headless (EGL: GPU when\n"
+    "present, else Mesa llvmpipe) into a PNG. No INPUT: the built-in demo scene.\n"
+    "\n"
+    "  -o, --output OUT.png   image to write (required)\n"
+    "  --size WxH             image size in pixels (default 1280x720)\n"
+    "  --camera LON,LAT,H,HEADING,PITCH[,ROLL]\n"
+    "                         CesiumJS convention: degrees, ellipsoidal height in m,\n"
+    "                         heading clockwise from north, pitch negative down;\n"
+    "                         scene X,Y,Z instead of LON,LAT,H for inputs without a\n"
+    "                         geographic CRS (glTF: z-up, y-up models turned z-up)\n"
+    "  --fit                  frame the whole input, pitch -45 from the south (default)\n"
+    "  --bookmark NAME        a camera bookmark of the scene file\n"
+    "  --fov DEG              vertical field of view (default 60)\n"
+    "  --background R,G,B     clear color, 0..255 (default 191,209,230)\n"
+    "  --msaa N               samples per pixel (default 4; 1 = off)\n"
+    "  --sse N                3D Tiles maximum screen-space error in pixels (default 16)\n"
+    "  --wait                 render until nothing is left to load, or --timeout\n"
+    "  --timeout S            seconds for --wait (default 120); exit 3 when reached\n"
+    "  --frames N             frames to render (default 1, 5 with --stats)\n"
+    "  --stats                print one JSON object with timings and counts on stdout\n"
+    "\n"
+    "Exit status: 0 ok, 1 usage, 2 bad input, 3 no GL context / write error / timeout.\n"};

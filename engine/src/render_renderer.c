@@ -300,6 +300,13 @@ void ct_renderer_destroy(ct_renderer *r)
 }
 
 bool ct_renderer_reversed_z(const ct_renderer *r) { return r->reversed_z; }
+void ct_renderer_finish(ct_renderer *r) { glFinish(); }
+
+void ct_renderer_frame_size(const ct_renderer *r, int *width, int *height)
+{
+    *width = r->width;
+    *height = r->height;
+}
 ct_render_frame_stats ct_renderer_frame_stats(const ct_renderer *r) { return r->stats; }
 
 /* ---- math ---- */

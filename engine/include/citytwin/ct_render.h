@@ -88,6 +88,11 @@ void ct_renderer_end_frame(ct_renderer *r);
 typedef struct ct_render_frame_stats {
     uint64_t draw_calls, triangles, points, lines; /* instancing multiplies */
 } ct_render_frame_stats;
+/* Waits until the GPU has finished the frame (for timing). */
+void ct_renderer_finish(ct_renderer *r);
+/* Size of the last frame in pixels. */
+void ct_renderer_frame_size(const ct_renderer *r, int *width, int *height);
+
 /* Counters of the last (or current) frame. */
 ct_render_frame_stats ct_renderer_frame_stats(const ct_renderer *r);
 

@@ -1,0 +1,300 @@
+/* Opening inputs as render layers, camera options, the per-frame layer loop. */
+#include "cli_scene.h"
+
+#include "citytwin/ct_demo.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { INPUT_GLTF, INPUT_TILESET, INPUT_SCENE } input_kind;
+
+static bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+static ct_status sniff(const char *path, input_kind *kind, ct_error *err)
+{
+    if (starts_with(path, "http://") || starts_with(path, "https://")) {
+        *kind = INPUT_TILESET;
+        return CT_OK;
+    }
+    const char *ext = ct_path_ext(path);
+    if (!strcasecmp(ext, ".glb") || !strcasecmp(ext, ".gltf")) {
+        *kind = INPUT_GLTF;
+        return CT_OK;
+    }
+    uint8_t *data;
+    size_t size;
+    ct_status st = ct_file_read(path, 0, &data, &size, err);
+    if (st != CT_OK)
+        return st;
+    if (size >= 4 && !memcmp(data, "glTF", 4)) {
+        free(data);
+        *kind = INPUT_GLTF;
+        return CT_OK;
+    }
+    cJSON *j = cJSON_ParseWithLength((const char *)data, size);
+    free(data);
+    if (!j)
+        return ct_error_set(err, CT_ERR_INPUT, "%s: neither GLB nor JSON", path);
+    bool asset = cJSON_GetObjectItemCaseSensitive(j, "asset") != NULL;
+    if (asset && cJSON_GetObjectItemCaseSensitive(j, "root"))
+        *kind = INPUT_TILESET;
+    else if (cJSON_GetObjectItemCaseSensitive(j, "layers"))
+        *kind = INPUT_SCENE;
+    else if (asset)
+        *kind = INPUT_GLTF;
+    else {
+        cJSON_Delete(j);
+        return ct_error_set(err, CT_ERR_INPUT, "%s: not a glTF, tileset.json or scene file (no \"asset\" or \"layers\")",
+                            path);
+    }
+    cJSON_Delete(j);
+    return CT_OK;
+}
+
+/* 3D Tiles layers live in tilesets/ (citytwin_tilesets); the tileset layer
+ * plugs in here: scene and layer are NULL for a tileset given directly. */
+static ct_status open_tileset(ct_renderer *r, const char *source, const ct_scene *scene, const ct_scene_layer *layer,
+                              const cli_layer_options *opts, ct_render_layer **out, ct_error *err)
+{
+    *out = NULL;
+    return ct_error_set(err, CT_ERR_RUNTIME, "%s: 3D Tiles layers are not implemented yet", source);
+}
+
+static bool add_layer(cli_scene *s, ct_render_layer *l)
+{
+    ct_render_layer **n = realloc(s->layers, (s->layer_count + 1) * sizeof *n);
+    if (!n) {
+        ct_render_layer_destroy(l);
+        return false;
+    }
+    s->layers = n;
+    l->pick_id = s->layer_count + 1;
+    s->layers[s->layer_count++] = l;
+    if (l->geographic)
+        s->geographic = true;
+    return true;
+}
+
+static ct_status open_scene_file(cli_scene *s, const char *path, ct_renderer *r, const cli_layer_options *opts,
+                                 ct_error *err)
+{
+    ct_scene *sc = NULL;
+    ct_status st = ct_scene_load(path, &sc, err);
+    if (st != CT_OK)
+        return st;
+    for (uint32_t i = 0; i < sc->layer_count; i++) {
+        const ct_scene_layer *sl = &sc->layers[i];
+        if (!sl->visible)
+            continue;
+        ct_render_layer *l = NULL;
+        double world[16];
+        ct_scene_layer_to_ecef(sc, sl, world);
+        if (sl->type == CT_LAYER_GLTF) {
+            st = ct_render_layer_gltf_create(r, sl->source, world, &l, err);
+        } else if (sl->type == CT_LAYER_TILESET) {
+            st = open_tileset(r, sl->source, sc, sl, opts, &l, err);
+        } else {
+            ct_log(CT_LOG_WARN, "%s: layer %s: %s layers are not drawn yet; skipped", path, sl->name,
+                   ct_layer_type_name(sl->type));
+            continue;
+        }
+        if (st != CT_OK) {
+            /* A broken layer does not stop the scene: logged, counted, skipped. */
+            ct_log(CT_LOG_WARN, "%s: layer %s: %s; skipped", path, sl->name, err->msg);
+            continue;
+        }
+        if (sc->has_origin)
+            l->geographic = true;
+        free(l->name);
+        l->name = ct_strdup(sl->name);
+        if (!add_layer(s, l))
+            return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    }
+    if (sc->has_origin)
+        s->geographic = true;
+    if (!s->scene)
+        s->scene = sc;
+    else
+        ct_scene_destroy(sc);
+    return CT_OK;
+}
+
+int cli_scene_open(const char *sub, char **inputs, int n, ct_renderer *r, const cli_layer_options *opts,
+                   cli_scene *s)
+{
+    memset(s, 0, sizeof *s);
+    cli_layer_options o = opts ? *opts : (cli_layer_options){0};
+    ct_error err = {0};
+    char demo[4096];
+    char *demo_inputs[1] = {demo};
+    if (n == 0) {
+        if (ct_demo_scene_path(demo, sizeof demo, &err) != CT_OK)
+            return cli_fail(sub, err.status, "built-in demo scene: %s", err.msg);
+        inputs = demo_inputs;
+        n = 1;
+    }
+    for (int i = 0; i < n; i++) {
+        input_kind kind;
+        ct_status st = sniff(inputs[i], &kind, &err);
+        ct_render_layer *l = NULL;
+        if (st == CT_OK) {
+            if (kind == INPUT_GLTF)
+                st = ct_render_layer_gltf_create(r, inputs[i], NULL, &l, &err);
+            else if (kind == INPUT_TILESET)
+                st = open_tileset(r, inputs[i], NULL, NULL, &o, &l, &err);
+            else
+                st = open_scene_file(s, inputs[i], r, &o, &err);
+        }
+        if (st != CT_OK) {
+            cli_scene_close(s);
+            return cli_fail_err(sub, &err);
+        }
+        if (l && !add_layer(s, l)) {
+            cli_scene_close(s);
+            return cli_fail(sub, CT_ERR_RUNTIME, "out of memory");
+        }
+    }
+    return 0;
+}
+
+void cli_scene_close(cli_scene *s)
+{
+    for (uint32_t i = 0; i < s->layer_count; i++)
+        ct_render_layer_destroy(s->layers[i]);
+    free(s->layers);
+    ct_scene_destroy(s->scene);
+    memset(s, 0, sizeof *s);
+}
+
+bool cli_scene_bounds(const cli_scene *s, ct_dvec3 *center, double *radius)
+{
+    bool any = false;
+    ct_dvec3 c = {0, 0, 0};
+    double r = 0;
+    for (uint32_t i = 0; i < s->layer_count; i++) {
+        ct_render_layer *l = s->layers[i];
+        ct_dvec3 lc;
+        double lr;
+        if (l->hidden || !l->vt->bounds || !l->vt->bounds(l, &lc, &lr))
+            continue;
+        if (!any) {
+            c = lc, r = lr, any = true;
+            continue;
+        }
+        /* smallest sphere holding both */
+        ct_dvec3 d = ct_dvec3_sub(lc, c);
+        double dist = ct_dvec3_length(d);
+        if (dist + lr <= r)
+            continue;
+        if (dist + r <= lr) {
+            c = lc, r = lr;
+            continue;
+        }
+        double nr = 0.5 * (dist + r + lr);
+        c = ct_dvec3_add(c, ct_dvec3_scale(d, (nr - r) / dist));
+        r = nr;
+    }
+    *center = c;
+    *radius = r;
+    return any;
+}
+
+ct_status cli_scene_update(cli_scene *s, ct_renderer *r, const ct_camera *cam, int w, int h, bool *complete,
+                           ct_error *err)
+{
+    *complete = true;
+    for (uint32_t i = 0; i < s->layer_count; i++) {
+        ct_render_layer *l = s->layers[i];
+        bool done = true;
+        if (l->hidden || !l->vt->update)
+            continue;
+        ct_status st = l->vt->update(l, r, cam, w, h, &done, err);
+        if (st != CT_OK)
+            return st;
+        *complete = *complete && done;
+    }
+    return CT_OK;
+}
+
+void cli_scene_draw(cli_scene *s, ct_renderer *r)
+{
+    for (uint32_t i = 0; i < s->layer_count; i++)
+        if (!s->layers[i]->hidden && s->layers[i]->vt->draw)
+            s->layers[i]->vt->draw(s->layers[i], r);
+}
+
+ct_render_layer *cli_scene_layer_by_pick(const cli_scene *s, uint32_t pick_id)
+{
+    return pick_id >= 1 && pick_id <= s->layer_count ? s->layers[pick_id - 1] : NULL;
+}
+
+int cli_view_arg(const char *sub, int argc, char **argv, int *i, cli_view_args *v)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--fit")) {
+        v->fit = true;
+        return 1;
+    }
+    bool cam = !strcmp(a, "--camera"), fov = !strcmp(a, "--fov"), bm = !strcmp(a, "--bookmark");
+    if (!cam && !fov && !bm)
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_fail(sub, CT_ERR_USAGE, "%s needs a value", a);
+        return -1;
+    }
+    const char *val = argv[++*i];
+    if (cam) {
+        double c[6] = {0};
+        int n = cli_parse_numbers(val, c, 5, 6);
+        if (n < 0) {
+            cli_fail(sub, CT_ERR_USAGE, "--camera wants LON,LAT,HEIGHT,HEADING,PITCH[,ROLL], got '%s'", val);
+            return -1;
+        }
+        memcpy(v->camera, c, sizeof c);
+        v->has_camera = true;
+    } else if (fov) {
+        double f;
+        if (cli_parse_numbers(val, &f, 1, 1) != 1 || !(f > 0 && f < 180)) {
+            cli_fail(sub, CT_ERR_USAGE, "--fov wants degrees in (0, 180), got '%s'", val);
+            return -1;
+        }
+        v->fov = f;
+    } else {
+        v->bookmark = val;
+    }
+    return 1;
+}
+
+int cli_view_camera(const char *sub, const cli_view_args *v, const cli_scene *s, int width, int height,
+                    ct_camera *cam)
+{
+    ct_camera_init(cam);
+    cam->fov_y_deg = v->fov > 0 ? v->fov : 60;
+    cam->aspect = (double)width / height;
+    ct_dvec3 center;
+    double radius;
+    if (!cli_scene_bounds(s, &center, &radius) || !(radius > 0)) {
+        if (!cli_scene_bounds(s, &center, &radius))
+            center = ct_dvec3_make(0, 0, 0);
+        radius = 1;
+    }
+    const double *c = v->camera;
+    if (v->has_camera) {
+        if (s->geographic)
+            ct_camera_set_cesium(cam, c[0], c[1], c[2], c[3], c[4], c[5]);
+        else
+            ct_camera_set_local(cam, c[0], c[1], c[2], c[3], c[4], c[5]);
+    } else if (v->bookmark) {
+        const ct_scene_camera *b = s->scene ? ct_scene_find_camera(s->scene, v->bookmark) : NULL;
+        if (!b)
+            return cli_fail(sub, CT_ERR_USAGE, "no camera bookmark '%s' in the scene", v->bookmark);
+        ct_camera_set_cesium(cam, b->view.lon, b->view.lat, b->view.height, b->view.heading, b->view.pitch,
+                             b->view.roll);
+    } else {
+        ct_camera_fit_sphere(cam, center, radius, s->geographic);
+        return 0;
+    }
+    ct_camera_clip_to_sphere(cam, center, radius);
+    return 0;
+}

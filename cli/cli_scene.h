@@ -1,0 +1,56 @@
+/* Internal to the `citytwin` command: what render, pick and view share —
+ * opening INPUT... (glTF/GLB, scene JSON, tileset) as render layers, the
+ * camera options, and the per-frame "layers update + draw" loop. */
+#ifndef CT_CLI_SCENE_H
+#define CT_CLI_SCENE_H
+
+#include "citytwin/ct_render.h"
+#include "citytwin/ct_scene.h"
+#include "cli.h"
+
+/* Options that layers read (3D Tiles: sse, memory budget). */
+typedef struct cli_layer_options {
+    double sse;               /* maximum screen-space error in pixels; 0 = 16 */
+    uint64_t bytes_budget;    /* 0 = layer default */
+} cli_layer_options;
+
+typedef struct cli_scene {
+    ct_render_layer **layers;
+    uint32_t layer_count;
+    bool geographic;          /* world frame is ECEF (scene with an origin, CESIUM_RTC, tilesets) */
+    ct_scene *scene;          /* when an input was a scene file (first one), else NULL */
+} cli_scene;
+
+/* Opens every input (NULL/0 inputs: the built-in demo scene). Returns 0 or an
+ * exit status after printing the error line for `sub`. */
+int cli_scene_open(const char *sub, char **inputs, int n, ct_renderer *r, const cli_layer_options *opts,
+                   cli_scene *out);
+void cli_scene_close(cli_scene *s);
+/* Union bounding sphere of the visible layers; false when empty. */
+bool cli_scene_bounds(const cli_scene *s, ct_dvec3 *center, double *radius);
+/* Updates every layer for the camera; *complete when all are. */
+ct_status cli_scene_update(cli_scene *s, ct_renderer *r, const ct_camera *cam, int w, int h, bool *complete,
+                           ct_error *err);
+void cli_scene_draw(cli_scene *s, ct_renderer *r);
+/* The layer that owns a pick id (layers get ids 1..n), or NULL. */
+ct_render_layer *cli_scene_layer_by_pick(const cli_scene *s, uint32_t pick_id);
+
+/* Camera options shared by render, pick and view. */
+typedef struct cli_view_args {
+    bool has_camera;
+    double camera[6];         /* LON,LAT,H,HEADING,PITCH,ROLL (or X,Y,Z,... in local scenes) */
+    bool fit;
+    double fov;               /* 0 = 60 */
+    const char *bookmark;     /* a scene camera by name */
+} cli_view_args;
+
+/* Consumes argv[*i] (and its value) when it is --camera/--fit/--fov/--bookmark:
+ * returns 1 when consumed, 0 when not a camera option, -1 (after printing) on a
+ * bad value. */
+int cli_view_arg(const char *sub, int argc, char **argv, int *i, cli_view_args *v);
+/* The camera for the scene: --camera, else --bookmark, else --fit (the default).
+ * Near/far come from the scene's bounds. Returns 0 or an exit status. */
+int cli_view_camera(const char *sub, const cli_view_args *v, const cli_scene *s, int width, int height,
+                    ct_camera *cam);
+
+#endif
