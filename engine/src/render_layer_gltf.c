@@ -3,10 +3,7 @@
 #include "render_internal.h"
 
 #include <math.h>
-/* TEMPORARY until the glTF reader lands on main: weak references let the
- * command link; ct_render_layer_gltf_create reports the reader missing. */
-#pragma weak ct_gltf_load_file
-#pragma weak ct_gltf_destroy
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,8 +59,7 @@ static void gl_destroy(ct_render_layer *l)
 {
     gltf_layer *g = (gltf_layer *)l;
     ct_render_model_destroy(g->model);
-    if (ct_gltf_destroy)
-        ct_gltf_destroy(g->gltf);
+    ct_gltf_destroy(g->gltf);
     free(l->name);
     free(g);
 }
@@ -76,8 +72,7 @@ ct_status ct_render_layer_gltf_create_from(ct_renderer *r, ct_gltf *gltf, const 
     *out = NULL;
     gltf_layer *g = calloc(1, sizeof *g);
     if (!g) {
-        if (ct_gltf_destroy)
-            ct_gltf_destroy(gltf);
+        ct_gltf_destroy(gltf);
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     }
     g->base.vt = &GLTF_VT;
@@ -116,8 +111,6 @@ ct_status ct_render_layer_gltf_create(ct_renderer *r, const char *path, const do
 {
     *out = NULL;
     ct_gltf *g = NULL;
-    if (!ct_gltf_load_file)
-        return ct_error_set(err, CT_ERR_RUNTIME, "%s: the glTF reader is not built into this citytwin", path);
     ct_status st = ct_gltf_load_file(path, NULL, &g, err);
     if (st != CT_OK)
         return st;

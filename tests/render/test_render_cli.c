@@ -1,0 +1,158 @@
+/* `citytwin render` and `citytwin pick` end to end: exit codes, the PNG,
+ * --stats and --json fields, pick results checked against the geometry. */
+#include "citytwin/ct_image.h"
+#include "ct_test.h"
+
+#include <cjson/cJSON.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *exe(void) { return CT_BINARY_DIR "/cli/citytwin"; }
+
+/* Runs citytwin with args; returns the exit status and stdout (malloc'ed). */
+static int run_cli(const char *args, char **out)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s 2>/tmp/ct_render_cli_err.txt", exe(), args);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0)
+        n += got;
+    if (buf)
+        buf[n] = 0;
+    int st = pclose(p);
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char box[2048], outpng[2048];
+
+CT_TEST(test_render_stats_and_png)
+{
+    char args[8192], *out = NULL;
+    snprintf(args, sizeof args, "render %s -o %s --size 64x48 --stats --background 255,0,0", box, outpng);
+    CT_REQUIRE(run_cli(args, &out) == 0);
+    cJSON *j = cJSON_Parse(out);
+    CT_REQUIRE(j != NULL);
+    /* a cube: 12 triangles, no points, no tiles */
+    CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "triangles")->valuedouble, 12);
+    CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "points")->valuedouble, 0);
+    CT_CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "tiles_selected")));
+    CT_CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "frame_ms_p50")));
+    CT_CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "t_first_frame_s")));
+    CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "renderer")));
+    const char *keys[] = {"t_full_detail_s", "tiles_loaded", "tiles_failed", "frame_ms_p95", "bytes_budget",
+                          "bytes_used_peak"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        CT_CHECK(cJSON_GetObjectItem(j, keys[i]) != NULL);
+    cJSON_Delete(j);
+    free(out);
+    ct_image img = {0};
+    ct_error err;
+    CT_REQUIRE(ct_image_load_file(outpng, &img, &err) == CT_OK);
+    CT_CHECK_EQ_INT(img.width, 64);
+    CT_CHECK_EQ_INT(img.height, 48);
+    /* corner: the background color; centre: the red-ish (0.8,0,0) lit cube, not the background */
+    CT_CHECK_EQ_INT(img.pixels[0], 255);
+    CT_CHECK_EQ_INT(img.pixels[1], 0);
+    CT_CHECK_EQ_INT(img.pixels[2], 0);
+    const uint8_t *c = img.pixels + ((size_t)24 * 64 + 32) * 4;
+    CT_CHECK(c[0] > 60 && c[0] < 255 && c[1] == 0 && c[2] == 0);
+    ct_image_free(&img);
+}
+
+CT_TEST(test_render_exit_codes)
+{
+    char args[8192];
+    snprintf(args, sizeof args, "render %s", box); /* no -o */
+    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    snprintf(args, sizeof args, "render %s -o %s --camera 1,2", box, outpng);
+    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    snprintf(args, sizeof args, "render %s -o %s --size 0x5", box, outpng);
+    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    snprintf(args, sizeof args, "render /nonexistent/model.glb -o %s", outpng);
+    CT_CHECK_EQ_INT(run_cli(args, NULL), 2);
+    snprintf(args, sizeof args, "render %s -o /nonexistent/dir/out.png --size 16x16", box);
+    CT_CHECK_EQ_INT(run_cli(args, NULL), 3);
+    CT_CHECK_EQ_INT(run_cli("render --help", NULL), 0);
+}
+
+CT_TEST(test_render_explicit_camera)
+{
+    /* local scene (no geographic CRS): X,Y,Z. From 3 m south at the cube's
+     * height looking north the cube (|x|,|z| <= 0.5 after y-up -> z-up)
+     * covers the centre; looking south (heading 180) it is behind. */
+    char args[8192];
+    ct_image img = {0};
+    ct_error err;
+    snprintf(args, sizeof args, "render %s -o %s --size 32x32 --camera 0,-3,0,0,0 --background 0,0,255", box, outpng);
+    CT_REQUIRE(run_cli(args, NULL) == 0);
+    CT_REQUIRE(ct_image_load_file(outpng, &img, &err) == CT_OK);
+    CT_CHECK(img.pixels[(16 * 32 + 16) * 4 + 2] == 0);
+    ct_image_free(&img);
+    snprintf(args, sizeof args, "render %s -o %s --size 32x32 --camera 0,-3,0,180,0 --background 0,0,255", box, outpng);
+    CT_REQUIRE(run_cli(args, NULL) == 0);
+    CT_REQUIRE(ct_image_load_file(outpng, &img, &err) == CT_OK);
+    CT_CHECK_EQ_INT(img.pixels[(16 * 32 + 16) * 4 + 2], 255);
+    ct_image_free(&img);
+}
+
+CT_TEST(test_pick)
+{
+    char args[8192], *out = NULL;
+    /* --fit looks at the cube's centre from the south at -45 degrees; a pixel a
+     * little above the centre sees the top face z = 0.5 (the cube spans +-0.5) */
+    snprintf(args, sizeof args, "pick %s --pixel 32,26 --size 64x64 --json", box);
+    CT_REQUIRE(run_cli(args, &out) == 0);
+    cJSON *j = cJSON_Parse(out);
+    CT_REQUIRE(j != NULL);
+    CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
+    /* Box.gltf: node 0 is the root (matrix), node 1 holds mesh 0 */
+    CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "node")->valuedouble, 1);
+    CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "mesh")->valuedouble, 0);
+    CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "primitive")->valuedouble, 0);
+    CT_CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "feature_id")));
+    cJSON *pos = cJSON_GetObjectItem(j, "position");
+    CT_REQUIRE(cJSON_GetArraySize(pos) == 3);
+    CT_CHECK_NEAR(cJSON_GetArrayItem(pos, 2)->valuedouble, 0.5, 0.01);
+    CT_CHECK(fabs(cJSON_GetArrayItem(pos, 0)->valuedouble) < 0.5);
+    CT_CHECK(fabs(cJSON_GetArrayItem(pos, 1)->valuedouble) < 0.5);
+    cJSON_Delete(j);
+    free(out);
+    snprintf(args, sizeof args, "pick %s --pixel 0,0 --size 64x64 --json", box);
+    CT_REQUIRE(run_cli(args, &out) == 0);
+    j = cJSON_Parse(out);
+    CT_REQUIRE(j != NULL);
+    CT_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(j, "hit")));
+    cJSON_Delete(j);
+    free(out);
+    snprintf(args, sizeof args, "pick %s --pixel 64,0 --size 64x64", box);
+    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+}
+
+int main(int argc, char **argv)
+{
+    snprintf(box, sizeof box, "%s", ct_test_data("gltf/khronos-sample-assets/Box/glTF-Binary/Box.glb"));
+    snprintf(outpng, sizeof outpng, "%s/test_render_cli_%d.png", CT_BINARY_DIR, (int)getpid());
+    ct_test_case cases[] = {CT_CASE(test_render_stats_and_png), CT_CASE(test_render_exit_codes),
+                            CT_CASE(test_render_explicit_camera), CT_CASE(test_pick)};
+    int ran = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+            continue;
+        ct_test_current = cases[i].name;
+        int before = ct_test_failures;
+        cases[i].fn();
+        fprintf(stderr, "%s %s\n", ct_test_failures == before ? "ok  " : "FAIL", cases[i].name);
+        ran++;
+    }
+    remove(outpng);
+    return !ran ? 1 : ct_test_failures > 100 ? 100 : ct_test_failures;
+}
