@@ -552,6 +552,11 @@ ct_status tileset_attach_external(tileset_build_ctx *c, ct_tile *tile, const cha
     sub.label = slash ? slash + 1 : tileset_uri_display(uri);
     sub.version = sub.schema_json = sub.metadata_json = sub.groups_json = sub.properties_json = NULL;
     ct_status st = tileset_build(&sub, doc, tile, ch, err);
+    if (!st && c->check && sub.geometric_error > tile->geometric_error * (1 + 1e-9))
+        tileset_problem(c, CT_TILESET_WARNING,
+                        "%s: geometricError: %g is larger than the referencing tile's %g (%s)",
+                        tileset_uri_display(uri), sub.geometric_error, tile->geometric_error,
+                        tile->path ? tile->path : "implicit tile");
     tileset_build_ctx_free(&sub);
     if (st) {
         free(ch);
