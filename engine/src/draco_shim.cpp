@@ -107,6 +107,29 @@ extern "C" int ct_draco_attribute_floats(const ct_draco_geometry *g, uint32_t un
     return 0;
 }
 
+// Integer attributes (point-cloud colors, batch ids, 3D Tiles batch table
+// properties) read without going through float. Fails (1) for float attributes.
+extern "C" int ct_draco_attribute_uints(const ct_draco_geometry *g, uint32_t unique_id, int ncomp, uint32_t *out)
+{
+    const draco::PointAttribute *a = g->pc->GetAttributeByUniqueId(unique_id);
+    if (!a || ncomp <= 0 || ncomp > a->num_components())
+        return 1;
+    switch (a->data_type()) {
+    case draco::DT_INT8: case draco::DT_UINT8: case draco::DT_INT16: case draco::DT_UINT16:
+    case draco::DT_INT32: case draco::DT_UINT32: case draco::DT_BOOL:
+        break;
+    default:
+        return 1;
+    }
+    uint32_t np = g->pc->num_points();
+    for (uint32_t p = 0; p < np; p++) {
+        draco::AttributeValueIndex vi = a->mapped_index(draco::PointIndex(p));
+        if (vi.value() >= a->size() || !a->ConvertValue<uint32_t>(vi, (int8_t)ncomp, out + (size_t)p * ncomp))
+            return 1;
+    }
+    return 0;
+}
+
 extern "C" void ct_draco_destroy(ct_draco_geometry *g)
 {
     delete g;

@@ -103,6 +103,8 @@ int ct_draco_attribute_components(const ct_draco_geometry *g, uint32_t unique_id
 /* Writes point_count*ncomp floats (integers normalized when Draco says so).
  * ncomp may be smaller than the attribute's; returns 0 on success. */
 int ct_draco_attribute_floats(const ct_draco_geometry *g, uint32_t unique_id, int ncomp, float *out);
+/* Integer attributes as uint32 (1 = missing or a float attribute); used by 3D Tiles pnts. */
+int ct_draco_attribute_uints(const ct_draco_geometry *g, uint32_t unique_id, int ncomp, uint32_t *out);
 void ct_draco_destroy(ct_draco_geometry *g);
 
 #ifdef __cplusplus

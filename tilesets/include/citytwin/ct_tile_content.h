@@ -1,0 +1,165 @@
+/* 3D Tiles tile content: decodes one content file (b3dm, i3dm, pnts, cmpt,
+ * glb/glTF) into plain structs the renderer, picking and `info` can use.
+ *
+ * The format is sniffed from the magic, never from the file name. A JSON file
+ * is reported as CT_TILE_FORMAT_TILESET (an external tileset, handled by the
+ * tree code) or CT_TILE_FORMAT_GLTF; a "subt" file as CT_TILE_FORMAT_SUBTREE,
+ * both with no models.
+ *
+ * A content is a flat list of models (cmpt inner tiles are flattened in file
+ * order). Coordinates: every model has a model_matrix (double, column-major)
+ * taking its own coordinates to the tile's z-up frame (the frame that the
+ * tile's `transform` then takes to ECEF):
+ *
+ *   tile_pos = instance_matrix[i] * model_matrix * gltf->draws[d].world * v
+ *
+ * where instance_matrix is the identity for non-instanced models. For b3dm
+ * and glb, model_matrix = translate(RTC_CENTER or CESIUM_RTC) * Y_UP_TO_Z_UP;
+ * for i3dm, model_matrix = Y_UP_TO_Z_UP and the instance matrices hold the
+ * instance positions (RTC_CENTER and quantization already applied, in double);
+ * for pnts, model_matrix = translate(origin) where origin = RTC_CENTER (+
+ * QUANTIZED_VOLUME_OFFSET for quantized positions), and points.positions are
+ * floats relative to it (pnts is already z-up).
+ *
+ * Thread-safety: no global state, no OpenGL. Different contents may be
+ * loaded and queried concurrently from any threads; one content must not be
+ * destroyed while another thread reads it. */
+#ifndef CT_TILE_CONTENT_H
+#define CT_TILE_CONTENT_H
+
+#include "citytwin/ct_core.h"
+#include "citytwin/ct_gltf.h"
+#include "citytwin/ct_math.h"
+
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ct_tile_format {
+    CT_TILE_FORMAT_UNKNOWN = 0,
+    CT_TILE_FORMAT_B3DM,
+    CT_TILE_FORMAT_I3DM,
+    CT_TILE_FORMAT_PNTS,
+    CT_TILE_FORMAT_CMPT,
+    CT_TILE_FORMAT_GLB,
+    CT_TILE_FORMAT_GLTF,    /* glTF JSON */
+    CT_TILE_FORMAT_TILESET, /* JSON with "asset" and "root": an external tileset */
+    CT_TILE_FORMAT_SUBTREE, /* implicit-tiling subtree ("subt" magic) */
+} ct_tile_format;
+
+/* "b3dm", "i3dm", "pnts", "cmpt", "glb", "gltf", "json" (tileset), "subtree", "unknown". */
+const char *ct_tile_format_name(ct_tile_format f);
+/* Looks at the first bytes only (magic, or the first JSON keys). */
+ct_tile_format ct_tile_format_sniff(const void *data, size_t size);
+
+/* Point cloud (pnts) payload, decoded: quantization, oct-encoding, RGB565,
+ * CONSTANT_RGBA and Draco are already undone. */
+typedef struct ct_tile_points {
+    uint32_t count;
+    float *positions;            /* 3 per point, relative to the model origin (model_matrix) */
+    uint8_t *colors;             /* RGBA8, 4 per point, or NULL (then see constant_color) */
+    bool has_constant_color;     /* CONSTANT_RGBA (used when colors is NULL) */
+    uint8_t constant_color[4];
+    bool translucent;            /* RGBA colors or CONSTANT_RGBA with alpha < 255 */
+    float *normals;              /* 3 per point (unit length) or NULL */
+    uint32_t *batch_ids;         /* BATCH_ID per point or NULL */
+} ct_tile_points;
+
+typedef struct ct_tile_batch_table ct_tile_batch_table; /* opaque, see functions below */
+
+typedef struct ct_tile_model {
+    ct_tile_format format;       /* B3DM, I3DM, PNTS, GLB or GLTF */
+    size_t byte_offset;          /* where this (inner) tile starts in the loaded buffer */
+    ct_gltf *gltf;               /* the model (NULL for pnts) */
+    bool has_rtc_center;         /* RTC_CENTER in the feature table, or CESIUM_RTC in the glTF */
+    double rtc_center[3];
+    double origin[3];            /* translation part of model_matrix (RTC / quantization offset) */
+    double model_matrix[16];     /* model -> tile frame (z-up), see the top of this file */
+
+    /* i3dm: instance_count > 0. Matrices are tile-frame, double, 16 each
+     * (column-major), translation included. */
+    uint32_t instance_count;
+    double *instance_matrices;
+    uint32_t *instance_batch_ids; /* BATCH_ID per instance, or NULL: feature id = instance index */
+
+    ct_tile_points points;        /* pnts only */
+
+    /* Features: BATCH_LENGTH (b3dm, pnts with BATCH_ID), INSTANCES_LENGTH (i3dm),
+     * POINTS_LENGTH for pnts whose batch table is per point, else 0. */
+    uint32_t feature_count;
+    ct_tile_batch_table *batch_table; /* NULL when the tile has none */
+
+    /* Totals for this model as drawn (instancing multiplies). */
+    uint64_t triangle_count, vertex_count, point_count;
+} ct_tile_model;
+
+typedef struct ct_tile_content {
+    ct_tile_format format;       /* of the outer file */
+    ct_tile_model *models;
+    uint32_t model_count;
+    /* Totals over models. */
+    uint64_t triangle_count, vertex_count, point_count, instance_count, feature_count;
+    /* Tile-frame (z-up) bounds over all models, instances included; min > max when empty. */
+    double bounds_min[3], bounds_max[3];
+    uint32_t warning_count;      /* things skipped and logged (e.g. a bad batch table) */
+} ct_tile_content;
+
+/* Fetches an external resource (i3dm gltfFormat 0) by URI relative to the
+ * tile. *data must be malloc'ed; the loader frees it. */
+typedef ct_status (*ct_tile_fetch_fn)(void *user, const char *uri, uint8_t **data, size_t *size, ct_error *err);
+
+typedef struct ct_tile_content_options {
+    const char *uri;             /* name used in messages; NULL = "<memory>" */
+    const char *base_dir;        /* directory for relative URIs (i3dm external glTF, glTF buffers);
+                                    NULL = external references fail unless fetch is set */
+    bool skip_images;            /* do not decode textures (info, tests) */
+    int max_depth;               /* cmpt nesting limit; 0 = 8 */
+    size_t max_external_bytes;   /* per external file; 0 = 256 MiB */
+    /* The tile's computed transform (tile frame -> ECEF), column-major; NULL =
+     * identity. Only used to place i3dm EAST_NORTH_UP frames on the globe. */
+    const double *tile_transform;
+    ct_tile_fetch_fn fetch;      /* optional, overrides reading base_dir/uri from disk */
+    void *fetch_user;
+} ct_tile_content_options;
+
+/* Decodes one content buffer. opts may be NULL. On failure *out is NULL and
+ * err names the uri and the byte offset. */
+ct_status ct_tile_content_load_memory(const void *data, size_t size, const ct_tile_content_options *opts,
+                                      ct_tile_content **out, ct_error *err);
+/* Reads and decodes a file; uri defaults to path, base_dir to its directory. */
+ct_status ct_tile_content_load_file(const char *path, const ct_tile_content_options *opts, ct_tile_content **out,
+                                    ct_error *err);
+void ct_tile_content_destroy(ct_tile_content *c);
+
+/* Properties of one feature as a new cJSON object {"name": value, ...} built
+ * from the model's batch table (JSON arrays, binary properties and the
+ * 3DTILES_batch_table_hierarchy extension, nearest ancestor first). The
+ * caller frees it with cJSON_Delete. NULL when the model has no batch table
+ * or feature_id is out of range. */
+cJSON *ct_tile_content_feature_properties(const ct_tile_content *c, uint32_t model_index, uint32_t feature_id);
+
+/* The feature id a picked element belongs to: vertex feature ids come from the
+ * glTF (primitive->feature_ids); for instances and points use these. */
+uint32_t ct_tile_model_instance_feature_id(const ct_tile_model *m, uint32_t instance);
+uint32_t ct_tile_model_point_feature_id(const ct_tile_model *m, uint32_t point);
+
+/* Batch table inspection. */
+uint32_t ct_tile_batch_table_property_count(const ct_tile_batch_table *bt);
+const char *ct_tile_batch_table_property_name(const ct_tile_batch_table *bt, uint32_t i);
+/* The whole batch table JSON (including extensions such as
+ * 3DTILES_batch_table_hierarchy), owned by the content. */
+const cJSON *ct_tile_batch_table_json(const ct_tile_batch_table *bt);
+
+/* Instance matrices as floats relative to a render origin (e.g. the tile
+ * center), so the GPU gets small numbers: out[16*i] = M_i - translate(origin). */
+void ct_tile_model_instance_matrices_float(const ct_tile_model *m, const double origin[3], float *out);
+
+/* The 3D Tiles y-up to z-up rotation (+90 degrees about x). */
+void ct_tile_y_up_to_z_up(double out[16]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
