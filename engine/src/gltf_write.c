@@ -454,7 +454,13 @@ static ct_status write_nodes(writer *w)
     if (g->default_scene >= 0 && g->default_scene < (int)g->scene_count && g->scenes[g->default_scene].name &&
         *g->scenes[g->default_scene].name)
         cJSON_AddStringToObject(scene, "name", g->scenes[g->default_scene].name);
-    cJSON_AddItemToObject(scene, "nodes", scene_nodes);
+    /* glTF wants non-empty arrays: an empty model gets a scene without nodes. */
+    if (cJSON_GetArraySize(scene_nodes))
+        cJSON_AddItemToObject(scene, "nodes", scene_nodes);
+    else
+        cJSON_Delete(scene_nodes);
+    if (!cJSON_GetArraySize(nodes))
+        cJSON_DeleteItemFromObject(w->root, "nodes");
     cJSON_AddItemToArray(scenes, scene);
     cJSON_AddNumberToObject(w->root, "scene", 0);
     return CT_OK;

@@ -324,6 +324,24 @@ CT_TEST(large_mesh_uses_32bit_indices)
     free(idx);
 }
 
+/* An empty model is still a valid GLB (no empty arrays, no BIN chunk). */
+CT_TEST(empty_model)
+{
+    ct_gltf g = {.default_scene = -1};
+    uint8_t *d = NULL;
+    size_t n = 0;
+    CT_REQUIRE(ct_gltf_write_glb_memory(&g, &d, &n, NULL) == CT_OK);
+    save("empty.glb", d, n);
+    glb b;
+    CT_REQUIRE(glb_split(d, n, &b));
+    CT_CHECK(b.bin == NULL);
+    CT_CHECK(cJSON_GetObjectItem(b.json, "nodes") == NULL);
+    CT_CHECK(cJSON_GetObjectItem(b.json, "buffers") == NULL);
+    CT_CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(b.json, "scenes")), 1);
+    cJSON_Delete(b.json);
+    free(d);
+}
+
 CT_TEST(bad_input_is_refused)
 {
     float pos[9] = {0};
@@ -415,4 +433,5 @@ CT_TEST(round_trip_through_reader)
     free(d);
 }
 
-CT_TEST_MAIN(CT_CASE(layout), CT_CASE(round_trip_through_reader), CT_CASE(large_mesh_uses_32bit_indices), CT_CASE(bad_input_is_refused))
+CT_TEST_MAIN(CT_CASE(layout), CT_CASE(round_trip_through_reader), CT_CASE(large_mesh_uses_32bit_indices), CT_CASE(empty_model),
+             CT_CASE(bad_input_is_refused))

@@ -4,7 +4,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const validator = require(path.join(process.argv[2], 'node_modules', 'gltf-validator'));
+const validator = require(path.resolve(process.argv[2], 'node_modules', 'gltf-validator'));
 
 async function main() {
   let bad = 0;
