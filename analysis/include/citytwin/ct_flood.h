@@ -1,0 +1,187 @@
+/* Flood analyses on a DEM grid (pure computation, no OpenGL):
+ *
+ *  - static inundation ("bathtub"): cells below a water level connected to
+ *    seed points, agreeing cell for cell with GRASS r.lake;
+ *  - ponding of a rainfall depth: a priority-flood depression hierarchy
+ *    (fill, spill, merge);
+ *  - dynamic 2D flood: the local inertial shallow-water scheme (Bates et al.
+ *    2010, q-centred variant of de Almeida et al. 2012), OpenMP on rows and,
+ *    when launched by mpirun, MPI row strips with halo exchange.
+ *
+ * Rasters are ct_raster (row-major from the top-left, NAN = nodata). Points
+ * are X,Y in the DEM's CRS. Depth outputs are metres, NAN where dry. */
+#ifndef CT_FLOOD_H
+#define CT_FLOOD_H
+
+#include "citytwin/ct_core.h"
+#include "citytwin/ct_raster.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Area of each row's cells in m² (n = dem->height): the geotransform's cell
+ * area for projected DEMs, the ellipsoidal area for geographic ones (degrees),
+ * as GRASS does. Returns a malloc'ed array, or NULL when out of memory. */
+double *ct_flood_row_areas(const ct_raster *dem);
+
+/* Cell (col,row) holding world point (x,y); false when outside the raster. */
+bool ct_flood_cell_of(const ct_raster *dem, double x, double y, int *col, int *row);
+
+/* Writes the cells where depth is not NAN as polygons (GDALPolygonize on a
+ * mask, fixed with GEOS MakeValid where needed) in the raster's CRS. The
+ * format follows the extension: .gpkg GeoPackage, .geojson/.json GeoJSON,
+ * .shp Shapefile. Several depth rasters (one per level) go into one layer
+ * with a "level" field; levels may be NULL. Fields: level, area_m2. */
+ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths, const double *levels, int n,
+                                ct_error *err);
+
+/* ------------------------------------------------- static (bathtub) flood */
+
+typedef struct ct_flood_static_desc {
+    const ct_raster *dem;
+    const double *seeds_xy; /* n_seeds pairs x,y in the DEM's CRS */
+    int n_seeds;
+    double level;           /* absolute water level (when !use_rise) */
+    bool use_rise;          /* level = ground at each seed + rise */
+    double rise;
+    int connectivity;       /* 8 (0 = default) or 4 */
+    /* Reproduce r.lake's edge quirk exactly: r.lake's 3x3 window reads the
+     * last column as dry, so water never spreads *from* a last-column cell
+     * (it can still be flooded from its western neighbours). */
+    bool rlake_compat;
+} ct_flood_static_desc;
+
+typedef struct ct_flood_static_result {
+    size_t cells;
+    double area_m2, volume_m3, max_depth_m;
+    int seeds_used;          /* seeds whose ground is below their level */
+} ct_flood_static_result;
+
+/* Fills depth (same size as dem; allocated with ct_raster_create(.., dem))
+ * with level - ground on flooded cells and NAN elsewhere. A cell floods when
+ * its ground is strictly below the level (compared in float32, as r.lake) and
+ * it is connected to a seed through such cells; nodata cells are barriers.
+ * Seeds outside the raster or on nodata: CT_ERR_INPUT. Seeds whose ground is
+ * not below the level are skipped with a warning; CT_ERR_INPUT if all are. */
+ct_status ct_flood_static_run(const ct_flood_static_desc *desc, ct_raster **depth, ct_flood_static_result *res,
+                              ct_error *err);
+
+/* ------------------------------------------------------ ponding of rain */
+
+typedef struct ct_flood_pond_result {
+    size_t cells;            /* wet cells */
+    double area_m2, volume_m3, max_depth_m;
+    double rain_volume_m3;   /* rain falling on valid cells */
+    double outflow_m3;       /* spilled over the raster edge or into nodata */
+    int depressions;         /* leaf depressions found */
+    int depressions_full;    /* depressions (leaves and merged ones) filled to their spill level */
+} ct_flood_pond_result;
+
+/* Rain of rain_mm falls on every valid cell and runs downhill (steepest
+ * descent) into the leaf depression of its catchment. Depressions are found
+ * by a priority flood from all pits at once; where two floods meet, their
+ * lowest saddle links them (a depression hierarchy, merged Kruskal-style).
+ * A depression that receives more water than it holds at its spill level
+ * fills to that level and passes the excess over its saddle to the
+ * neighbouring depression; when both sides of a saddle are full they merge
+ * and fill together; water reaching the raster edge or nodata leaves. Each
+ * partly filled depression gets a flat water level whose stored volume equals
+ * the water it received. depth: NAN where dry. Projected DEMs only. */
+ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **depth, ct_flood_pond_result *res,
+                            ct_error *err);
+
+/* ------------------------------------------------------ dynamic 2D flood */
+
+typedef enum ct_flood_boundary_kind {
+    CT_FLOOD_BOUNDARY_CLOSED = 0, /* wall: no flow across the raster edge */
+    CT_FLOOD_BOUNDARY_FREE,       /* outflow only, water surface parallel to the bed */
+    CT_FLOOD_BOUNDARY_LEVEL,      /* fixed water level outside the edge (in- or outflow) */
+} ct_flood_boundary_kind;
+
+typedef struct ct_flood_boundary {
+    ct_flood_boundary_kind kind;
+    double level;
+} ct_flood_boundary;
+
+enum { CT_FLOOD_NORTH = 0, CT_FLOOD_SOUTH = 1, CT_FLOOD_WEST = 2, CT_FLOOD_EAST = 3 };
+
+/* A time series: n points (t seconds, value), linearly interpolated, held
+ * at the first/last value outside. */
+typedef struct ct_flood_series {
+    int n;
+    const double *t, *v;
+} ct_flood_series;
+
+typedef struct ct_flood_inflow {
+    double x, y;             /* DEM CRS */
+    ct_flood_series q_m3s;   /* hydrograph, m³/s */
+} ct_flood_inflow;
+
+typedef struct ct_flood_sim_desc {
+    const ct_raster *dem;           /* projected CRS, metres */
+    double duration_s;
+    double rain_mm_h;               /* constant rate (when rain_series.n == 0) */
+    ct_flood_series rain_series;    /* mm/h over time */
+    const ct_flood_inflow *inflows;
+    int n_inflows;
+    double manning;                 /* 0 = 0.03 */
+    const ct_raster *manning_raster;/* optional, same grid as dem; NAN cells use manning */
+    ct_flood_boundary boundary[4];  /* by CT_FLOOD_NORTH..EAST; zero = closed */
+    const uint8_t *blocked;         /* optional w*h mask: 1 = building (wall) */
+    const double *gauges_xy;
+    int n_gauges;
+    double gauge_every_s;           /* 0 = 60 s (and at every snapshot) */
+    double snapshot_every_s;        /* 0 = none */
+    double alpha;                   /* CFL factor, 0 = 0.7 */
+    double theta;                   /* q-centred weighting, 0 = 0.9 (1 = Bates 2010) */
+    double h_dry;                   /* depth threshold for flow, 0 = 0.001 m */
+    double h_wet;                   /* depth counted as flooded, 0 = 0.01 m */
+    double dt_max;                  /* 0 = 10 s */
+    double initial_level;           /* NAN/0 with use_initial_level=false: start dry */
+    bool use_initial_level;         /* start with water up to initial_level everywhere below it */
+    /* Called on rank 0 for each snapshot (t = k * snapshot_every_s); depth is
+     * w*h metres, NAN where dry. A non-OK return aborts the run. */
+    ct_status (*on_snapshot)(void *user, double t, const float *depth, ct_error *err);
+    void *user;
+    bool use_mpi;                   /* split rows across MPI_COMM_WORLD (after ct_flood_mpi_init) */
+} ct_flood_sim_desc;
+
+typedef struct ct_flood_sim_result {
+    /* w*h grids (rank 0 only under MPI): NAN where never wet (> h_wet). */
+    ct_raster *max_depth, *max_velocity, *arrival_time, *final_depth;
+    /* gauges: n_times rows of (t, depth_1..depth_n_gauges, wse_1..wse_n) */
+    int n_gauge_times;
+    double *gauge_t;                /* n_gauge_times */
+    float *gauge_depth;             /* n_gauge_times * n_gauges */
+    float *gauge_wse;
+    long long steps;
+    double simulated_s, seconds, cell_updates_per_s;
+    double rain_m3, inflow_m3, boundary_in_m3, boundary_out_m3;
+    double initial_volume_m3, final_volume_m3;
+    double mass_balance_error;      /* |final - initial - in + out| / max(in, initial, final) */
+    double max_depth_m, flooded_area_m2;
+    int ranks;
+} ct_flood_sim_result;
+
+ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *res, ct_error *err);
+void ct_flood_sim_result_free(ct_flood_sim_result *res);
+
+/* Rasterizes OGR polygons from src (any OGR source, all layers) onto the DEM
+ * grid with GDALRasterizeLayers (cell centres inside), reprojecting from the
+ * layer's CRS to the DEM's. *mask: malloc'ed w*h bytes, 1 inside. */
+ct_status ct_flood_buildings_mask(const ct_raster *dem, const char *src, uint8_t **mask, size_t *n_cells,
+                                  ct_error *err);
+
+/* MPI: initializes MPI only when launched by mpirun (OMPI_COMM_WORLD_SIZE or
+ * PMI_SIZE set), so a plain run never touches MPI. Returns true when MPI is
+ * active with size >= 1 and sets rank/size; false (rank 0, size 1) otherwise. */
+bool ct_flood_mpi_init(int *rank, int *size);
+void ct_flood_mpi_finalize(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

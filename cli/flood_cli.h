@@ -1,0 +1,44 @@
+/* Internal to `citytwin analyze flood`: option parsing and the dynamic run. */
+#ifndef CT_FLOOD_CLI_H
+#define CT_FLOOD_CLI_H
+
+#include "citytwin/ct_flood.h"
+
+#define FLOOD_CLI_MAX 256
+
+typedef struct flood_cli_args {
+    const char *dem, *out, *extent, *crs;
+    double seeds[2 * FLOOD_CLI_MAX];
+    int n_seeds;
+    double levels[FLOOD_CLI_MAX];
+    int n_levels;
+    bool use_rise, rlake_compat, json;
+    int connectivity;
+    /* dynamic */
+    bool dynamic;
+    double duration, rain, manning, gauge_every, snapshot_every, alpha, theta, initial_level;
+    bool has_rain, has_initial_level;
+    const char *rain_series, *manning_raster, *buildings, *out_dir, *report;
+    double inflow_xy[2 * FLOOD_CLI_MAX];
+    const char *inflow_csv[FLOOD_CLI_MAX];
+    int n_inflows;
+    double gauges[2 * FLOOD_CLI_MAX];
+    int n_gauges;
+    ct_flood_boundary boundary[4];
+} flood_cli_args;
+
+/* Returns 0 or an exit status (usage error already printed). */
+int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a);
+void flood_cli_args_free(flood_cli_args *a);
+/* Transforms n points from crs (may be NULL: no-op) into the DEM's CRS. */
+ct_status flood_cli_transform_points(const char *crs, const ct_raster *dem, double *xy, int n, ct_error *err);
+/* "dir/out.tif" + value -> "dir/out_<value>.tif" (value NAN: unchanged). */
+void flood_cli_series_path(const char *out, double value, char *buf, size_t size);
+/* Reads a two-column CSV (header lines skipped) into malloc'ed t/v arrays. */
+ct_status flood_cli_read_series(const char *path, ct_flood_series *s, ct_error *err);
+int flood_cli_run_dynamic(const char *sub, flood_cli_args *a);
+/* --report: a self-contained HTML page (cli/flood_report.c). */
+ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const ct_raster *dem,
+                               const ct_flood_sim_result *r, ct_error *err);
+
+#endif
