@@ -14,6 +14,7 @@ PKGS=(
   libmosquitto-dev mosquitto libembree-dev
   libopenmpi-dev openmpi-bin
   xvfb xauth python3 assimp-utils
+  grass-core
 )
 
 missing=()

@@ -171,7 +171,7 @@ ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths
             area_scale = s / d0->height / flat;
         free(rows);
     }
-    GDALDatasetStartTransaction(out, FALSE);
+    bool in_tx = GDALDatasetStartTransaction(out, FALSE) == OGRERR_NONE;
     for (int k = 0; k < n && st == CT_OK; k++) {
         const ct_raster *d = depths[k];
         size_t cells = (size_t)d->width * d->height;
@@ -220,7 +220,7 @@ ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths
         GDALClose(mds);
         free(mask);
     }
-    if (GDALDatasetCommitTransaction(out) != OGRERR_NONE && st == CT_OK)
+    if (in_tx && GDALDatasetCommitTransaction(out) != OGRERR_NONE && st == CT_OK)
         st = ct_error_set(err, CT_ERR_RUNTIME, "%s: commit failed: %s", path, CPLGetLastErrorMsg());
 done:
     if (srs)

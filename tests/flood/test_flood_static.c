@@ -1,7 +1,307 @@
-/* Static flood: hand-computed cases. */
+/* Static flood: hand-computed cases (connectivity, strictly-below rule,
+ * nodata barriers, several seeds, rise), errors, extent polygons validity
+ * (GEOS) and the ellipsoidal cell area. */
 #include "ct_test.h"
 #include "flood_test_util.h"
 
-CT_TEST(test_placeholder) { CT_CHECK(1); }
+#include <geos_c.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
 
-CT_TEST_MAIN(CT_CASE(test_placeholder))
+#include "citytwin/ct_geo.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+
+/* 5x5 grid, 1 m cells; rows top to bottom. */
+static ct_raster *grid5(const float v[25])
+{
+    ct_raster *r = flood_test_dem(5, 5, 1.0, 0.0, 5.0);
+    memcpy(r->data, v, sizeof(float) * 25);
+    return r;
+}
+
+static int count_wet(const ct_raster *d)
+{
+    int n = 0;
+    for (int i = 0; i < d->width * d->height; i++)
+        n += !isnan(d->data[i]);
+    return n;
+}
+
+CT_TEST(test_connectivity_and_strict_level)
+{
+    /* A diagonal channel of 1s in a field of 9s, and a cell at exactly 5. */
+    const float v[25] = {
+        1, 9, 9, 9, 9,
+        9, 1, 9, 9, 9,
+        9, 9, 1, 9, 9,
+        9, 9, 9, 5, 9,
+        9, 9, 9, 9, 1,
+    };
+    ct_raster *dem = grid5(v);
+    double seed[2] = {0.5, 4.5}; /* top-left cell */
+    ct_flood_static_desc d = {.dem = dem, .seeds_xy = seed, .n_seeds = 1, .level = 5.0};
+    ct_flood_static_result res;
+    ct_raster *depth = NULL;
+    ct_error err = {0};
+    /* 8-connectivity: the diagonal floods, but the cell at exactly 5 stays dry
+     * (strictly below), which cuts off the bottom-right cell. */
+    CT_REQUIRE(ct_flood_static_run(&d, &depth, &res, &err) == CT_OK);
+    CT_CHECK_EQ_INT(res.cells, 3);
+    CT_CHECK_NEAR(depth->data[0], 4.0, 0);
+    CT_CHECK_NEAR(depth->data[6], 4.0, 0);
+    CT_CHECK_NEAR(depth->data[12], 4.0, 0);
+    CT_CHECK(isnan(depth->data[18]) && isnan(depth->data[24]));
+    CT_CHECK_NEAR(res.volume_m3, 12.0, 1e-9);
+    CT_CHECK_NEAR(res.area_m2, 3.0, 1e-9);
+    CT_CHECK_NEAR(res.max_depth_m, 4.0, 0);
+    ct_raster_destroy(depth);
+    /* Level 5.5: the 5-cell floods (depth 0.5) and connects the last one. */
+    d.level = 5.5;
+    CT_REQUIRE(ct_flood_static_run(&d, &depth, &res, &err) == CT_OK);
+    CT_CHECK_EQ_INT(res.cells, 5);
+    CT_CHECK_NEAR(depth->data[18], 0.5, 0);
+    CT_CHECK_NEAR(res.volume_m3, 4.5 * 4 + 0.5, 1e-9);
+    ct_raster_destroy(depth);
+    /* 4-connectivity: diagonal steps do not connect. */
+    d.connectivity = 4;
+    CT_REQUIRE(ct_flood_static_run(&d, &depth, &res, &err) == CT_OK);
+    CT_CHECK_EQ_INT(res.cells, 1);
+    ct_raster_destroy(depth);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(test_nodata_barrier_and_seeds)
+{
+    const float N = NAN;
+    const float v[25] = {
+        1, 1, N, 2, 2,
+        1, 1, N, 2, 2,
+        1, 1, N, 2, 2,
+        1, 1, N, 2, 2,
+        1, 1, N, 2, 2,
+    };
+    ct_raster *dem = grid5(v);
+    double seeds[4] = {0.5, 0.5, 4.5, 0.5};
+    ct_flood_static_desc d = {.dem = dem, .seeds_xy = seeds, .n_seeds = 1, .level = 3.0};
+    ct_flood_static_result res;
+    ct_raster *depth = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_flood_static_run(&d, &depth, &res, &err) == CT_OK);
+    CT_CHECK_EQ_INT(res.cells, 10); /* the nodata column blocks the east half */
+    CT_CHECK_NEAR(res.volume_m3, 20.0, 1e-9);
+    ct_raster_destroy(depth);
+    d.n_seeds = 2;
+    CT_REQUIRE(ct_flood_static_run(&d, &depth, &res, &err) == CT_OK);
+    CT_CHECK_EQ_INT(res.cells, 20);
+    CT_CHECK_NEAR(res.volume_m3, 20.0 + 10.0, 1e-9);
+    ct_raster_destroy(depth);
+    /* rise: each seed its own level (ground + 0.5). */
+    d.use_rise = true;
+    d.rise = 0.5;
+    CT_REQUIRE(ct_flood_static_run(&d, &depth, &res, &err) == CT_OK);
+    CT_CHECK_EQ_INT(res.cells, 20);
+    CT_CHECK_NEAR(res.volume_m3, 20 * 0.5, 1e-9);
+    CT_CHECK_NEAR(depth->data[0], 0.5, 0);
+    CT_CHECK_NEAR(depth->data[4], 0.5, 0);
+    ct_raster_destroy(depth);
+    /* errors: outside, on nodata, all seeds above the level */
+    double outside[2] = {7.0, 2.0};
+    ct_flood_static_desc e = {.dem = dem, .seeds_xy = outside, .n_seeds = 1, .level = 3.0};
+    CT_CHECK(ct_flood_static_run(&e, &depth, &res, &err) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "outside") != NULL);
+    CT_CHECK(depth == NULL);
+    double on_nd[2] = {2.5, 2.5};
+    e.seeds_xy = on_nd;
+    CT_CHECK(ct_flood_static_run(&e, &depth, &res, &err) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "nodata") != NULL);
+    e.seeds_xy = seeds;
+    e.level = 0.5;
+    CT_CHECK(ct_flood_static_run(&e, &depth, &res, &err) == CT_ERR_INPUT);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(test_row_areas_ellipsoid)
+{
+    /* One row covering the whole globe: WGS84's surface, 510065621.7 km². */
+    ct_raster *r = ct_raster_create(1, 1, NULL);
+    free(r->crs_wkt);
+    r->crs_wkt = strdup("GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],"
+                        "PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433]]");
+    double gt[6] = {-180, 360, 0, 90, 0, -180};
+    memcpy(r->geotransform, gt, sizeof gt);
+    double *a = ct_flood_row_areas(r);
+    CT_REQUIRE(a != NULL);
+    CT_CHECK_NEAR(a[0] / 1e6, 510065621.7, 1.0);
+    free(a);
+    ct_raster_destroy(r);
+    /* Projected: the geotransform's cell area. */
+    ct_raster *p = flood_test_dem(3, 2, 2.5, 0, 0);
+    a = ct_flood_row_areas(p);
+    CT_CHECK_NEAR(a[0], 6.25, 1e-12);
+    CT_CHECK_NEAR(a[1], 6.25, 1e-12);
+    free(a);
+    ct_raster_destroy(p);
+}
+
+static void geos_msg(const char *fmt, ...) { (void)fmt; }
+
+CT_TEST(test_extent_polygons_valid)
+{
+    /* A pattern that invites self-touching rings: a ring of water around an
+     * island, with a diagonal gap, and two diagonal-only neighbours. */
+    const int w = 8, h = 8;
+    ct_raster *dem = flood_test_dem(w, h, 10.0, 500000.0, 5300080.0);
+    const char *pat[8] = {
+        "........",
+        ".wwwww..",
+        ".w...w..",
+        ".w.w.w..",
+        ".w..ww..",
+        ".wwww...",
+        "......w.",
+        ".......w",
+    };
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++)
+            dem->data[r * w + c] = pat[r][c] == 'w' ? 1.0f : 9.0f;
+    dem->data[5 * w + 4] = 1.0f;
+    dem->data[4 * w + 4] = 9.0f; /* diagonal gap between (4,5) and (5,4) */
+    double seeds[4] = {500015.0, 5300080.0 - 15.0, 500075.0, 5300080.0 - 75.0};
+    ct_flood_static_desc d = {.dem = dem, .seeds_xy = seeds, .n_seeds = 2, .level = 2.0, .connectivity = 8};
+    ct_flood_static_result res;
+    ct_raster *depth = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_flood_static_run(&d, &depth, &res, &err) == CT_OK);
+    const char *dir = flood_test_tmpdir("extent");
+    CT_REQUIRE(dir);
+    char path[512];
+    double level = 2.0;
+    const char *exts[2] = {"gpkg", "geojson"};
+    for (int e = 0; e < 2; e++) {
+        snprintf(path, sizeof path, "%s/extent.%s", dir, exts[e]);
+        const ct_raster *dl[1] = {depth};
+        ct_status est = ct_flood_extent_write(path, dl, &level, 1, &err);
+        if (est != CT_OK)
+            fprintf(stderr, "%s\n", err.msg);
+        CT_REQUIRE(est == CT_OK);
+        GDALAllRegister();
+        GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        CT_REQUIRE(ds != NULL);
+        OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+        GEOSContextHandle_t gh = GEOS_init_r();
+        GEOSContext_setErrorHandler_r(gh, geos_msg);
+        GEOSWKBReader *rd = GEOSWKBReader_create_r(gh);
+        double area = 0;
+        int nf = 0;
+        OGRFeatureH f;
+        while ((f = OGR_L_GetNextFeature(lyr)) != NULL) {
+            OGRGeometryH g = OGR_F_GetGeometryRef(f);
+            int sz = OGR_G_WkbSize(g);
+            unsigned char *wkb = malloc((size_t)sz);
+            OGR_G_ExportToWkb(g, wkbNDR, wkb);
+            GEOSGeometry *gg = GEOSWKBReader_read_r(gh, rd, wkb, (size_t)sz);
+            CT_CHECK(gg != NULL);
+            if (gg) {
+                CT_CHECK(GEOSisValid_r(gh, gg) == 1);
+                double a;
+                GEOSArea_r(gh, gg, &a);
+                area += a;
+                GEOSGeom_destroy_r(gh, gg);
+            }
+            CT_CHECK_NEAR(OGR_F_GetFieldAsDouble(f, 0), 2.0, 0);
+            free(wkb);
+            OGR_F_Destroy(f);
+            nf++;
+        }
+        CT_CHECK(nf >= 1);
+        /* The polygons cover exactly the flooded cells. */
+        CT_CHECK_NEAR(area, res.cells * 100.0, 1e-6);
+        /* in the DEM's CRS */
+        OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(lyr);
+        CT_CHECK(srs != NULL);
+        if (srs) {
+            const char *code = OSRGetAuthorityCode(srs, NULL);
+            CT_CHECK(code && !strcmp(code, "32632"));
+        }
+        GEOSWKBReader_destroy_r(gh, rd);
+        GEOS_finish_r(gh);
+        GDALClose(ds);
+    }
+    ct_raster_destroy(depth);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(test_cli_static)
+{
+    const char *dir = flood_test_tmpdir("cli_static");
+    CT_REQUIRE(dir);
+    char d[256];
+    snprintf(d, sizeof d, "%s", dir);
+    ct_raster *dem = flood_test_dem(20, 10, 5.0, 500000.0, 5300050.0);
+    for (int r = 0; r < 10; r++)
+        for (int c = 0; c < 20; c++)
+            dem->data[r * 20 + c] = (float)(c < 10 ? 1.0 + 0.1 * c : 5.0);
+    char dem_path[512], cmd[2048];
+    snprintf(dem_path, sizeof dem_path, "%s/dem.tif", d);
+    ct_error err = {0};
+    CT_REQUIRE(ct_raster_write_gtiff(dem, dem_path, CT_RASTER_FLOAT32, false, 0, &err) == CT_OK);
+    /* A series of levels: one raster per level, polygons with a level field. */
+    snprintf(cmd, sizeof cmd,
+             "%s analyze flood --dem %s --seed 500002.5,5300047.5 --level 1.5,2.5 -o %s/depth.tif --extent %s/ext.gpkg "
+             "--json > %s/out.json",
+             flood_test_cli(), dem_path, d, d, d);
+    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+    char p[600];
+    snprintf(p, sizeof p, "%s/depth_1.5.tif", d);
+    ct_raster *o = NULL;
+    CT_REQUIRE(ct_raster_read(p, &o, &err) == CT_OK);
+    CT_CHECK_EQ_INT(count_wet(o), 50); /* columns with 1.0..1.4 */
+    ct_raster_destroy(o);
+    snprintf(p, sizeof p, "%s/depth_2.5.tif", d);
+    CT_REQUIRE(ct_raster_read(p, &o, &err) == CT_OK);
+    CT_CHECK_EQ_INT(count_wet(o), 100);
+    ct_raster_destroy(o);
+    snprintf(p, sizeof p, "%s/out.json", d);
+    uint8_t *js;
+    size_t n;
+    CT_REQUIRE(ct_file_read(p, 0, &js, &n, &err) == CT_OK);
+    cJSON *j = cJSON_Parse((char *)js);
+    CT_REQUIRE(j);
+    CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "cells")->valueint, 100);
+    CT_CHECK(cJSON_GetObjectItem(j, "area_m2") && cJSON_GetObjectItem(j, "volume_m3") &&
+             cJSON_GetObjectItem(j, "max_depth_m") && cJSON_GetObjectItem(j, "seconds"));
+    CT_CHECK_NEAR(cJSON_GetObjectItem(j, "area_m2")->valuedouble, 2500.0, 1e-6);
+    cJSON_Delete(j);
+    free(js);
+    /* bad inputs: exit 2 with a message */
+    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s/missing.tif --seed 1,1 --level 3 -o %s/x.tif 2>/dev/null",
+             flood_test_cli(), d, d);
+    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --seed 1,1 --level 3 -o %s/x.tif 2>/dev/null",
+             flood_test_cli(), dem_path, d);
+    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --seed 1,1 -o %s/x.tif 2>/dev/null", flood_test_cli(),
+             dem_path, d);
+    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
+    /* --crs: the same seed given in WGS84 lon/lat floods the same cells. */
+    ct_crs_transform *t = NULL;
+    CT_REQUIRE(ct_crs_transform_create("EPSG:32632", "EPSG:4326", &t, &err) == CT_OK);
+    double lx = 500002.5, ly = 5300047.5;
+    CT_REQUIRE(ct_crs_transform_points(t, 1, &lx, &ly, NULL, &err) == CT_OK);
+    ct_crs_transform_destroy(t);
+    snprintf(cmd, sizeof cmd,
+             "%s analyze flood --dem %s --crs EPSG:4326 --seed %.9f,%.9f --level 1.5 -o %s/y.tif 2>/dev/null >/dev/null",
+             flood_test_cli(), dem_path, lx, ly, d);
+    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+    snprintf(p, sizeof p, "%s/y.tif", d);
+    CT_REQUIRE(ct_raster_read(p, &o, &err) == CT_OK);
+    CT_CHECK_EQ_INT(count_wet(o), 50);
+    ct_raster_destroy(o);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST_MAIN(CT_CASE(test_connectivity_and_strict_level), CT_CASE(test_nodata_barrier_and_seeds),
+             CT_CASE(test_row_areas_ellipsoid), CT_CASE(test_extent_polygons_valid), CT_CASE(test_cli_static))
