@@ -52,6 +52,7 @@ typedef struct sim {
     float *maxd, *maxv, *arrive; /* nh*w */
     float theta, alpha, h_dry, h_wet;
     ct_flood_boundary b[4];
+    bool par;           /* big enough for OpenMP threads to pay off */
 } sim;
 
 static double series_at(const ct_flood_series *s, double t)
@@ -258,7 +259,7 @@ static void compute_fluxes(sim *s, float dt)
     const int w = s->w, nh = s->nh;
     const float th = s->theta, tc = 0.5f * (1.0f - s->theta);
     const float dx = s->dx, dy = s->dy, hd = s->h_dry;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
         const size_t base = (size_t)lr * w;
         const float *z = s->z + base, *d = s->d + base;
@@ -280,7 +281,7 @@ static void compute_fluxes(sim *s, float dt)
                               1.0f);
     }
     /* qy faces k = 1..nh+1 (between local rows k-1 and k). */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->par)
     for (int k = 1; k <= nh + 1; k++) {
         const float *qo = s->qy + (size_t)k * w, *qp = qo - w, *qnx = qo + w;
         float *qn = s->qy1 + (size_t)k * w;
@@ -321,7 +322,7 @@ static void limit_fluxes(sim *s, float dt)
     const float ax = dt * s->dy, ay = dt * s->dx; /* face length * dt */
     const float vol = s->dx * s->dy;
     int any = 0;
-#pragma omp parallel for schedule(static) reduction(| : any)
+#pragma omp parallel for schedule(static) reduction(| : any) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
         const float *qx = s->qx1 + (size_t)(lr - 1) * (w + 1);
         const float *qn = s->qy1 + (size_t)lr * w, *qs = qn + w;
@@ -343,7 +344,7 @@ static void limit_fluxes(sim *s, float dt)
     if (any_all == 0)
         return;
     halo_rows(s, s->f);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
         float *qx = s->qx1 + (size_t)(lr - 1) * (w + 1);
         const float *f = s->f + (size_t)lr * w;
@@ -359,7 +360,7 @@ static void limit_fluxes(sim *s, float dt)
         if (qx[w] > 0)
             qx[w] *= f[w - 1];
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->par)
     for (int k = 1; k <= nh + 1; k++) {
         float *qy = s->qy1 + (size_t)k * w;
         const float *fa = s->f + (size_t)(k - 1) * w, *fb = s->f + (size_t)k * w;
@@ -388,7 +389,7 @@ static void update_depths(sim *s, float dt, float rain_m, double t_end, step_sta
     const float hd = s->h_dry, hw = s->h_wet;
     float hmax = 0;
     double clipped = 0;
-#pragma omp parallel for schedule(static) reduction(max : hmax) reduction(+ : clipped)
+#pragma omp parallel for schedule(static) reduction(max : hmax) reduction(+ : clipped) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
         const float *qx = s->qx1 + (size_t)(lr - 1) * (w + 1);
         const float *qn = s->qy1 + (size_t)lr * w, *qs = qn + w;
@@ -447,7 +448,7 @@ static double stored_volume(const sim *s)
 {
     double v = 0;
     const int w = s->w;
-#pragma omp parallel for schedule(static) reduction(+ : v)
+#pragma omp parallel for schedule(static) reduction(+ : v) if (s->par)
     for (int lr = 1; lr <= s->nh; lr++) {
         const float *d = s->d + (size_t)lr * w;
         double rv = 0;
@@ -567,6 +568,7 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     s.up = s.rank > 0 ? s.rank - 1 : -1;
     s.down = s.rank < s.size - 1 ? s.rank + 1 : -1;
     const int w = s.w, nh = s.nh;
+    s.par = (size_t)nh * w >= 32768;
     size_t nloc = (size_t)(nh + 2) * w, nown = (size_t)nh * w;
     s.z = ct_calloc_array(nloc, sizeof(float));
     s.d = ct_calloc_array(nloc, sizeof(float));

@@ -257,12 +257,13 @@ CT_TEST(test_radial_symmetry)
 
 CT_TEST(test_threads_deterministic)
 {
-    int w = 60, h = 50;
+    /* big enough (>= 32768 cells) for the OpenMP loops to split */
+    int w = 220, h = 200;
     ct_raster *dem = flood_test_dem(w, h, 5, 500000, 5300000);
     for (int r = 0; r < h; r++)
         for (int c = 0; c < w; c++)
             dem->data[r * w + c] = (float)(0.01 * (c + r) + 0.3 * sin(c * 0.5) * cos(r * 0.4));
-    ct_flood_sim_desc d = {.dem = dem, .duration_s = 300, .rain_mm_h = 200};
+    ct_flood_sim_desc d = {.dem = dem, .duration_s = 60, .rain_mm_h = 2000};
     d.boundary[CT_FLOOD_EAST].kind = CT_FLOOD_BOUNDARY_FREE;
     ct_flood_sim_result a, b;
     ct_error err = {0};
