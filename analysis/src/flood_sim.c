@@ -133,23 +133,47 @@ static void halo_rows(sim *s, float *a)
 #endif
 }
 
-/* qy faces: my face 2 goes to the upper rank's face nh_up+2, my face nh to the
- * lower rank's face 0. */
-static void halo_qy(sim *s, float *qy)
+/* End of step: depth rows and qy faces in one message per neighbour. */
+static void halo_state(sim *s, float *qy, float *buf)
 {
 #ifdef CT_HAVE_MPI
     if (!s->mpi)
         return;
     int w = s->w, nh = s->nh;
     int up = s->up >= 0 ? s->up : MPI_PROC_NULL, down = s->down >= 0 ? s->down : MPI_PROC_NULL;
-    MPI_Sendrecv(qy + (size_t)2 * w, w, MPI_FLOAT, up, 3, qy + (size_t)(nh + 2) * w, w, MPI_FLOAT, down, 3,
-                 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    MPI_Sendrecv(qy + (size_t)nh * w, w, MPI_FLOAT, down, 4, qy, w, MPI_FLOAT, up, 4, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
+    float *snd = buf, *rcv = buf + 2 * (size_t)w;
+    /* upwards: my first owned row and face 2; from below: their first row and face 2 */
+    memcpy(snd, s->d + (size_t)1 * w, sizeof(float) * w);
+    memcpy(snd + w, qy + (size_t)2 * w, sizeof(float) * w);
+    MPI_Sendrecv(snd, 2 * w, MPI_FLOAT, up, 5, rcv, 2 * w, MPI_FLOAT, down, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (s->down >= 0) {
+        memcpy(s->d + (size_t)(nh + 1) * w, rcv, sizeof(float) * w);
+        memcpy(qy + (size_t)(nh + 2) * w, rcv + w, sizeof(float) * w);
+    }
+    memcpy(snd, s->d + (size_t)nh * w, sizeof(float) * w);
+    memcpy(snd + w, qy + (size_t)nh * w, sizeof(float) * w);
+    MPI_Sendrecv(snd, 2 * w, MPI_FLOAT, down, 6, rcv, 2 * w, MPI_FLOAT, up, 6, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (s->up >= 0) {
+        memcpy(s->d, rcv, sizeof(float) * w);
+        memcpy(qy, rcv + w, sizeof(float) * w);
+    }
 #else
     (void)s;
     (void)qy;
+    (void)buf;
 #endif
+}
+
+/* Element-wise max of n doubles across ranks, in place. */
+static void allreduce_max_n(sim *s, double *v, int n)
+{
+#ifdef CT_HAVE_MPI
+    if (s->mpi)
+        MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+#endif
+    (void)s;
+    (void)v;
+    (void)n;
 }
 
 static double allreduce_max(sim *s, double v)
@@ -340,8 +364,9 @@ static void limit_fluxes(sim *s, float dt)
             }
         }
     }
-    double any_all = allreduce_max(s, any);
-    if (any_all == 0)
+    /* Under MPI the neighbours' factors are always needed (a face on the strip
+     * edge may have its donor there); alone, skip when nothing was limited. */
+    if (!s->mpi && !any)
         return;
     halo_rows(s, s->f);
 #pragma omp parallel for schedule(static) if (s->par)
@@ -485,6 +510,19 @@ void ct_flood_sim_result_free(ct_flood_sim_result *r)
     free(r->gauge_depth);
     free(r->gauge_wse);
     memset(r, 0, sizeof *r);
+}
+
+/* Deepest inflow cell and fastest inflow rise (m/s) on this rank at t. */
+static void inflow_state(const sim *s, const ct_flood_sim_desc *desc, const long *cells, double t, double *h,
+                         double *rise)
+{
+    *h = 0;
+    *rise = 0;
+    for (int i = 0; i < desc->n_inflows; i++)
+        if (cells[i] >= 0) {
+            *h = fmax(*h, s->d[cells[i]]);
+            *rise = fmax(*rise, fabs(series_at(&desc->inflows[i].q_m3s, t)) / s->area);
+        }
 }
 
 /* Local cell index (local row lr) of a global (col,row), or -1 if not owned. */
@@ -684,7 +722,17 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     for (size_t i = 0; i < nloc; i++)
         if (s.d[i] > hmax)
             hmax = s.d[i];
-    hmax = allreduce_max(&s, hmax);
+    double h_inflow = 0, rise_inflow = 0;
+    {
+        double red[3] = {hmax, 0, 0};
+        inflow_state(&s, desc, inflow_cell, 0.0, &red[1], &red[2]);
+        allreduce_max_n(&s, red, 3);
+        hmax = red[0];
+        h_inflow = red[1];
+        rise_inflow = red[2];
+    }
+    double *gbuf = ct_calloc_array(2 * (size_t)desc->n_gauges + 1, sizeof(double));
+    float *halo_buf = ct_malloc_array(4 * (size_t)w, sizeof(float));
     const double dt_max = desc->dt_max > 0 ? desc->dt_max : 5.0;
     const double T = desc->duration_s;
     double t = 0, next_snap = desc->snapshot_every_s > 0 ? desc->snapshot_every_s : INFINITY;
@@ -693,7 +741,7 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     /* 2D CFL length: 1 / sqrt(1/dx² + 1/dy²) (dx / sqrt 2 for square cells). */
     const double min_d = 1.0 / sqrt(1.0 / ((double)s.dx * s.dx) + 1.0 / ((double)s.dy * s.dy));
     float *own = ct_malloc_array(nown ? nown : 1, sizeof(float));
-    if (!own)
+    if (!own || !gbuf || !halo_buf)
         st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
 
     while (st == CT_OK) {
@@ -702,14 +750,21 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             int k = res->n_gauge_times++;
             res->gauge_t[k] = t;
             for (int g = 0; g < desc->n_gauges; g++) {
-                float dv = -INFINITY, wv = -INFINITY;
+                /* the owner's value; others -inf (max-reduced); walls: -1e30 -> NAN */
+                double dv = -INFINITY, wv = -INFINITY;
                 long i = gauge_cell[g];
                 if (i >= 0) {
-                    dv = s.wall[i] ? NAN : s.d[i];
-                    wv = s.wall[i] ? NAN : s.z[i] + s.d[i];
+                    dv = s.wall[i] ? -1e30 : s.d[i];
+                    wv = s.wall[i] ? -1e30 : (double)(s.z[i] + s.d[i]);
                 }
-                res->gauge_depth[(size_t)k * desc->n_gauges + g] = (float)allreduce_max(&s, dv);
-                res->gauge_wse[(size_t)k * desc->n_gauges + g] = (float)allreduce_max(&s, wv);
+                gbuf[2 * g] = dv;
+                gbuf[2 * g + 1] = wv;
+            }
+            allreduce_max_n(&s, gbuf, 2 * desc->n_gauges);
+            for (int g = 0; g < desc->n_gauges; g++) {
+                res->gauge_depth[(size_t)k * desc->n_gauges + g] = gbuf[2 * g] < -1e29 ? NAN : (float)gbuf[2 * g];
+                res->gauge_wse[(size_t)k * desc->n_gauges + g] =
+                    gbuf[2 * g + 1] < -1e29 ? NAN : (float)gbuf[2 * g + 1];
             }
             next_gauge += gauge_every;
         }
@@ -720,22 +775,15 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             dt = dt_max;
         if (desc->n_inflows) {
             /* The CFL estimate must also hold for the depth an inflow is about
-             * to create (a dry domain would otherwise take dt_max). */
-            double hp = 0;
-            for (int i = 0; i < desc->n_inflows; i++)
-                if (inflow_cell[i] >= 0) {
-                    double q = fabs(series_at(&desc->inflows[i].q_m3s, t));
-                    double v = s.d[inflow_cell[i]] + q * dt / s.area;
-                    if (v > hp)
-                        hp = v;
-                }
-            hp = allreduce_max(&s, hp);
+             * to create (a dry domain would otherwise take dt_max): bound it by
+             * the deepest inflow cell plus the fastest inflow rise over dt. */
+            double hp = h_inflow + rise_inflow * dt;
             for (int it = 0; it < 4 && hp > hmax; it++) {
                 double dt2 = s.alpha * min_d / sqrt(9.81 * hp);
                 if (dt2 >= dt)
                     break;
                 dt = dt2;
-                hp = hmax + (hp - hmax) * 0.5;
+                hp = h_inflow + rise_inflow * dt;
             }
         }
         double t_next = t + dt;
@@ -770,16 +818,22 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
                     ss.hmax = s.d[ci];
             }
         }
-        halo_rows(&s, s.d);
-        halo_qy(&s, s.qy1);
+        halo_state(&s, s.qy1, halo_buf);
         float *tmp = s.qx;
         s.qx = s.qx1;
         s.qx1 = tmp;
         tmp = s.qy;
         s.qy = s.qy1;
         s.qy1 = tmp;
-        hmax = allreduce_max(&s, ss.hmax);
         t = t_next;
+        {
+            double red[3] = {ss.hmax, 0, 0};
+            inflow_state(&s, desc, inflow_cell, t, &red[1], &red[2]);
+            allreduce_max_n(&s, red, 3);
+            hmax = red[0];
+            h_inflow = red[1];
+            rise_inflow = red[2];
+        }
         steps++;
         if (t >= next_snap - 1e-9) {
             if (desc->on_snapshot) {
@@ -859,6 +913,8 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         }
     }
     free(own);
+    free(gbuf);
+    free(halo_buf);
     free(inflow_cell);
     free(gauge_cell);
     free(global_tmp);
