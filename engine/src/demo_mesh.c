@@ -291,6 +291,8 @@ static void build_road(const demo_district *d, const demo_road *r, mesh *m)
     float c[4];
     road_color(r, c);
     double hw = r->width / 2;
+    if (!strcmp(r->name, "Qilou Street"))
+        hw += 3.0; /* the paving runs on under the arcades */
     double L[1024][3], R[1024][3];
     for (int i = 0; i < n; i++) {
         int a = i > 0 ? i - 1 : i, b = i + 1 < n ? i + 1 : i;
