@@ -17,6 +17,7 @@ typedef struct opts {
     bool json, allow_outside, skip_contents;
     const char *headers[32];
     int n_headers;
+    unsigned long long max_tiles;
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -30,7 +31,12 @@ static int parse(int argc, char **argv, opts *o)
             o->allow_outside = true;
         else if (!strcmp(a, "--skip-contents"))
             o->skip_contents = true;
-        else if (!strcmp(a, "--header")) {
+        else if (!strcmp(a, "--max-tiles")) {
+            char *end = NULL;
+            if (i + 1 >= argc || (o->max_tiles = strtoull(argv[i + 1], &end, 10)) == 0 || *end)
+                return usage_error("--max-tiles needs a positive count");
+            i++;
+        } else if (!strcmp(a, "--header")) {
             if (i + 1 >= argc || o->n_headers == 32)
                 return usage_error("--header needs 'Name: value'");
             o->headers[o->n_headers++] = argv[++i];
@@ -78,6 +84,7 @@ static int inspect(const opts *o, ct_tileset_report *rep)
         .skip_contents = o->skip_contents,
         .http_headers = o->headers,
         .n_http_headers = o->n_headers,
+        .max_tiles = o->max_tiles,
     };
     ct_error err = {0};
     if (ct_tileset_inspect(&d, rep, &err))
@@ -179,4 +186,5 @@ const ct_cli_command ct_cmd_tiles = {
     "  --json                  one JSON object on stdout\n"
     "  --allow-outside-folder  read files outside the tileset's folder (refused by default)\n"
     "  --skip-contents         do not read tile contents (no type counts or bytes)\n"
-    "  --header 'Name: value'  extra HTTP header (repeatable), e.g. an access token\n"};
+    "  --header 'Name: value'  extra HTTP header (repeatable), e.g. an access token\n"
+    "  --max-tiles N           stop walking after N tiles (default 1000000; reported as a warning)\n"};

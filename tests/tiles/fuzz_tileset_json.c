@@ -7,10 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+static char dir[256];
+
+static void cleanup(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/tileset.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char dir[256];
     if (!dir[0]) {
+        atexit(cleanup);
         snprintf(dir, sizeof dir, "/tmp/ct_fuzz_tileset_%d", (int)getpid());
         char cmd[300];
         snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);

@@ -96,7 +96,7 @@ static bool gate_is_released(const char *uri)
 }
 
 static ct_status gated_decode(void *user, const char *uri, ct_content_type type, const uint8_t *data, size_t size,
-                              void **decoded, size_t *cpu_bytes, ct_error *err)
+                              const double tile_transform[16], void **decoded, size_t *cpu_bytes, ct_error *err)
 {
     pthread_mutex_lock(&G.mu);
     bool known = false;

@@ -113,10 +113,8 @@ static void load_content(walk *w, ct_tile *t, ct_tileset_content *ct)
         size_t len = strcspn(u, "?#");
         is_json_name = len >= 5 && !strncasecmp(u + len - 5, ".json", 5);
     }
-    if (w->skip_contents && !is_json_name) {
-        w->rep->contents[CT_CONTENT_TYPE_UNKNOWN]++;
+    if (w->skip_contents && !is_json_name)
         return;
-    }
     uint8_t *data = NULL;
     size_t size = 0;
     bool retry = false;
@@ -240,7 +238,7 @@ ct_status ct_tileset_inspect(const ct_tileset_inspect_desc *d, ct_tileset_report
         return err ? err->status : CT_ERR_INPUT;
     walk w = {0};
     w.rep = rep;
-    w.max_tiles = d->max_tiles ? d->max_tiles : 10000000;
+    w.max_tiles = d->max_tiles ? d->max_tiles : 1000000;
     w.skip_contents = d->skip_contents;
     w.fo.sandbox_dir = d->allow_outside_folder ? NULL : sandbox;
     w.fo.headers = d->http_headers;

@@ -12,6 +12,7 @@ typedef struct ct_tileset_job {
     int kind;
     char *uri;
     ct_implicit_desc imp;
+    double tile_transform[16];
     float priority;
     atomic_int cancel;
     bool running;                          /* taken by a worker (under ts->mu) */

@@ -82,7 +82,8 @@ static void job_run(ct_tileset *ts, tileset_fetcher *f, job *j)
                 st = tileset_json_parse(data, size, tileset_uri_display(j->uri), &j->doc, &err);
             } else if (ts->desc.callbacks.decode) {
                 size_t cpu = 0;
-                st = ts->desc.callbacks.decode(ts->desc.callbacks.user, j->uri, j->type, data, size, &j->decoded, &cpu,
+                st = ts->desc.callbacks.decode(ts->desc.callbacks.user, j->uri, j->type, data, size, j->tile_transform,
+                                               &j->decoded, &cpu,
                                                &err);
                 j->cpu_bytes = cpu;
                 if (st && !err.msg[0])
@@ -680,6 +681,7 @@ static void dispatch(ct_tileset *ts)
         }
         j->tile = cd->tile;
         j->content = c;
+        memcpy(j->tile_transform, cd->tile->transform, sizeof j->tile_transform);
         j->priority = cd->priority;
         j->wanted_frame = ts->frame;
         if (cd->tile->implicit)

@@ -132,10 +132,12 @@ struct ct_tile {
 typedef struct ct_tileset_callbacks {
     void *user;
     /* Worker thread: turns content bytes (gzip already undone) into whatever the
-     * caller draws, and reports its CPU size. NULL: the bytes themselves are
-     * kept (decoded points to a ct_tileset_bytes). Must be thread-safe. */
+     * caller draws, and reports its CPU size. tile_transform is the tile's
+     * transform (tile -> tileset frame; i3dm east-north-up placement needs it).
+     * NULL: the bytes themselves are kept (decoded points to a
+     * ct_tileset_bytes). Must be thread-safe. */
     ct_status (*decode)(void *user, const char *uri, ct_content_type type, const uint8_t *data, size_t size,
-                        void **decoded, size_t *cpu_bytes, ct_error *err);
+                        const double tile_transform[16], void **decoded, size_t *cpu_bytes, ct_error *err);
     void (*free_decoded)(void *user, void *decoded);
     /* Render thread, under the per-frame upload time budget: creates GPU
      * objects for decoded content. NULL: nothing is uploaded. */
@@ -277,7 +279,7 @@ typedef struct ct_tileset_inspect_desc {
     const char *uri;
     bool allow_outside_folder;
     bool skip_contents;          /* do not read contents (no type sniffing, no byte count) */
-    uint64_t max_tiles;          /* stop expanding beyond; 0: 10 million */
+    uint64_t max_tiles;          /* stop expanding beyond; 0: 1 million */
     int max_depth;               /* 0: 64 */
     const char *const *http_headers;
     int n_http_headers;
