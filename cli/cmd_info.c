@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "citytwin/ct_gltf.h"
+#include "citytwin/ct_tile_content.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,11 +100,106 @@ static int info_gltf(const char *path, const uint8_t *data, size_t size, bool js
     return 0;
 }
 
-/* Tile content files (b3dm/i3dm/pnts/cmpt) and tilesets: the 3D Tiles module
- * adds these branches. */
+/* Tile content files (b3dm/i3dm/pnts/cmpt): the glTF fields summed over the
+ * models inside (cmpt flattened), plus features, instances and points. Bounds
+ * are in the tile frame (z up, RTC applied), before the tileset's transform. */
+static void add_unique(cJSON *arr, const char *s)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+        if (!strcmp(e->valuestring, s))
+            return;
+    cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+}
+
 static int info_tile_content(const char *path, const uint8_t *data, size_t size, bool json)
 {
-    return cli_fail("info", CT_ERR_RUNTIME, "%s: tile content files are not supported yet", path);
+    char *dir = ct_path_dirname(path);
+    ct_tile_content_options opts = {.uri = path, .base_dir = dir, .skip_images = true};
+    ct_tile_content *c = NULL;
+    ct_error err = {0};
+    ct_status st = ct_tile_content_load_memory(data, size, &opts, &c, &err);
+    free(dir);
+    if (st)
+        return cli_fail_err("info", &err);
+    uint64_t nodes = 0, meshes = 0, prims = 0, materials = 0, textures = 0;
+    cJSON *ext = cJSON_CreateArray();
+    for (uint32_t i = 0; i < c->model_count; i++) {
+        const ct_gltf *g = c->models[i].gltf;
+        if (!g)
+            continue;
+        nodes += g->node_count, meshes += g->mesh_count, prims += primitive_total(g);
+        materials += g->material_count, textures += g->texture_count;
+        for (uint32_t k = 0; k < g->extensions_used_count; k++)
+            add_unique(ext, g->extensions_used[k]);
+    }
+    bool has_bounds = c->bounds_min[0] <= c->bounds_max[0];
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", ct_tile_format_name(c->format));
+        cJSON_AddNumberToObject(o, "nodes", (double)nodes);
+        cJSON_AddNumberToObject(o, "meshes", (double)meshes);
+        cJSON_AddNumberToObject(o, "primitives", (double)prims);
+        cJSON_AddNumberToObject(o, "triangles", (double)c->triangle_count);
+        cJSON_AddNumberToObject(o, "vertices", (double)c->vertex_count);
+        cJSON_AddNumberToObject(o, "materials", (double)materials);
+        cJSON_AddNumberToObject(o, "textures", (double)textures);
+        cJSON_AddItemToObject(o, "extensions_used", ext);
+        cJSON_AddItemToObject(o, "bounds_min", has_bounds ? vec3_json(c->bounds_min) : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "bounds_max", has_bounds ? vec3_json(c->bounds_max) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(o, "features", (double)c->feature_count);
+        cJSON_AddNumberToObject(o, "instances", (double)c->instance_count);
+        cJSON_AddNumberToObject(o, "points", (double)c->point_count);
+        cJSON_AddNumberToObject(o, "warnings", c->warning_count);
+        cJSON *models = cJSON_AddArrayToObject(o, "models");
+        for (uint32_t i = 0; i < c->model_count; i++) {
+            const ct_tile_model *m = &c->models[i];
+            cJSON *mo = cJSON_CreateObject();
+            cJSON_AddStringToObject(mo, "type", ct_tile_format_name(m->format));
+            cJSON_AddNumberToObject(mo, "byte_offset", (double)m->byte_offset);
+            cJSON_AddNumberToObject(mo, "triangles", (double)m->triangle_count);
+            cJSON_AddNumberToObject(mo, "points", (double)m->point_count);
+            cJSON_AddNumberToObject(mo, "instances", m->instance_count);
+            cJSON_AddNumberToObject(mo, "features", m->feature_count);
+            cJSON_AddItemToObject(mo, "rtc_center", m->has_rtc_center ? vec3_json(m->rtc_center) : cJSON_CreateNull());
+            cJSON *props = cJSON_AddArrayToObject(mo, "properties");
+            for (uint32_t k = 0; k < ct_tile_batch_table_property_count(m->batch_table); k++)
+                cJSON_AddItemToArray(props, cJSON_CreateString(ct_tile_batch_table_property_name(m->batch_table, k)));
+            cJSON_AddItemToArray(models, mo);
+        }
+        cli_print_json(o);
+    } else {
+        printf("%s: %s tile content, %u model%s\n", path, ct_tile_format_name(c->format), c->model_count,
+               c->model_count == 1 ? "" : "s");
+        printf("  %llu triangles, %llu vertices, %llu points, %llu instances, %llu features\n",
+               (unsigned long long)c->triangle_count, (unsigned long long)c->vertex_count,
+               (unsigned long long)c->point_count, (unsigned long long)c->instance_count,
+               (unsigned long long)c->feature_count);
+        if (has_bounds)
+            printf("  bounds (tile frame, z up) [%.3f, %.3f, %.3f] .. [%.3f, %.3f, %.3f]\n", c->bounds_min[0],
+                   c->bounds_min[1], c->bounds_min[2], c->bounds_max[0], c->bounds_max[1], c->bounds_max[2]);
+        for (uint32_t i = 0; i < c->model_count; i++) {
+            const ct_tile_model *m = &c->models[i];
+            printf("  [%u] %s at byte %zu: %llu triangles, %llu points, %u instances, %u features", i,
+                   ct_tile_format_name(m->format), m->byte_offset, (unsigned long long)m->triangle_count,
+                   (unsigned long long)m->point_count, m->instance_count, m->feature_count);
+            if (m->has_rtc_center)
+                printf(", RTC [%.3f, %.3f, %.3f]", m->rtc_center[0], m->rtc_center[1], m->rtc_center[2]);
+            printf("\n");
+            uint32_t np = ct_tile_batch_table_property_count(m->batch_table);
+            if (np) {
+                printf("      properties:");
+                for (uint32_t k = 0; k < np; k++)
+                    printf(" %s", ct_tile_batch_table_property_name(m->batch_table, k));
+                printf("\n");
+            }
+        }
+        if (c->warning_count)
+            printf("  %u problem%s skipped (see warnings above)\n", c->warning_count, c->warning_count == 1 ? "" : "s");
+        cJSON_Delete(ext);
+    }
+    ct_tile_content_destroy(c);
+    return 0;
 }
 
 /* A tileset: the same walk and output as `citytwin tiles info` (cmd_tiles.c). */
@@ -156,11 +252,16 @@ const ct_cli_command ct_cmd_info = {
     "  meshes, primitives, materials, textures; the triangles and vertices drawn by\n"
     "  the default scene (instancing multiplies, strips and fans count as\n"
     "  triangles); its bounds (glTF axes, y up); the extensions used.\n"
+    "  3D Tiles content (b3dm, i3dm, pnts, cmpt): the same counts summed over the\n"
+    "  models inside (a cmpt is flattened), plus features, instances and points;\n"
+    "  bounds in the tile frame (z up, RTC_CENTER applied); per model its type,\n"
+    "  byte offset, RTC center and batch table property names.\n"
     "\n"
     "Options:\n"
     "  --json   print one JSON object: {\"nodes\", \"meshes\", \"primitives\", \"triangles\",\n"
     "           \"vertices\", \"materials\", \"textures\", \"extensions_used\", \"bounds_min\",\n"
-    "           \"bounds_max\", ...}\n"
+    "           \"bounds_max\", ...}; for tile content also \"features\", \"instances\",\n"
+    "           \"points\", \"warnings\" and \"models\": [{\"type\", \"byte_offset\", ...}]\n"
     "\n"
     "Exit status: 0 ok, 1 usage error, 2 invalid or unreadable file (one line on\n"
     "stderr naming the file and the JSON path or byte offset).\n"};
