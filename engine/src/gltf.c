@@ -43,6 +43,9 @@ ct_status gltf_fail_status(gltf_ctx *c, ct_status status, const char *fmt, ...)
 
 /* --------------------------------------------------------------- JSON ---- */
 
+/* JSON paths: "accessors[3]" + "." + "count"; top-level keys have no prefix. */
+#define DOT(path) ((path)[0] ? "." : "")
+
 ct_status gltf_get_int(gltf_ctx *c, const cJSON *obj, const char *key, int64_t def, int64_t min, int64_t max,
                        const char *path, int64_t *out)
 {
@@ -53,9 +56,9 @@ ct_status gltf_get_int(gltf_ctx *c, const cJSON *obj, const char *key, int64_t d
     }
     double d = v->valuedouble;
     if (!cJSON_IsNumber(v) || d != floor(d) || fabs(d) > 9007199254740992.0)
-        return gltf_fail(c, "%s.%s: not an integer", path, key);
+        return gltf_fail(c, "%s%s%s: not an integer", path, DOT(path), key);
     if (d < (double)min || d > (double)max)
-        return gltf_fail(c, "%s.%s: %.0f is out of range (%lld..%lld)", path, key, d, (long long)min, (long long)max);
+        return gltf_fail(c, "%s%s%s: %.0f is out of range (%lld..%lld)", path, DOT(path), key, d, (long long)min, (long long)max);
     *out = (int64_t)d;
     return CT_OK;
 }
@@ -68,9 +71,9 @@ ct_status gltf_get_index(gltf_ctx *c, const cJSON *obj, const char *key, uint32_
         return CT_OK;
     double d = v->valuedouble;
     if (!cJSON_IsNumber(v) || d != floor(d))
-        return gltf_fail(c, "%s.%s: not an integer index", path, key);
+        return gltf_fail(c, "%s%s%s: not an integer index", path, DOT(path), key);
     if (d < 0 || d >= (double)count)
-        return gltf_fail(c, "%s.%s: index %.0f out of range (%u available)", path, key, d, count);
+        return gltf_fail(c, "%s%s%s: index %.0f out of range (%u available)", path, DOT(path), key, d, count);
     *out = (int)d;
     return CT_OK;
 }
@@ -83,7 +86,7 @@ ct_status gltf_get_number(gltf_ctx *c, const cJSON *obj, const char *key, double
         return CT_OK;
     }
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return gltf_fail(c, "%s.%s: not a number", path, key);
+        return gltf_fail(c, "%s%s%s: not a number", path, DOT(path), key);
     *out = v->valuedouble;
     return CT_OK;
 }
@@ -630,10 +633,10 @@ static ct_status load_scenes(gltf_ctx *c)
     if (st)
         return st;
     ct_gltf *g = c->g;
-    int64_t def;
-    if ((st = gltf_get_int(c, c->root, "scene", -1, -1, (int64_t)n - 1, "", &def)))
+    int def;
+    if ((st = gltf_get_index(c, c->root, "scene", n, "", &def)))
         return st;
-    g->default_scene = def >= 0 ? (int)def : (n ? 0 : -1);
+    g->default_scene = def >= 0 ? def : (n ? 0 : -1);
     if (!n)
         return CT_OK;
     g->scenes = ct_calloc_array(n, sizeof *g->scenes);

@@ -73,8 +73,13 @@ static ct_status decode_data_uri(gltf_ctx *c, const char *uri, const char *path,
             (*mime)[ml] = 0;
         }
     }
-    if (!b64_decode(comma + 1, strlen(comma + 1), out, size))
+    if (!b64_decode(comma + 1, strlen(comma + 1), out, size)) {
+        if (mime) {
+            free(*mime);
+            *mime = NULL;
+        }
         return gltf_fail(c, "%s.uri: invalid base64 in data URI", path);
+    }
     return CT_OK;
 }
 

@@ -34,6 +34,31 @@ static const char *mime_of(image_format f)
     }
 }
 
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Walks the PNG chunk list: every chunk must fit in the data. stb_image trusts
+ * IDAT lengths and grows its buffer to them before reading, so a corrupt length
+ * would cost a gigabyte allocation before the error. */
+static bool png_chunks_fit(const uint8_t *p, size_t n, size_t *bad_offset)
+{
+    size_t off = 8;
+    while (off + 12 <= n) {
+        uint32_t len = be32(p + off);
+        if ((uint64_t)len + 12 > n - off) {
+            *bad_offset = off;
+            return false;
+        }
+        if (!memcmp(p + off + 4, "IEND", 4))
+            return true;
+        off += (size_t)len + 12;
+    }
+    *bad_offset = off;
+    return false;
+}
+
 ct_status ct_image_probe(const void *data, size_t size, int *width, int *height, const char **mime, ct_error *err)
 {
     const uint8_t *p = data;
@@ -43,6 +68,10 @@ ct_status ct_image_probe(const void *data, size_t size, int *width, int *height,
         return ct_error_set(err, CT_ERR_INPUT, "image: unknown format (not PNG, JPEG or WebP; %zu bytes)", size);
     if (size > INT_MAX)
         return ct_error_set(err, CT_ERR_INPUT, "image: %zu bytes is too large", size);
+    size_t bad;
+    if (f == FMT_PNG && !png_chunks_fit(p, size, &bad))
+        return ct_error_set(err, CT_ERR_INPUT, "image: corrupt PNG: chunk at byte %zu runs past the end (%zu bytes)",
+                            bad, size);
     if (f == FMT_WEBP) {
         if (!WebPGetInfo(p, size, &w, &h))
             return ct_error_set(err, CT_ERR_INPUT, "image: corrupt WebP header");

@@ -584,7 +584,7 @@ CT_TEST(bad_documents)
         {NULL, NULL, "{\"bufferView\":1,\"componentType\":5124,\"count\":1,\"type\":\"SCALAR\"}",
          "accessors[1].componentType: invalid value 5124"},
         {NULL, NULL, "{\"bufferView\":1,\"componentType\":5123,\"count\":1,\"type\":\"VEC5\"}", "accessors[1].type"},
-        {NULL, "\"scene\":5,", NULL, ".scene: 5 is out of range"},
+        {NULL, "\"scene\":5,", NULL, "test.gltf: scene: index 5 out of range (1 available)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *s = triangle_gltf(cases[i].nodes, cases[i].extra_top, cases[i].index_accessor);

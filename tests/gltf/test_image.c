@@ -158,6 +158,18 @@ CT_TEST(bad_images)
     hdr[16] = 0; hdr[17] = 1; hdr[18] = 0x86; hdr[19] = 0xA0;
     hdr[20] = 0; hdr[21] = 1; hdr[22] = 0x86; hdr[23] = 0xA0;
     CT_CHECK(ct_image_decode(hdr, 33, &img, &err) == CT_ERR_INPUT && img.pixels == NULL);
+    /* an IDAT chunk whose length runs past the end (found by fuzzing: stb would
+     * first grow a buffer to that length) */
+    for (size_t off = 8; off + 8 < size;) {
+        uint32_t len = (uint32_t)data[off] << 24 | data[off + 1] << 16 | data[off + 2] << 8 | data[off + 3];
+        if (!memcmp(data + off + 4, "IDAT", 4)) {
+            data[off] = 0x40;
+            CT_CHECK(ct_image_decode(data, size, &img, &err) == CT_ERR_INPUT && img.pixels == NULL);
+            CT_CHECK(strstr(err.msg, "corrupt PNG: chunk at byte") != NULL);
+            break;
+        }
+        off += len + 12;
+    }
     free(data);
     CT_CHECK(ct_image_load_file("/nonexistent/x.png", &img, &err) == CT_ERR_INPUT);
     CT_CHECK(strstr(err.msg, "/nonexistent/x.png") != NULL);
