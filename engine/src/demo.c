@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 /* Bump when the generated content changes, so cached copies are regenerated. */
-#define DEMO_GENERATOR_VERSION 2
+#define DEMO_GENERATOR_VERSION 3
 #define DEMO_DEFAULT_SEED 20260529u
 #define DEMO_CRS "EPSG:4547"
 #define DEMO_GEOG_CRS "EPSG:4490"
@@ -971,7 +971,7 @@ static ct_status write_scene(const demo_district *d, const char *path, ct_crs_tr
     /* Cameras: local positions turned into lon/lat; heights are above the ellipsoid
      * (the demo treats its DEM heights as ellipsoidal). */
     struct { const char *name; double x, y, h, heading, pitch; } cams[] = {
-        {"overview", 750, -650, 750, 0, -35},   {"river", -60, 430, 45, 90, -12},
+        {"overview", 750, -380, 520, 0, -38},   {"river", -60, 430, 45, 90, -12},
         {"qilou", 392, 640, 12, 90, -8},        {"hospital", 1100, 700, 120, 45, -30},
         {"fire_station", 230, 740, 80, 45, -30}, {"waterfront", 620, 330, 60, 0, -20},
     };
