@@ -3,6 +3,7 @@
  * against plain Dijkstra on random Monaco pairs, isochrones, bad input. */
 #include "ct_test.h"
 
+#include "citytwin/ct_demo.h"
 #include "citytwin/ct_route.h"
 
 #include <cjson/cJSON.h>
@@ -251,6 +252,90 @@ CT_TEST(test_k_alternatives)
                          memcmp(r.paths[i].edges, r.paths[j].edges, r.paths[i].n_edges * sizeof(uint32_t)));
     }
     ct_route_result_free(&r);
+    ct_route_graph_destroy(g);
+}
+
+/* The demo district's street layer (citytwin demo): every road feature
+ * carries from_node / to_node / length / speed_kmh / oneway. A Floyd-Warshall
+ * over those attributes (independent of our topology building and
+ * geometry) must give the same fastest times between junctions. */
+CT_TEST(test_demo_streets)
+{
+    const char *dir = tmp_path("demo");
+    ct_error err = {0};
+    CT_REQUIRE(ct_demo_generate(dir, NULL, &err) == CT_OK);
+    char roads[600];
+    snprintf(roads, sizeof roads, "%s/roads.geojson", dir);
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(roads, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    CT_REQUIRE(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureDefnH fd = OGR_L_GetLayerDefn(lyr);
+    int fi_from = OGR_FD_GetFieldIndex(fd, "from_node"), fi_to = OGR_FD_GetFieldIndex(fd, "to_node");
+    int fi_len = OGR_FD_GetFieldIndex(fd, "length"), fi_sp = OGR_FD_GetFieldIndex(fd, "speed_kmh");
+    int fi_ow = OGR_FD_GetFieldIndex(fd, "oneway");
+    CT_REQUIRE(fi_from >= 0 && fi_to >= 0 && fi_len >= 0 && fi_sp >= 0 && fi_ow >= 0);
+    enum { MAXN = 512 };
+    static double D[MAXN][MAXN], nx[MAXN], ny[MAXN];
+    static bool seen[MAXN];
+    for (int i = 0; i < MAXN; i++)
+        for (int j = 0; j < MAXN; j++)
+            D[i][j] = i == j ? 0 : INFINITY;
+    int n = 0;
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(lyr))) {
+        int a = OGR_F_GetFieldAsInteger(f, fi_from), b = OGR_F_GetFieldAsInteger(f, fi_to);
+        double c = OGR_F_GetFieldAsDouble(f, fi_len) / (OGR_F_GetFieldAsDouble(f, fi_sp) / 3.6);
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (a >= 0 && b >= 0 && a < MAXN && b < MAXN && g) {
+            int last = OGR_G_GetPointCount(g) - 1;
+            nx[a] = OGR_G_GetX(g, 0), ny[a] = OGR_G_GetY(g, 0), seen[a] = true;
+            nx[b] = OGR_G_GetX(g, last), ny[b] = OGR_G_GetY(g, last), seen[b] = true;
+            D[a][b] = fmin(D[a][b], c);
+            if (!OGR_F_GetFieldAsInteger(f, fi_ow))
+                D[b][a] = fmin(D[b][a], c);
+            n = a + 1 > n ? a + 1 : n;
+            n = b + 1 > n ? b + 1 : n;
+        }
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    CT_REQUIRE(n > 10);
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (D[i][k] + D[k][j] < D[i][j])
+                    D[i][j] = D[i][k] + D[k][j];
+    ct_route_graph_desc d = {.path = roads};
+    ct_route_graph *g = NULL;
+    CT_REQUIRE(ct_route_graph_load(&d, &g, &err) == CT_OK);
+    int compared = 0, bad = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            if (!seen[i] || !seen[j] || i == j)
+                continue;
+            ct_route_result r = route(g, nx[i], ny[i], nx[j], ny[j], NULL, 1, CT_ROUTE_ALT, NULL);
+            double ours = r.reachable ? r.paths[0].cost_s : INFINITY;
+            /* the layer's lengths are rounded to centimetres */
+            bool ok = isinf(D[i][j]) ? isinf(ours) : fabs(ours - D[i][j]) <= 1e-3 * D[i][j] + 0.01;
+            if (!ok && bad++ < 5)
+                fprintf(stderr, "demo %d->%d: ours %.4f attributes %.4f\n", i, j, ours, D[i][j]);
+            compared++;
+            ct_route_result_free(&r);
+        }
+    CT_CHECK(compared > 100);
+    CT_CHECK_EQ_INT(bad, 0);
+    /* the river cuts the district in two: closing what crosses it leaves no way over */
+    char river[600];
+    snprintf(river, sizeof river, "%s/river.geojson", dir);
+    ct_route_closures *c = ct_route_closures_create(g);
+    size_t closed = 0;
+    CT_REQUIRE(ct_route_closures_add_polygons(c, river, &closed, &err) == CT_OK);
+    CT_CHECK(closed >= 1);
+    ct_route_result r = route(g, 404935, 2498609, 405677, 2497889, c, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK(!r.reachable && !strcmp(r.reason, "all paths closed by --avoid"));
+    ct_route_result_free(&r);
+    ct_route_closures_destroy(c);
     ct_route_graph_destroy(g);
 }
 
@@ -757,7 +842,7 @@ CT_TEST(test_text_parsers)
 }
 
 CT_TEST_MAIN(CT_CASE(test_text_parsers), CT_CASE(test_oneway), CT_CASE(test_snap_mid_edge), CT_CASE(test_closures),
-             CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_turn_restriction),
+             CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_turn_restriction), CT_CASE(test_demo_streets),
              CT_CASE(test_osm_counts), CT_CASE(test_alt_equals_dijkstra_monaco), CT_CASE(test_k_monaco_ordered),
              CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_cli_errors), CT_CASE(test_cli_usage),
              CT_CASE(test_cli_route_json))
