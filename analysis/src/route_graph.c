@@ -334,6 +334,16 @@ static ct_status read_source_ds(loader *L, ct_route_graph *g, ct_error *err)
     if (!ct_file_exists(d->path) && strncmp(d->path, "/vsi", 4))
         return ct_error_set(err, CT_ERR_INPUT, "%s: no such file", d->path);
     GDALDatasetH ds = GDALOpenEx(d->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    size_t plen = strlen(d->path);
+    if (!ds && plen > 3 && !strcmp(d->path + plen - 3, ".gz") && strncmp(d->path, "/vsi", 4)) {
+        /* gzipped OSM XML (.osm.gz) and the like: GDAL reads them through /vsigzip/ */
+        char *gz = malloc(plen + 16);
+        if (gz) {
+            snprintf(gz, plen + 16, "/vsigzip/%s", d->path);
+            ds = GDALOpenEx(gz, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+            free(gz);
+        }
+    }
     if (!ds)
         return ct_error_set(err, CT_ERR_INPUT, "%s: not a vector source GDAL can read", d->path);
     GDALDriverH drv = GDALGetDatasetDriver(ds);

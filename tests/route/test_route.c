@@ -135,6 +135,61 @@ CT_TEST(test_oneway)
     ct_route_graph_destroy(g);
 }
 
+/* The layer's own costs (pgRouting convention: negative reverse = one-way)
+ * and a --speeds table for a class field. */
+CT_TEST(test_layer_costs_and_speeds)
+{
+    const char *p = tmp_path("costs.geojson");
+    write_text(p, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+                  "\"urn:ogc:def:crs:EPSG::3857\"}},\"features\":[\n"
+                  "{\"type\":\"Feature\",\"id\":1,\"properties\":{\"c\":7,\"rc\":-1,\"class\":\"residential\"},"
+                  "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[0,0],[100,0],[200,0]]}},\n"
+                  "{\"type\":\"Feature\",\"id\":2,\"properties\":{\"c\":3,\"rc\":4,\"class\":\"primary\"},"
+                  "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[200,0],[200,100]]}},\n"
+                  "{\"type\":\"Feature\",\"id\":3,\"properties\":{\"c\":5,\"rc\":5,\"class\":\"footway\"},"
+                  "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[200,100],[0,0]]}}]}\n");
+    ct_route_graph_desc d = {.path = p, .cost_field = "c", .reverse_cost_field = "rc"};
+    ct_route_graph *g = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_route_graph_load(&d, &g, &err) == CT_OK);
+    /* (0,0)->(200,100): 7 + 3 = 10; back: 5 on feature 3 (not 4 + reverse of the one-way) */
+    ct_route_result r = route(g, 0, 0, 200, 100, NULL, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK_NEAR(r.n_paths ? r.paths[0].cost_s : -1, 5, 1e-9); /* feature 3 is cheaper still */
+    ct_route_result_free(&r);
+    ct_route_closures *c = ct_route_closures_create(g);
+    ct_route_closures_add_fid(c, 3);
+    r = route(g, 0, 0, 200, 100, c, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK_NEAR(r.n_paths ? r.paths[0].cost_s : -1, 10, 1e-9);
+    ct_route_result_free(&r);
+    /* mid-way along feature 1 (split at no junction): half its cost */
+    r = route(g, 100, 0, 200, 0, c, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK_NEAR(r.n_paths ? r.paths[0].cost_s : -1, 3.5, 1e-9);
+    ct_route_result_free(&r);
+    r = route(g, 200, 100, 0, 0, c, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK(!r.reachable); /* the only other way is the one-way feature 1 */
+    ct_route_result_free(&r);
+    ct_route_closures_destroy(c);
+    ct_route_graph_destroy(g);
+
+    /* speeds by class: residential 36 km/h (10 m/s), primary 72 (20 m/s), footway not driveable */
+    const char *csv = "class,kmh\nresidential,36\nprimary,72\n";
+    ct_route_speeds sp;
+    const char *csv_path = tmp_path("speeds.csv");
+    write_text(csv_path, csv);
+    CT_REQUIRE(ct_route_speeds_load(csv_path, &sp, &err) == CT_OK);
+    ct_route_graph_desc d2 = {.path = p, .speeds = &sp};
+    CT_REQUIRE(ct_route_graph_load(&d2, &g, &err) == CT_OK);
+    ct_route_graph_info gi;
+    ct_route_graph_get_info(g, &gi);
+    CT_CHECK_EQ_INT(gi.features_read, 2);
+    CT_CHECK_EQ_INT(gi.features_skipped, 1);
+    r = route(g, 0, 0, 200, 100, NULL, 1, CT_ROUTE_DIJKSTRA, NULL);
+    CT_CHECK_NEAR(r.n_paths ? r.paths[0].cost_s : -1, 200 / 10.0 + 100 / 20.0, 1e-9);
+    ct_route_result_free(&r);
+    ct_route_graph_destroy(g);
+    ct_route_speeds_free(&sp);
+}
+
 CT_TEST(test_snap_mid_edge)
 {
     ct_route_graph *g = load_net(NULL);
@@ -841,7 +896,7 @@ CT_TEST(test_text_parsers)
     CT_CHECK(ct_route_pairs_parse("from_x,from_y,to_x,to_y\n1,2,3\n", 31, "p.csv", &p, &err) == CT_ERR_INPUT);
 }
 
-CT_TEST_MAIN(CT_CASE(test_text_parsers), CT_CASE(test_oneway), CT_CASE(test_snap_mid_edge), CT_CASE(test_closures),
+CT_TEST_MAIN(CT_CASE(test_text_parsers), CT_CASE(test_oneway), CT_CASE(test_layer_costs_and_speeds), CT_CASE(test_snap_mid_edge), CT_CASE(test_closures),
              CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_turn_restriction), CT_CASE(test_demo_streets),
              CT_CASE(test_osm_counts), CT_CASE(test_alt_equals_dijkstra_monaco), CT_CASE(test_k_monaco_ordered),
              CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_cli_errors), CT_CASE(test_cli_usage),
