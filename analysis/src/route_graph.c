@@ -1027,8 +1027,10 @@ static bool build_grid(ct_route_graph *g)
     return true;
 }
 
-/* Landmarks for ALT, chosen farthest-first from a node of the largest
- * component found among a few probes. */
+/* Landmarks for ALT, chosen farthest-first inside the strongly connected part
+ * around a well-connected seed, by round-trip distance d(L,v) + d(v,L): a
+ * landmark that cannot be left (a dead end of one-way streets) or reached
+ * would give no bounds. */
 static bool build_landmarks(ct_route_graph *g, int want)
 {
     size_t n = g->n_nodes;
@@ -1036,22 +1038,21 @@ static bool build_landmarks(ct_route_graph *g, int want)
         return true;
     if ((size_t)want > n)
         want = (int)n;
-    double *d = ct_malloc_array(n, sizeof *d);
+    double *fw = ct_malloc_array(n, sizeof *fw), *bw = ct_malloc_array(n, sizeof *bw);
+    double *score = ct_malloc_array(n, sizeof *score);
     g->lm_from = ct_malloc_array(n * (size_t)want, sizeof *g->lm_from);
     g->lm_to = ct_malloc_array(n * (size_t)want, sizeof *g->lm_to);
     route_heap heap = {0};
-    if (!d || !g->lm_from || !g->lm_to) {
-        free(d);
-        return false;
-    }
+    bool ok = fw && bw && score && g->lm_from && g->lm_to;
     uint32_t seed = 0;
     size_t best_reach = 0;
-    for (int probe = 0; probe < 8; probe++) {
+    for (int probe = 0; ok && probe < 8; probe++) {
         uint32_t s = (uint32_t)((n / 8) * (size_t)probe);
-        route_dijkstra_all(g, &s, 1, false, d, &heap);
+        route_dijkstra_all(g, &s, 1, false, fw, &heap);
+        route_dijkstra_all(g, &s, 1, true, bw, &heap);
         size_t reach = 0;
         for (size_t v = 0; v < n; v++)
-            reach += isfinite(d[v]);
+            reach += isfinite(fw[v]) && isfinite(bw[v]);
         if (reach > best_reach) {
             best_reach = reach;
             seed = s;
@@ -1059,35 +1060,37 @@ static bool build_landmarks(ct_route_graph *g, int want)
         if (reach * 2 > n)
             break;
     }
-    uint32_t *lms = malloc((size_t)want * sizeof *lms);
-    if (!lms) {
-        free(d);
-        free(heap.a);
-        return false;
-    }
-    route_dijkstra_all(g, &seed, 1, false, d, &heap);
-    int k = 0;
-    for (; k < want; k++) {
-        /* farthest reachable node from the chosen set (or the seed) */
-        uint32_t far = UINT32_MAX;
-        double fd = -1;
+    if (ok) {
+        route_dijkstra_all(g, &seed, 1, false, fw, &heap);
+        route_dijkstra_all(g, &seed, 1, true, bw, &heap);
         for (size_t v = 0; v < n; v++)
-            if (isfinite(d[v]) && d[v] > fd) {
-                fd = d[v];
+            score[v] = isfinite(fw[v]) && isfinite(bw[v]) ? fw[v] + bw[v] : -1;
+    }
+    int k = 0;
+    for (; ok && k < want; k++) {
+        uint32_t far = UINT32_MAX;
+        double fd = 0;
+        for (size_t v = 0; v < n; v++)
+            if (score[v] > fd) {
+                fd = score[v];
                 far = (uint32_t)v;
             }
-        if (far == UINT32_MAX || (k > 0 && fd <= 0))
+        if (far == UINT32_MAX)
             break;
-        lms[k] = far;
-        route_dijkstra_all(g, &far, 1, false, g->lm_from + (size_t)k * n, &heap);
-        route_dijkstra_all(g, &far, 1, true, g->lm_to + (size_t)k * n, &heap);
-        route_dijkstra_all(g, lms, (size_t)k + 1, false, d, &heap);
+        double *lf = g->lm_from + (size_t)k * n, *lt = g->lm_to + (size_t)k * n;
+        route_dijkstra_all(g, &far, 1, false, lf, &heap);
+        route_dijkstra_all(g, &far, 1, true, lt, &heap);
+        for (size_t v = 0; v < n; v++)
+            if (score[v] > 0)
+                score[v] = fmin(score[v], lf[v] + lt[v]);
+        score[far] = -1;
     }
     g->n_landmarks = k;
-    free(lms);
-    free(d);
+    free(fw);
+    free(bw);
+    free(score);
     free(heap.a);
-    return true;
+    return ok;
 }
 
 ct_status ct_route_graph_load(const ct_route_graph_desc *desc, ct_route_graph **out, ct_error *err)

@@ -268,8 +268,8 @@ struct ct_route_searcher {
     double *dist, *dist_b;
     uint32_t *pred, *pred_b;
     uint32_t *stamp, *stamp_b, *settled, *settled_b, cur;
-    double *tgt_off;
-    uint32_t *tgt_stamp, *tgt_idx;
+    double *tgt_off, *h_cache;
+    uint32_t *tgt_stamp, *tgt_idx, *h_stamp;
     uint32_t *ban_junction, *ban_edge, ban_cur;
     route_heap heap, heap_b;
     /* the current search's target set, for the ALT potential */
@@ -296,12 +296,14 @@ ct_route_searcher *ct_route_searcher_create(const ct_route_graph *g)
     s->settled = calloc(n, sizeof *s->settled);
     s->settled_b = calloc(n, sizeof *s->settled_b);
     s->tgt_off = malloc(n * sizeof *s->tgt_off);
+    s->h_cache = malloc(n * sizeof *s->h_cache);
+    s->h_stamp = calloc(n, sizeof *s->h_stamp);
     s->tgt_stamp = calloc(n, sizeof *s->tgt_stamp);
     s->tgt_idx = malloc(n * sizeof *s->tgt_idx);
     s->ban_junction = calloc(g->n_junctions + 1, sizeof *s->ban_junction);
     s->ban_edge = calloc(g->n_edges + 1, sizeof *s->ban_edge);
     if (!s->dist || !s->dist_b || !s->pred || !s->pred_b || !s->stamp || !s->stamp_b || !s->settled ||
-        !s->settled_b || !s->tgt_off || !s->tgt_stamp || !s->tgt_idx || !s->ban_junction || !s->ban_edge) {
+        !s->settled_b || !s->tgt_off || !s->h_cache || !s->h_stamp || !s->tgt_stamp || !s->tgt_idx || !s->ban_junction || !s->ban_edge) {
         ct_route_searcher_destroy(s);
         return NULL;
     }
@@ -326,6 +328,8 @@ void ct_route_searcher_destroy(ct_route_searcher *s)
     free(s->settled);
     free(s->settled_b);
     free(s->tgt_off);
+    free(s->h_cache);
+    free(s->h_stamp);
     free(s->tgt_stamp);
     free(s->tgt_idx);
     free(s->ban_junction);
@@ -343,6 +347,7 @@ static void next_stamp(ct_route_searcher *s)
         memset(s->settled, 0, (s->n + 1) * sizeof *s->settled);
         memset(s->settled_b, 0, (s->n + 1) * sizeof *s->settled_b);
         memset(s->tgt_stamp, 0, (s->n + 1) * sizeof *s->tgt_stamp);
+        memset(s->h_stamp, 0, (s->n + 1) * sizeof *s->h_stamp);
         s->cur = 1;
     }
 }
@@ -378,10 +383,22 @@ static double lm_bound(const ct_route_searcher *s, uint32_t v, uint32_t t, int l
     return h;
 }
 
-static double potential(const ct_route_searcher *s, uint32_t v)
+static double potential_uncached(const ct_route_searcher *s, uint32_t v);
+
+/* The potential of a node, computed once per search. */
+static double potential(ct_route_searcher *s, uint32_t v)
 {
     if (s->n_lm_active == 0)
         return 0;
+    if (s->h_stamp[v] != s->cur) {
+        s->h_stamp[v] = s->cur;
+        s->h_cache[v] = potential_uncached(s, v);
+    }
+    return s->h_cache[v];
+}
+
+static double potential_uncached(const ct_route_searcher *s, uint32_t v)
+{
     double best = INFINITY;
     for (size_t j = 0; j < s->n_tg; j++) {
         double h = 0;

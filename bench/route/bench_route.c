@@ -215,7 +215,7 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
 int main(int argc, char **argv)
 {
     const char *monaco = CT_DATA_DIR_DEFAULT "/osm/monaco/monaco.osm.pbf";
-    int queries = 1000, grid = 224, pgr = 200;
+    int queries = 1000, grid = 240, pgr = 200;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--queries") && i + 1 < argc)
             queries = atoi(argv[++i]);
@@ -236,7 +236,7 @@ int main(int argc, char **argv)
         double t0 = ct_time_now();
         if (write_grid(path, grid) == 0) {
             printf("\n(grid %dx%d written in %.1f s)\n", grid, grid, ct_time_now() - t0);
-            bench_graph("city grid (GeoPackage)", path, queries, pgr, script);
+            bench_graph("city grid 240x240 (GeoPackage)", path, queries, pgr, script);
         }
         unlink(path);
     }
