@@ -397,7 +397,15 @@ CT_TEST(test_demo_streets)
 /* The GraphHopper turn-restriction sample; its node 2 sits at lon 0, lat 0,
  * which GDAL's OSM driver drops (see docs/routing.md), so we move it to
  * (0.001, 0.001) in a copy. */
+static const char *turn_file_with(const char *restriction);
+
 static const char *turn_file(void)
+{
+    return turn_file_with(NULL);
+}
+
+/* The same file with its restriction value replaced (NULL: as it is). */
+static const char *turn_file_with(const char *restriction)
 {
     uint8_t *data;
     size_t size;
@@ -406,7 +414,7 @@ static const char *turn_file(void)
         return NULL;
     const char *needle = "lat=\"0.0\" lon=\"0.0\"";
     char *hit = strstr((char *)data, needle);
-    const char *out = tmp_path("turn.osm");
+    const char *out = tmp_path(restriction ? "turn_only.osm" : "turn.osm");
     FILE *f = fopen(out, "w");
     if (!hit || !f) {
         free(data);
@@ -416,7 +424,14 @@ static const char *turn_file(void)
     }
     fwrite(data, 1, (size_t)(hit - (char *)data), f);
     fputs("lat=\"0.001\" lon=\"0.001\"", f);
-    fputs(hit + strlen(needle), f);
+    const char *rest = hit + strlen(needle), *nl = restriction ? strstr(rest, "no_left_turn") : NULL;
+    if (nl) {
+        fwrite(rest, 1, (size_t)(nl - rest), f);
+        fputs(restriction, f);
+        fputs(nl + strlen("no_left_turn"), f);
+    } else {
+        fputs(rest, f);
+    }
     fclose(f);
     free(data);
     return out;
@@ -467,6 +482,32 @@ CT_TEST(test_turn_restriction)
     ct_route_result_free(&r2);
     ct_route_graph_destroy(g);
     ct_route_graph_destroy(g0);
+}
+
+/* only_straight_on from way 1 onto way 3 at node 2: from node 1 nothing but
+ * way 3 (a one-way dead end towards 7 and 8) can be reached, so node 3 on
+ * way 111 is unreachable; without restrictions it is reached directly. */
+CT_TEST(test_turn_only)
+{
+    const char *path = turn_file_with("only_straight_on");
+    CT_REQUIRE(path);
+    ct_route_graph_desc d = {.path = path};
+    ct_route_graph *g = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_route_graph_load(&d, &g, &err) == CT_OK);
+    ct_route_result r = route(g, 0, -0.5, 0, 0.5, NULL, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK(!r.reachable);
+    ct_route_result_free(&r);
+    r = route(g, 0, -0.5, -1, 0, NULL, 1, CT_ROUTE_DIJKSTRA, NULL); /* straight on is fine */
+    CT_CHECK(r.reachable);
+    ct_route_result_free(&r);
+    ct_route_graph_destroy(g);
+    d.ignore_turn_restrictions = true;
+    CT_REQUIRE(ct_route_graph_load(&d, &g, &err) == CT_OK);
+    r = route(g, 0, -0.5, 0, 0.5, NULL, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK(r.reachable);
+    ct_route_result_free(&r);
+    ct_route_graph_destroy(g);
 }
 
 /* Runs a shell command and reads one integer from the line matching "key". */
@@ -897,7 +938,7 @@ CT_TEST(test_text_parsers)
 }
 
 CT_TEST_MAIN(CT_CASE(test_text_parsers), CT_CASE(test_oneway), CT_CASE(test_layer_costs_and_speeds), CT_CASE(test_snap_mid_edge), CT_CASE(test_closures),
-             CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_turn_restriction), CT_CASE(test_demo_streets),
+             CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_turn_restriction), CT_CASE(test_turn_only), CT_CASE(test_demo_streets),
              CT_CASE(test_osm_counts), CT_CASE(test_alt_equals_dijkstra_monaco), CT_CASE(test_k_monaco_ordered),
              CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_cli_errors), CT_CASE(test_cli_usage),
              CT_CASE(test_cli_route_json))
