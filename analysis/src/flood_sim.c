@@ -228,17 +228,81 @@ static void gather_rows(sim *s, const float *own, float *out)
 
 /* ------------------------------------------------------------ the scheme */
 
-/* New flux across a face from cell a (west/north) to cell b. */
+/* max without libm's NAN rules: NAN in a gives b; compiles to maxss and
+ * vectorizes (fmaxf does not, without -ffinite-math-only). */
+static inline float maxf(float a, float b) { return a > b ? a : b; }
+
+/* c ? a : b by bit masks (vectorizes where a float ?: does not). */
+static inline float self(int c, float a, float b)
+{
+    uint32_t ia, ib, m = -(uint32_t)(c != 0);
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    uint32_t r = (ia & m) | (ib & ~m);
+    float f;
+    memcpy(&f, &r, sizeof f);
+    return f;
+}
+
+/* Cube root for x > 0 without libm (vectorizable): exponent/3 bit estimate
+ * plus three Newton steps (relative error < 1e-7 for the depths used). */
+static inline float cbrt_pos(float x)
+{
+    uint32_t i;
+    memcpy(&i, &x, sizeof i);
+    i = i / 3u + 709921077u;
+    float y;
+    memcpy(&y, &i, sizeof y);
+    y = (2.0f * y + x / (y * y)) * (1.0f / 3.0f);
+    y = (2.0f * y + x / (y * y)) * (1.0f / 3.0f);
+    y = (2.0f * y + x / (y * y)) * (1.0f / 3.0f);
+    return y;
+}
+
+/* New flux across a face from cell a (west/north) to cell b: branch-free so
+ * the row loops vectorize; open = 0 for faces touching a wall. gdt = g dt,
+ * gdt_d = g dt / distance. */
+static inline float face_flux_v(float za, float da, float zb, float db, float q, float qc, float n2, float gdt,
+                                float gdt_d, float h_dry, int open)
+{
+    float ea = za + da, eb = zb + db;
+    float hf = maxf(ea, eb) - maxf(za, zb);
+    float hs = maxf(hf, h_dry);
+    float num = qc - gdt_d * hf * (eb - ea);
+    float den = 1.0f + gdt * n2 * fabsf(q) / (hs * hs * cbrt_pos(hs));
+    float r = num / den;
+    return r * (float)(open & (hf > h_dry)); /* a 0/1 factor vectorizes, a ?: does not */
+}
+
 static inline float face_flux(float za, float da, float zb, float db, float q, float qc, float n2, float dt, float dist,
                               float h_dry)
 {
-    float ea = za + da, eb = zb + db;
-    float hf = fmaxf(ea, eb) - fmaxf(za, zb);
-    if (!(hf > h_dry))
-        return 0.0f;
-    float num = qc - G * hf * dt * (eb - ea) / dist;
-    float den = 1.0f + G * dt * n2 * fabsf(q) / (hf * hf * cbrtf(hf));
-    return num / den;
+    return face_flux_v(za, da, zb, db, q, qc, n2, G * dt, G * dt / dist, h_dry, 1);
+}
+
+/* One row of interior faces: cell a = (za, da, wa)[i], cell b = (zb, db, wb)[i],
+ * old flux qo[i] and its neighbours along the flow direction qp[i], qnx[i].
+ * Called with n2a == NULL (constant n) or not, so both versions vectorize. */
+static inline __attribute__((always_inline)) void flux_row(
+    const float *restrict za, const float *restrict da, const float *restrict zb, const float *restrict db,
+    const uint8_t *restrict wa, const uint8_t *restrict wb, const float *restrict qo, const float *restrict qp,
+    const float *restrict qnx, float *restrict qn, int n, const float *restrict n2a, const float *restrict n2b,
+    float n2c, float th, float tc, float gdt, float gdt_d, float hd)
+{
+    if (n2a) {
+        for (int i = 0; i < n; i++) {
+            float q = qo[i];
+            float qc = th * q + tc * (qp[i] + qnx[i]);
+            float n2 = 0.5f * (n2a[i] + n2b[i]);
+            qn[i] = face_flux_v(za[i], da[i], zb[i], db[i], q, qc, n2, gdt, gdt_d, hd, !(wa[i] | wb[i]));
+        }
+    } else {
+        for (int i = 0; i < n; i++) {
+            float q = qo[i];
+            float qc = th * q + tc * (qp[i] + qnx[i]);
+            qn[i] = face_flux_v(za[i], da[i], zb[i], db[i], q, qc, n2c, gdt, gdt_d, hd, !(wa[i] | wb[i]));
+        }
+    }
 }
 
 static inline float n2_at(const sim *s, size_t i) { return s->n2 ? s->n2[i] : s->n2c; }
@@ -254,7 +318,7 @@ static inline float boundary_flux(const sim *s, const ct_flood_boundary *b, size
     float z = s->z[i], d = s->d[i];
     float n2 = n2_at(s, i);
     if (b->kind == CT_FLOOD_BOUNDARY_LEVEL) {
-        float eg = fmaxf((float)b->level, z);
+        float eg = maxf((float)b->level, z);
         float out = sign > 0 ? face_flux(z, d, z, eg - z, q, q, n2, dt, dist, s->h_dry)
                              : face_flux(z, eg - z, z, d, q, q, n2, dt, dist, s->h_dry);
         return out;
@@ -290,16 +354,9 @@ static void compute_fluxes(sim *s, float dt)
         const uint8_t *wl = s->wall + base;
         const float *qo = s->qx + (size_t)(lr - 1) * (w + 1);
         float *qn = s->qx1 + (size_t)(lr - 1) * (w + 1);
-        for (int c = 1; c < w; c++) {
-            if (wl[c - 1] | wl[c]) {
-                qn[c] = 0.0f;
-                continue;
-            }
-            float q = qo[c];
-            float qc = th * q + tc * (qo[c - 1] + qo[c + 1]);
-            float n2 = s->n2 ? 0.5f * (s->n2[base + c - 1] + s->n2[base + c]) : s->n2c;
-            qn[c] = face_flux(z[c - 1], d[c - 1], z[c], d[c], q, qc, n2, dt, dx, hd);
-        }
+        const float *n2r = s->n2 ? s->n2 + base : NULL;
+        flux_row(z, d, z + 1, d + 1, wl, wl + 1, qo + 1, qo, qo + 2, qn + 1, w - 1, n2r, n2r ? n2r + 1 : NULL, s->n2c,
+                 th, tc, G * dt, G * dt / dx, hd);
         qn[0] = boundary_flux(s, &s->b[CT_FLOOD_WEST], base, w > 1 ? (long)(base + 1) : -1, qo[0], dt, dx, -1.0f);
         qn[w] = boundary_flux(s, &s->b[CT_FLOOD_EAST], base + w - 1, w > 1 ? (long)(base + w - 2) : -1, qo[w], dt, dx,
                               1.0f);
@@ -325,16 +382,8 @@ static void compute_fluxes(sim *s, float dt)
         const size_t ba = (size_t)(k - 1) * w, bb = (size_t)k * w;
         const float *za = s->z + ba, *zb = s->z + bb, *da = s->d + ba, *db = s->d + bb;
         const uint8_t *wa = s->wall + ba, *wb = s->wall + bb;
-        for (int c = 0; c < w; c++) {
-            if (wa[c] | wb[c]) {
-                qn[c] = 0.0f;
-                continue;
-            }
-            float q = qo[c];
-            float qc = th * q + tc * (qp[c] + qnx[c]);
-            float n2 = s->n2 ? 0.5f * (s->n2[ba + c] + s->n2[bb + c]) : s->n2c;
-            qn[c] = face_flux(za[c], da[c], zb[c], db[c], q, qc, n2, dt, dy, hd);
-        }
+        const float *n2a = s->n2 ? s->n2 + ba : NULL, *n2b = s->n2 ? s->n2 + bb : NULL;
+        flux_row(za, da, zb, db, wa, wb, qo, qp, qnx, qn, w, n2a, n2b, s->n2c, th, tc, G * dt, G * dt / dy, hd);
     }
 }
 
@@ -353,15 +402,12 @@ static void limit_fluxes(sim *s, float dt)
         const float *d = s->d + (size_t)lr * w;
         float *f = s->f + (size_t)lr * w;
         for (int c = 0; c < w; c++) {
-            float out = ax * (fmaxf(qx[c + 1], 0.0f) + fmaxf(-qx[c], 0.0f)) +
-                        ay * (fmaxf(qs[c], 0.0f) + fmaxf(-qn[c], 0.0f));
+            float out = ax * (maxf(qx[c + 1], 0.0f) + maxf(-qx[c], 0.0f)) +
+                        ay * (maxf(qs[c], 0.0f) + maxf(-qn[c], 0.0f));
             float avail = d[c] * vol;
-            if (out > avail) {
-                f[c] = out > 0 ? avail / out : 1.0f;
-                any = 1;
-            } else {
-                f[c] = 1.0f;
-            }
+            int lim = out > avail;
+            f[c] = self(lim, avail / maxf(out, 1e-30f), 1.0f);
+            any |= lim;
         }
     }
     /* Under MPI the neighbours' factors are always needed (a face on the strip
@@ -422,28 +468,25 @@ static void update_depths(sim *s, float dt, float rain_m, double t_end, step_sta
         const uint8_t *wl = s->wall + (size_t)lr * w;
         float *md = s->maxd + (size_t)(lr - 1) * w, *mv = s->maxv + (size_t)(lr - 1) * w;
         float *ar = s->arrive + (size_t)(lr - 1) * w;
+        const float tf = (float)t_end;
+        float clip_row = 0;
         for (int c = 0; c < w; c++) {
-            if (wl[c])
-                continue;
             float v = d[c] + cx * (qx[c] - qx[c + 1]) + cy * (qn[c] - qs[c]) + rain_m;
-            if (v < 0) {
-                clipped -= v;
-                v = 0;
-            }
+            clip_row += maxf(-v, 0.0f);
+            v = maxf(v, 0.0f);
+            v *= (float)!wl[c]; /* walls hold no water (no flux reaches them) */
             d[c] = v;
-            if (v > hmax)
-                hmax = v;
-            if (v > hd) {
-                if (!(v <= md[c]))
-                    md[c] = v;
-                float u = 0.5f * (qx[c] + qx[c + 1]) / v, vv = 0.5f * (qn[c] + qs[c]) / v;
-                float sp = sqrtf(u * u + vv * vv);
-                if (!(sp <= mv[c]))
-                    mv[c] = sp;
-                if (v > hw && isnan(ar[c]))
-                    ar[c] = (float)t_end;
-            }
+            hmax = maxf(hmax, v);
+            /* maxima and arrival start at -1 (never wet) */
+            int wet = v > hd;
+            md[c] = maxf(md[c], self(wet, v, -1.0f));
+            float inv = 1.0f / maxf(v, hd);
+            float u = 0.5f * (qx[c] + qx[c + 1]) * inv, vv = 0.5f * (qn[c] + qs[c]) * inv;
+            float sp = sqrtf(u * u + vv * vv);
+            mv[c] = maxf(mv[c], self(wet, sp, -1.0f));
+            ar[c] = self((v > hw) & (ar[c] < 0.0f), tf, ar[c]);
         }
+        clipped += clip_row;
     }
     st->hmax = hmax;
     st->clipped = clipped * (double)s->dx * s->dy;
@@ -534,7 +577,7 @@ static long owned_index(const sim *s, int col, int row)
 }
 
 /* Gathers a local (nh+2)-row or nh-row field into a global raster on rank 0;
- * dry cells (below thr, or NAN) become NAN when thr >= 0. */
+ * cells not above thr (or NAN; -1 marks never wet) become NAN. */
 static ct_status gather_field(sim *s, const float *own_rows, const ct_raster *dem, float thr, ct_raster **out,
                               float *tmp_global, ct_error *err)
 {
@@ -549,7 +592,7 @@ static ct_status gather_field(sim *s, const float *own_rows, const ct_raster *de
     size_t n = (size_t)s->w * s->h;
     for (size_t i = 0; i < n; i++) {
         float v = dst[i];
-        r->data[i] = (thr >= 0 && !(v > thr)) ? NAN : v;
+        r->data[i] = !(v > thr) ? NAN : v;
     }
     *out = r;
     return CT_OK;
@@ -656,9 +699,9 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     }
     double valid_cells = reduce_sum(&s, (double)valid_local);
     for (size_t i = 0; i < nown; i++) {
-        s.maxd[i] = NAN;
-        s.maxv[i] = NAN;
-        s.arrive[i] = NAN;
+        s.maxd[i] = -1.0f; /* never wet; NAN in the outputs */
+        s.maxv[i] = -1.0f;
+        s.arrive[i] = -1.0f;
     }
     /* Initial water counts as already arrived (t = 0). */
     for (int lr = 1; lr <= nh; lr++)
@@ -869,9 +912,9 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         if (st == CT_OK)
             st = gather_field(&s, s.maxd, dem, s.h_dry, &res->max_depth, global_tmp, err);
         if (st == CT_OK)
-            st = gather_field(&s, s.maxv, dem, -1, &res->max_velocity, global_tmp, err);
+            st = gather_field(&s, s.maxv, dem, -0.5f, &res->max_velocity, global_tmp, err);
         if (st == CT_OK)
-            st = gather_field(&s, s.arrive, dem, -1, &res->arrival_time, global_tmp, err);
+            st = gather_field(&s, s.arrive, dem, -0.5f, &res->arrival_time, global_tmp, err);
     }
     if (st == CT_OK) {
         double vf = reduce_sum(&s, stored_volume(&s));

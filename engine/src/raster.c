@@ -115,6 +115,7 @@ ct_status ct_raster_write_gtiff(const ct_raster *r, const char *path, ct_raster_
     opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
     opts = CSLSetNameValue(opts, "TILED", "YES");
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
+    opts = CSLSetNameValue(opts, "NUM_THREADS", "ALL_CPUS"); /* parallel DEFLATE for large grids */
     GDALDataType gt = type == CT_RASTER_BYTE ? GDT_Byte : GDT_Float32;
     GDALDatasetH ds = GDALCreate(drv, path, r->width, r->height, 1, gt, opts);
     CSLDestroy(opts);
