@@ -1,5 +1,6 @@
 /* Opening inputs as render layers, camera options, the per-frame layer loop. */
 #include "cli_scene.h"
+#include "cli_tileset_layer.h"
 
 #include "citytwin/ct_demo.h"
 
@@ -52,13 +53,41 @@ static ct_status sniff(const char *path, input_kind *kind, ct_error *err)
     return CT_OK;
 }
 
-/* 3D Tiles layers live in tilesets/ (citytwin_tilesets); the tileset layer
- * plugs in here: scene and layer are NULL for a tileset given directly. */
+/* 3D Tiles layers (cli_tileset_layer.c): scene and layer are NULL for a
+ * tileset given directly. Scene layers may set "max_sse", "memory_budget_mb",
+ * "skip_levels", "allow_outside_folder" and "http_headers" (docs/3dtiles.md). */
 static ct_status open_tileset(ct_renderer *r, const char *source, const ct_scene *scene, const ct_scene_layer *layer,
                               const cli_layer_options *opts, ct_render_layer **out, ct_error *err)
 {
     *out = NULL;
-    return ct_error_set(err, CT_ERR_RUNTIME, "%s: 3D Tiles layers are not implemented yet", source);
+    cli_tileset_layer_desc d = {.uri = source, .sse = opts ? opts->sse : 0,
+                                .memory_budget = opts ? (size_t)opts->bytes_budget : 0};
+    const char *headers[32];
+    if (layer) {
+        const cJSON *j = layer->json;
+        const cJSON *v;
+        d.name = layer->name;
+        if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(j, "max_sse")) && v->valuedouble > 0 && !d.sse)
+            d.sse = v->valuedouble;
+        if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(j, "memory_budget_mb")) && v->valuedouble > 0 &&
+            !d.memory_budget)
+            d.memory_budget = (size_t)(v->valuedouble * 1024 * 1024);
+        d.skip_levels = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "skip_levels"));
+        d.allow_outside_folder = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "allow_outside_folder"));
+        const cJSON *h;
+        cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(j, "http_headers"))
+        {
+            if (cJSON_IsString(h) && d.n_http_headers < 32)
+                headers[d.n_http_headers++] = h->valuestring;
+        }
+        d.http_headers = headers;
+        if (scene) {
+            d.has_local_frame = true;
+            ct_scene_frame_to_ecef(scene, d.scene_to_ecef);
+            ct_scene_layer_transform(layer, d.layer_transform);
+        }
+    }
+    return cli_tileset_layer_create(r, &d, out, err);
 }
 
 static bool add_layer(cli_scene *s, ct_render_layer *l)

@@ -448,6 +448,17 @@ void ct_tileset_set_memory_budget(ct_tileset *ts, size_t b)
     ts->stats.bytes_budget = ts->budget;
 }
 
+bool ct_tileset_set_placement(ct_tileset *ts, const double m[16])
+{
+    double inv[16];
+    if (!ct_dmat4_invert(inv, m))
+        return false;
+    memcpy(ts->placement, m, sizeof ts->placement);
+    memcpy(ts->placement_inv, inv, sizeof inv);
+    ts->has_placement = true;
+    return true;
+}
+
 static const ct_tile *find_tile(const ct_tile *t, uint64_t id)
 {
     if (t->id == id)

@@ -315,6 +315,18 @@ char *tileset_uri_to_path(const char *uri)
     return out;
 }
 
+char *ct_uri_to_path(const char *uri)
+{
+    if (!uri)
+        return NULL;
+    char *p = tileset_uri_to_path(uri);
+    if (p && strncasecmp(uri, "file:", 5)) {
+        /* a plain path may carry a query or fragment from the tileset */
+        p[strcspn(p, "?#")] = 0;
+    }
+    return p;
+}
+
 char *tileset_path_to_uri(const char *abs_path)
 {
     sbuf o = {0};

@@ -194,6 +194,8 @@ const char *ct_tileset_groups_json(const ct_tileset *ts);
 const char *ct_tileset_properties_json(const ct_tileset *ts);
 void ct_tileset_set_max_sse(ct_tileset *ts, double max_sse);
 void ct_tileset_set_memory_budget(ct_tileset *ts, size_t bytes);
+/* Replaces desc.scene_from_tileset; false (and no change) when not invertible. */
+bool ct_tileset_set_placement(ct_tileset *ts, const double scene_from_tileset[16]);
 /* Finds a loaded tile by id (for picking); NULL if it is gone. */
 const ct_tile *ct_tileset_find_tile(const ct_tileset *ts, uint64_t id);
 
@@ -295,6 +297,9 @@ void ct_tileset_report_free(ct_tileset_report *report);
 
 /* RFC 3986 section 5.2 reference resolution. Returns a malloc'ed string. */
 char *ct_uri_resolve(const char *base, const char *ref);
+/* Local path of a plain path or file:// URL (percent-decoded, query and
+ * fragment dropped); NULL for other schemes. malloc'ed. */
+char *ct_uri_to_path(const char *uri);
 /* True for "scheme:" prefixed references. */
 bool ct_uri_has_scheme(const char *uri);
 /* Appends base's query to ref's when ref has none (CesiumJS propagates a
