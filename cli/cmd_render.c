@@ -72,6 +72,11 @@ static int run(int argc, char **argv)
         } else if (!strcmp(a, "--sse") && has_value) {
             if (cli_parse_numbers(argv[++i], &lopts.sse, 1, 1) != 1 || !(lopts.sse > 0))
                 rc = cli_fail(SUB, CT_ERR_USAGE, "--sse wants a positive number of pixels, got '%s'", argv[i]);
+        } else if (!strcmp(a, "--memory-budget") && has_value) {
+            double mb = 0;
+            if (cli_parse_numbers(argv[++i], &mb, 1, 1) != 1 || !(mb > 0))
+                rc = cli_fail(SUB, CT_ERR_USAGE, "--memory-budget wants megabytes > 0, got '%s'", argv[i]);
+            lopts.bytes_budget = (uint64_t)(mb * 1024 * 1024);
         } else if (!strcmp(a, "--timeout") && has_value) {
             if (cli_parse_numbers(argv[++i], &timeout, 1, 1) != 1 || !(timeout > 0))
                 rc = cli_fail(SUB, CT_ERR_USAGE, "--timeout wants seconds > 0, got '%s'", argv[i]);
@@ -252,6 +257,7 @@ const ct_cli_command ct_cmd_render = {
     "  --background R,G,B     clear color, 0..255 (default 191,209,230)\n"
     "  --msaa N               samples per pixel (default 4; 1 = off)\n"
     "  --sse N                3D Tiles maximum screen-space error in pixels (default 16)\n"
+    "  --memory-budget MB     3D Tiles content memory budget, CPU + GPU (default 512)\n"
     "  --wait                 render until nothing is left to load, or --timeout\n"
     "  --timeout S            seconds for --wait (default 120); exit 3 when reached\n"
     "  --frames N             frames to render (default 1, 5 with --stats)\n"
