@@ -116,9 +116,9 @@ static int run(int argc, char **argv)
     double t0 = ct_time_now();
     ct_error err = {0};
     ct_raster *dem = NULL, *surf = NULL;
-    if (dem_path && ct_raster_read(dem_path, &dem, &err) != CT_OK)
+    if (dem_path && ct_visibility_dem_read(dem_path, d.threads, &dem, &err) != CT_OK)
         return cli_fail_err(SUB, &err);
-    if (surface && ct_raster_read(surface, &surf, &err) != CT_OK) {
+    if (surface && ct_visibility_dem_read(surface, d.threads, &surf, &err) != CT_OK) {
         ct_raster_destroy(dem);
         return cli_fail_err(SUB, &err);
     }

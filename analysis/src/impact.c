@@ -599,7 +599,9 @@ ct_status ct_impact_run(ct_impact_layer *const *layers, size_t n, const ct_impac
         for (size_t c = 0; c < cand.n; c++) {
             size_t fi = cand.v[c];
             double d;
-            if (!GEOSPreparedDistance_r(h, prep, l->geoms[fi], &d))
+            /* A point incident: plain GEOS distance (point-in-polygon + facets) is
+             * cheaper than the prepared one, which indexes each candidate's facets. */
+            if (!(is_point ? GEOSDistance_r(h, inc, l->geoms[fi], &d) : GEOSPreparedDistance_r(h, prep, l->geoms[fi], &d)))
                 continue;
             /* GEOS 3.11's prepared distance from a line or polygon measures between
              * facets only: a polygon holding the whole incident comes out at its

@@ -341,7 +341,6 @@ ct_status ct_viewshed_write_gtiff(const ct_viewshed *v, const char *path, ct_err
     opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
     opts = CSLSetNameValue(opts, "ZLEVEL", "1"); /* mostly long runs: level 1 is nearly as small, much faster */
     opts = CSLSetNameValue(opts, "TILED", "YES");
-    opts = CSLSetNameValue(opts, "NUM_THREADS", "ALL_CPUS");
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
     GDALDatasetH ds = drv ? GDALCreate(drv, path, v->width, v->height, 1, GDT_Byte, opts) : NULL;
     CSLDestroy(opts);

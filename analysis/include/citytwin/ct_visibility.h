@@ -51,6 +51,10 @@ typedef struct ct_viewshed {
     double observer_z;             /* absolute height of the eye */
 } ct_viewshed;
 
+/* Reads band 1 of a DEM as ct_raster_read does (nodata cells NAN), faster:
+ * blocks straight from the driver, by up to 4 threads (threads 0 = default). */
+ct_status ct_visibility_dem_read(const char *path, int threads, ct_raster **out, ct_error *err);
+
 /* Computes the viewshed of dem. Observer outside the DEM or on a hole:
  * CT_ERR_INPUT. A geographic DEM (degrees) is handled by converting cell sizes
  * to metres at the observer's latitude (for max_distance and curvature). */
