@@ -153,6 +153,27 @@ static bool crs_geographic(const char *crs)
     return g;
 }
 
+/* "EPSG:n" when the CRS has (or is identified with) an authority code, else the text as given. */
+static char *crs_label(const char *crs)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    char *out = NULL;
+    if (OSRSetFromUserInput(s, crs) == OGRERR_NONE) {
+        const char *name = OSRGetAuthorityName(s, NULL), *code = OSRGetAuthorityCode(s, NULL);
+        if ((!name || !code) && OSRAutoIdentifyEPSG(s) == OGRERR_NONE) {
+            name = OSRGetAuthorityName(s, NULL);
+            code = OSRGetAuthorityCode(s, NULL);
+        }
+        if (name && code) {
+            out = malloc(strlen(name) + strlen(code) + 2);
+            if (out)
+                sprintf(out, "%s:%s", name, code);
+        }
+    }
+    OSRDestroySpatialReference(s);
+    return out ? out : ct_strdup(crs);
+}
+
 static cJSON *ids_json(const ct_impact_layer_result *lr, int ring)
 {
     cJSON *a = cJSON_CreateArray();
@@ -371,7 +392,9 @@ static int run(int argc, char **argv)
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "incident", res->incident_wkt);
-        cJSON_AddStringToObject(o, "crs", crs_arg && !strcmp(crs_arg, target) ? crs_arg : target);
+        char *label = crs_label(target);
+        cJSON_AddStringToObject(o, "crs", label);
+        free(label);
         cJSON *rings = cJSON_AddArrayToObject(o, "rings");
         for (int k = 0; k < nr; k++) {
             cJSON *ring = cJSON_CreateObject();
