@@ -272,8 +272,9 @@ int main(int argc, char **argv)
     }
     double *qx = malloc(sizeof(double) * nq), *qy = malloc(sizeof(double) * nq);
     for (int i = 0; i < nq; i++) {
-        qx[i] = X0 + BLOCKS * BLOCK * rnd();
-        qy[i] = Y0 + BLOCKS * BLOCK * rnd();
+        /* millimetres, as they are written into the PostGIS statements */
+        qx[i] = round((X0 + BLOCKS * BLOCK * rnd()) * 1000) / 1000;
+        qy[i] = round((Y0 + BLOCKS * BLOCK * rnd()) * 1000) / 1000;
     }
     double radii[] = {100, 250};
     int nthreads = 1;
