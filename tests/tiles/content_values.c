@@ -8,6 +8,7 @@
 #include "citytwin/ct_tile_content.h"
 
 #include <math.h>
+#include <pthread.h>
 
 #define LEGACY "3dtiles/3d-tiles-tools/legacy-formats/"
 
@@ -282,6 +283,18 @@ CT_TEST(i3dm_synthetic_hand_values)
     CT_CHECK_NEAR(M[12], ecef[0], 1e-6);
     ct_tile_content_destroy(c);
     free(d);
+
+    /* EAST_NORTH_UP at the earth's center (local coordinates): no frame there, identity kept. */
+    d = tb_tile("i3dm", "{\"INSTANCES_LENGTH\":1,\"EAST_NORTH_UP\":true,\"POSITION\":{\"byteOffset\":0}}", zero,
+                sizeof zero, NULL, NULL, 0, glb, glb_n, 1, &n);
+    c = load_mem(d, n, &err);
+    if (!c)
+        fprintf(stderr, "%s\n", err.msg);
+    CT_REQUIRE(c);
+    M = c->models[0].instance_matrices;
+    CT_CHECK(M[0] == 1 && M[5] == 1 && M[10] == 1 && M[12] == 0);
+    ct_tile_content_destroy(c);
+    free(d);
 }
 
 CT_TEST(pnts_synthetic_hand_values)
@@ -513,7 +526,55 @@ CT_TEST(sniff_kinds)
     ct_tile_content_destroy(c);
 }
 
-CT_TEST_MAIN(CT_CASE(batch_table_json_values), CT_CASE(batch_table_binary_values), CT_CASE(pnts_batched_features),
+/* Decoding has no global state: four threads decode the same files at once
+ * and must all get the single-threaded counts. */
+static const char *thread_files[] = {
+    LEGACY "Composite/Composite/composite.cmpt", LEGACY "PointCloud/PointCloudDracoBatched/pointCloudDracoBatched.pnts",
+    LEGACY "Instanced/InstancedQuantizedOct32POrientation/instancedQuantizedOct32POrientation.i3dm",
+    LEGACY "Batched/BatchedWithBatchTableBinary/batchedWithBatchTableBinary.b3dm"};
+static char thread_paths[4][4096];
+static uint64_t thread_expect[4];
+
+static void *thread_main(void *arg)
+{
+    long bad = 0;
+    for (int round = 0; round < 5; round++)
+        for (int i = 0; i < 4; i++) {
+            ct_tile_content_options o = {.skip_images = true};
+            ct_tile_content *c = NULL;
+            ct_error err;
+            if (ct_tile_content_load_file(thread_paths[i], &o, &c, &err)) {
+                bad++;
+                continue;
+            }
+            cJSON *f = ct_tile_content_feature_properties(c, 0, 1);
+            bad += (c->triangle_count + c->point_count + c->instance_count * 1000 + c->feature_count) != thread_expect[i];
+            cJSON_Delete(f);
+            ct_tile_content_destroy(c);
+        }
+    return (void *)bad;
+}
+
+CT_TEST(threads_decode_concurrently)
+{
+    for (int i = 0; i < 4; i++) {
+        snprintf(thread_paths[i], sizeof thread_paths[i], "%s", ct_test_data(thread_files[i]));
+        ct_tile_content *c = load(thread_files[i]);
+        CT_REQUIRE(c);
+        thread_expect[i] = c->triangle_count + c->point_count + c->instance_count * 1000 + c->feature_count;
+        ct_tile_content_destroy(c);
+    }
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        CT_REQUIRE(pthread_create(&t[i], NULL, thread_main, NULL) == 0);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        CT_CHECK_EQ_INT((long)r, 0);
+    }
+}
+
+CT_TEST_MAIN(CT_CASE(threads_decode_concurrently), CT_CASE(batch_table_json_values), CT_CASE(batch_table_binary_values), CT_CASE(pnts_batched_features),
              CT_CASE(rtc_center_and_y_up), CT_CASE(i3dm_rotated_instances_match_rodrigues),
              CT_CASE(i3dm_scaled_instances), CT_CASE(i3dm_synthetic_hand_values), CT_CASE(pnts_synthetic_hand_values),
              CT_CASE(batch_table_hierarchy), CT_CASE(encodings_agree), CT_CASE(cmpt_external_gltf_and_offsets),

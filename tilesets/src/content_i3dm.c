@@ -150,9 +150,13 @@ ct_status ct_content_decode_i3dm(const ct_content_ctx *ctx, const uint8_t *d, si
             ct_dvec3 ee = ct_dmat4_transform_dir(tile_inv, (ct_dvec3){e[0], e[1], e[2]});
             ct_dvec3 nn = ct_dmat4_transform_dir(tile_inv, (ct_dvec3){e[4], e[5], e[6]});
             ct_dvec3 uu = ct_dmat4_transform_dir(tile_inv, (ct_dvec3){e[8], e[9], e[10]});
-            r[0] = ee.x, r[1] = ee.y, r[2] = ee.z;
-            u[0] = nn.x, u[1] = nn.y, u[2] = nn.z;
-            f[0] = uu.x, f[1] = uu.y, f[2] = uu.z;
+            /* Far inside the earth (local, non-geographic coordinates) an ENU frame
+             * means nothing: keep the identity there. */
+            if (ct_dvec3_length(w) > 1e5 && isfinite(ee.x + ee.y + ee.z + nn.x + nn.y + nn.z + uu.x + uu.y + uu.z)) {
+                r[0] = ee.x, r[1] = ee.y, r[2] = ee.z;
+                u[0] = nn.x, u[1] = nn.y, u[2] = nn.z;
+                f[0] = uu.x, f[1] = uu.y, f[2] = uu.z;
+            }
         }
         double s[3] = {1, 1, 1};
         if (scale.data)
