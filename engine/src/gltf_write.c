@@ -24,6 +24,7 @@ typedef struct writer {
     size_t bin_size, bin_cap;
     cJSON *root, *views, *accessors;
     int *texture_map;      /* input texture index -> output index, or -1 when dropped */
+    bool uses_texture_transform, uses_instancing;
     bool oom;
     ct_error *err;
 } writer;
@@ -104,9 +105,9 @@ static const char *TYPE_NAMES[] = {NULL, "SCALAR", "VEC2", "VEC3", "VEC4"};
 
 /* A float attribute accessor of `comps` components; with_bounds adds min/max
  * (required for POSITION). Returns the accessor index or -1. */
-static int add_float_accessor(writer *w, const float *v, uint32_t count, int comps, bool with_bounds)
+static int add_float_accessor_to(writer *w, const float *v, uint32_t count, int comps, bool with_bounds, int target)
 {
-    int view = add_view(w, v, (size_t)count * (size_t)comps * sizeof(float), GL_ARRAY_BUFFER);
+    int view = add_view(w, v, (size_t)count * (size_t)comps * sizeof(float), target);
     if (view < 0)
         return -1;
     cJSON *a = cJSON_CreateObject();
@@ -130,6 +131,11 @@ static int add_float_accessor(writer *w, const float *v, uint32_t count, int com
     }
     cJSON_AddItemToArray(w->accessors, a);
     return cJSON_GetArraySize(w->accessors) - 1;
+}
+
+static int add_float_accessor(writer *w, const float *v, uint32_t count, int comps, bool with_bounds)
+{
+    return add_float_accessor_to(w, v, count, comps, with_bounds, GL_ARRAY_BUFFER);
 }
 
 static int add_index_accessor(writer *w, const uint32_t *idx, uint32_t count, uint32_t vertex_count)
@@ -271,6 +277,20 @@ static cJSON *texture_info(writer *w, const ct_gltf_texture_ref *r, const char *
         cJSON_AddNumberToObject(t, "texCoord", r->texcoord);
     if (scale_key && r->scale != 1.0f)
         cJSON_AddNumberToObject(t, scale_key, clean_float(r->scale));
+    if (r->has_transform) {
+        /* KHR_texture_transform back from the reader's matrix T*R*S, whose
+         * columns are (sx cos, -sx sin) and (sy sin, sy cos). A shear has no
+         * such form: the nearest rotation and scales are written. */
+        const float *m = r->uv_matrix;
+        double rot = atan2(-(double)m[1], (double)m[0]);
+        double sx = hypot(m[0], m[1]), sy = m[3] * sin(rot) + m[4] * cos(rot);
+        cJSON *tt = cJSON_AddObjectToObject(cJSON_AddObjectToObject(t, "extensions"), "KHR_texture_transform");
+        float off[2] = {m[6], m[7]}, sc[2] = {(float)sx, (float)sy};
+        cJSON_AddItemToObject(tt, "offset", float_array(off, 2));
+        cJSON_AddNumberToObject(tt, "rotation", rot);
+        cJSON_AddItemToObject(tt, "scale", float_array(sc, 2));
+        w->uses_texture_transform = true;
+    }
     return t;
 }
 
@@ -393,6 +413,82 @@ static bool is_identity(const double m[16])
     return true;
 }
 
+/* An affine matrix as translation, rotation quaternion (x, y, z, w) and
+ * scale; a mirroring matrix gets a negative x scale. */
+static void decompose(const float *m, float t[3], float q[4], float s[3])
+{
+    double c[3][3];
+    for (int k = 0; k < 3; k++) {
+        t[k] = m[12 + k];
+        for (int r = 0; r < 3; r++)
+            c[k][r] = m[k * 4 + r];
+    }
+    double sc[3];
+    for (int k = 0; k < 3; k++)
+        sc[k] = sqrt(c[k][0] * c[k][0] + c[k][1] * c[k][1] + c[k][2] * c[k][2]);
+    double det = c[0][0] * (c[1][1] * c[2][2] - c[1][2] * c[2][1]) - c[1][0] * (c[0][1] * c[2][2] - c[0][2] * c[2][1]) +
+                 c[2][0] * (c[0][1] * c[1][2] - c[0][2] * c[1][1]);
+    if (det < 0)
+        sc[0] = -sc[0];
+    double r[3][3]; /* r[row][col] */
+    for (int k = 0; k < 3; k++)
+        for (int row = 0; row < 3; row++)
+            r[row][k] = sc[k] != 0 ? c[k][row] / sc[k] : (row == k);
+    double x, y, z, wq, tr = r[0][0] + r[1][1] + r[2][2];
+    if (tr > 0) {
+        double k = sqrt(tr + 1.0) * 2;
+        wq = 0.25 * k, x = (r[2][1] - r[1][2]) / k, y = (r[0][2] - r[2][0]) / k, z = (r[1][0] - r[0][1]) / k;
+    } else if (r[0][0] > r[1][1] && r[0][0] > r[2][2]) {
+        double k = sqrt(1.0 + r[0][0] - r[1][1] - r[2][2]) * 2;
+        wq = (r[2][1] - r[1][2]) / k, x = 0.25 * k, y = (r[0][1] + r[1][0]) / k, z = (r[0][2] + r[2][0]) / k;
+    } else if (r[1][1] > r[2][2]) {
+        double k = sqrt(1.0 + r[1][1] - r[0][0] - r[2][2]) * 2;
+        wq = (r[0][2] - r[2][0]) / k, x = (r[0][1] + r[1][0]) / k, y = 0.25 * k, z = (r[1][2] + r[2][1]) / k;
+    } else {
+        double k = sqrt(1.0 + r[2][2] - r[0][0] - r[1][1]) * 2;
+        wq = (r[1][0] - r[0][1]) / k, x = (r[0][2] + r[2][0]) / k, y = (r[1][2] + r[2][1]) / k, z = 0.25 * k;
+    }
+    double l = sqrt(x * x + y * y + z * z + wq * wq);
+    if (!(l > 0))
+        x = y = z = 0, wq = l = 1;
+    q[0] = (float)(x / l), q[1] = (float)(y / l), q[2] = (float)(z / l), q[3] = (float)(wq / l);
+    for (int k = 0; k < 3; k++)
+        s[k] = (float)sc[k];
+}
+
+/* EXT_mesh_gpu_instancing: TRANSLATION / ROTATION / SCALE per instance. */
+static ct_status write_instances(writer *w, const ct_gltf_node *nd, cJSON *node)
+{
+    uint32_t n = nd->instance_count;
+    float *t = ct_malloc_array((size_t)n * 3, sizeof *t), *q = ct_malloc_array((size_t)n * 4, sizeof *q),
+          *s = ct_malloc_array((size_t)n * 3, sizeof *s);
+    ct_status st = CT_OK;
+    if (!t || !q || !s)
+        st = ct_error_set(w->err, CT_ERR_RUNTIME, "out of memory");
+    for (uint32_t i = 0; i < n && !st; i++)
+        decompose(nd->instance_matrices + (size_t)i * 16, t + 3 * i, q + 4 * i, s + 3 * i);
+    if (!st) {
+        cJSON *attrs = cJSON_CreateObject();
+        const char *names[3] = {"TRANSLATION", "ROTATION", "SCALE"};
+        const float *data[3] = {t, q, s};
+        const int comps[3] = {3, 4, 3};
+        for (int a = 0; a < 3 && !st; a++) {
+            int acc = add_float_accessor_to(w, data[a], n, comps[a], false, 0); /* not vertex data */
+            if (acc < 0)
+                st = ct_error_set(w->err, CT_ERR_RUNTIME, "out of memory");
+            else
+                cJSON_AddNumberToObject(attrs, names[a], acc);
+        }
+        cJSON *ext = cJSON_AddObjectToObject(cJSON_AddObjectToObject(node, "extensions"), "EXT_mesh_gpu_instancing");
+        cJSON_AddItemToObject(ext, "attributes", attrs);
+        w->uses_instancing = true;
+    }
+    free(t);
+    free(q);
+    free(s);
+    return st;
+}
+
 static ct_status write_nodes(writer *w)
 {
     const ct_gltf *g = w->g;
@@ -432,8 +528,13 @@ static ct_status write_nodes(writer *w)
         }
         if (!is_identity(nd->local))
             cJSON_AddItemToObject(n, "matrix", double_array(nd->local, 16));
-        if (nd->instance_count)
-            ct_log(CT_LOG_WARN, "glb: nodes[%u]: EXT_mesh_gpu_instancing is not written; the node is drawn once", i);
+        if (nd->instance_count && nd->instance_matrices && nd->mesh >= 0) {
+            ct_status st = write_instances(w, nd, n);
+            if (st) {
+                cJSON_Delete(scene_nodes);
+                return ct_error_prefix(w->err, "glb: nodes[%u]: ", i);
+            }
+        }
         if (g->node_count && nd->parent < 0 && !(g->default_scene >= 0 && g->default_scene < (int)g->scene_count))
             cJSON_AddItemToArray(scene_nodes, cJSON_CreateNumber(i));
     }
@@ -533,6 +634,10 @@ static ct_status build(writer *w)
         cJSON_AddItemToArray(used, cJSON_CreateString("EXT_mesh_features"));
     if (unlit)
         cJSON_AddItemToArray(used, cJSON_CreateString("KHR_materials_unlit"));
+    if (w->uses_texture_transform)
+        cJSON_AddItemToArray(used, cJSON_CreateString("KHR_texture_transform"));
+    if (w->uses_instancing)
+        cJSON_AddItemToArray(used, cJSON_CreateString("EXT_mesh_gpu_instancing"));
     if (cJSON_GetArraySize(used))
         cJSON_AddItemToObject(w->root, "extensionsUsed", used);
     else

@@ -324,6 +324,65 @@ CT_TEST(large_mesh_uses_32bit_indices)
     free(idx);
 }
 
+/* KHR_texture_transform and EXT_mesh_gpu_instancing: what the reader decoded
+ * (a UV matrix, instance matrices) is written back so the reader rebuilds it. */
+CT_TEST(texture_transform_and_instancing)
+{
+    ct_gltf g;
+    ct_gltf_primitive prims[2];
+    ct_gltf_mesh mesh;
+    ct_gltf_material mats[2];
+    ct_gltf_node nodes[2];
+    ct_gltf_scene scene;
+    ct_gltf_texture tex;
+    ct_gltf_image img;
+    ct_gltf_sampler smp;
+    int child, scene_nodes;
+    build_model(&g, prims, &mesh, mats, nodes, &child, &scene, &scene_nodes, &tex, &img, &smp);
+    /* UV transform: offset (0.1, 0.2), rotation 0.3 rad, scale (2, 0.5), composed as the reader does. */
+    double rot = 0.3, sx = 2, sy = 0.5;
+    float uv[9] = {(float)(sx * cos(rot)), (float)(-sx * sin(rot)), 0, (float)(sy * sin(rot)), (float)(sy * cos(rot)),
+                   0, 0.1f, 0.2f, 1};
+    mats[0].base_color_texture.has_transform = true;
+    memcpy(mats[0].base_color_texture.uv_matrix, uv, sizeof uv);
+    /* Three instances: identity; translate (1,2,3) + 90 deg about y + scale 2; a mirror in x. */
+    float inst[48] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1,
+                      0, 0, -2, 0, 0, 2, 0, 0, 2, 0, 0, 0, 1, 2, 3, 1,
+                      -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 5, 0, 0, 1};
+    nodes[1].instance_count = 3;
+    nodes[1].instance_matrices = inst;
+    uint8_t *d = NULL;
+    size_t n = 0;
+    ct_error err = {0};
+    CT_REQUIRE(ct_gltf_write_glb_memory(&g, &d, &n, &err) == CT_OK);
+    save("instanced.glb", d, n);
+    glb b;
+    CT_REQUIRE(glb_split(d, n, &b));
+    const cJSON *used = cJSON_GetObjectItem(b.json, "extensionsUsed");
+    CT_CHECK(has_string(used, "KHR_texture_transform"));
+    CT_CHECK(has_string(used, "EXT_mesh_gpu_instancing"));
+    const cJSON *tt = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(b.json, "materials"), 0), "pbrMetallicRoughness"),
+        "baseColorTexture"), "extensions"), "KHR_texture_transform"), "rotation");
+    CT_REQUIRE(tt);
+    CT_CHECK_NEAR(tt->valuedouble, 0.3, 1e-6);
+    cJSON_Delete(b.json);
+    ct_gltf *r = NULL;
+    CT_REQUIRE(ct_gltf_load_memory(d, n, NULL, &r, &err) == CT_OK);
+    const ct_gltf_texture_ref *tr = &r->materials[0].base_color_texture;
+    CT_CHECK(tr->has_transform);
+    for (int k = 0; k < 9; k++)
+        CT_CHECK_NEAR(tr->uv_matrix[k], uv[k], 1e-6);
+    CT_CHECK(!r->materials[1].base_color_texture.has_transform);
+    CT_REQUIRE(r->node_count == 2 && r->nodes[1].instance_count == 3 && r->nodes[1].instance_matrices);
+    for (int k = 0; k < 48; k++)
+        CT_CHECK_NEAR(r->nodes[1].instance_matrices[k], inst[k], 1e-6);
+    /* Drawn three times: 2 triangles each. */
+    CT_CHECK_EQ_INT(r->triangle_count, 6);
+    ct_gltf_destroy(r);
+    free(d);
+}
+
 /* An empty model is still a valid GLB (no empty arrays, no BIN chunk). */
 CT_TEST(empty_model)
 {
@@ -433,5 +492,5 @@ CT_TEST(round_trip_through_reader)
     free(d);
 }
 
-CT_TEST_MAIN(CT_CASE(layout), CT_CASE(round_trip_through_reader), CT_CASE(large_mesh_uses_32bit_indices), CT_CASE(empty_model),
+CT_TEST_MAIN(CT_CASE(layout), CT_CASE(round_trip_through_reader), CT_CASE(large_mesh_uses_32bit_indices), CT_CASE(texture_transform_and_instancing), CT_CASE(empty_model),
              CT_CASE(bad_input_is_refused))

@@ -161,9 +161,15 @@ ct_status ct_gltf_load_memory(const void *data, size_t size, const ct_gltf_optio
 void ct_gltf_destroy(ct_gltf *g);
 
 /* Writes a GLB with one buffer; for importers and the demo generator.
- * Supports what the reader produces: positions, normals, texcoord 0, colors,
- * feature ids (as _FEATURE_ID_0 + EXT_mesh_features), indices, materials
- * (factors and base-color textures, re-encoded as PNG), nodes and one scene. */
+ * Supports what the reader produces: positions (with min/max), normals,
+ * tangents, texcoords 0/1, colors, feature ids (as _FEATURE_ID_0 float +
+ * EXT_mesh_features), 16/32-bit indices, materials (factors, alpha mode,
+ * double-sided, KHR_materials_unlit, all five texture slots with
+ * KHR_texture_transform; images re-encoded as PNG, textures whose image was
+ * not decoded are dropped with a warning), samplers, nodes with matrices and
+ * EXT_mesh_gpu_instancing, the default scene (or all root nodes; one node per
+ * mesh when there are none) and CESIUM_RTC. Deterministic bytes; validated
+ * with Khronos glTF-Validator in tests/scene. */
 ct_status ct_gltf_write_glb(const ct_gltf *g, const char *path, ct_error *err);
 ct_status ct_gltf_write_glb_memory(const ct_gltf *g, uint8_t **data, size_t *size, ct_error *err);
 
