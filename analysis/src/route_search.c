@@ -183,9 +183,14 @@ ct_status ct_route_snap_point(const ct_route_graph *g, double x, double y, const
             return ct_error_set(err, CT_ERR_INPUT, "point (%.9g, %.9g) cannot be projected near the roads", x, y);
     }
     double cell = g->gcell;
-    long qx = (long)floor((mx - g->gx0) / cell), qy = (long)floor((my - g->gy0) / cell);
-    /* rings needed to cover the whole grid from the query cell */
-    long rmax = 0;
+    /* query cell (clamped so far-away points cannot overflow), rings from the
+     * first one that touches the grid to the last one that does */
+    double fx = fmin(fmax(floor((mx - g->gx0) / cell), -1e9), 1e9);
+    double fy = fmin(fmax(floor((my - g->gy0) / cell), -1e9), 1e9);
+    long qx = (long)fx, qy = (long)fy;
+    long ox = qx < 0 ? -qx : (qx >= g->gnx ? qx - (g->gnx - 1) : 0);
+    long oy = qy < 0 ? -qy : (qy >= g->gny ? qy - (g->gny - 1) : 0);
+    long r0 = ox > oy ? ox : oy, rmax = 0;
     long cx[2] = {0, g->gnx - 1}, cy[2] = {0, g->gny - 1};
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
@@ -196,37 +201,39 @@ ct_status ct_route_snap_point(const ct_route_graph *g, double x, double y, const
     double best = INFINITY;
     uint32_t best_piece = NONE;
     double best_f = 0;
-    for (long r = 0; r <= rmax; r++) {
+    for (long r = r0; r <= rmax; r++) {
         /* nearest any cell in ring r can be: (r-1) cells away */
         if (best <= (double)(r - 1) * cell)
             break;
         if (max_dist_m > 0 && (double)(r - 1) * cell > max_dist_m)
             break;
-        for (long yy = qy - r; yy <= qy + r; yy++) {
-            if (yy < 0 || yy >= g->gny)
-                continue;
+        long y0 = qy - r < 0 ? 0 : qy - r, y1 = qy + r >= g->gny ? g->gny - 1 : qy + r;
+        for (long yy = y0; yy <= y1; yy++) {
             bool edge_row = yy == qy - r || yy == qy + r;
-            for (long xx = qx - r; xx <= qx + r; xx += edge_row ? 1 : 2 * r) {
-                if (xx >= 0 && xx < g->gnx) {
-                    size_t c = (size_t)yy * g->gnx + (size_t)xx;
-                    for (uint32_t k = g->gcell_off[c]; k < g->gcell_off[c + 1]; k++) {
-                        uint32_t i = g->gitems[k];
-                        if (!seg_open(g, closures, g->vert_seg[i]))
-                            continue;
-                        double ax = g->vx[i], ay = g->vy[i], bx = g->vx[i + 1], by = g->vy[i + 1];
-                        double dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
-                        double f = l2 > 0 ? ((mx - ax) * dx + (my - ay) * dy) / l2 : 0;
-                        f = fmin(fmax(f, 0), 1);
-                        double d = hypot(ax + f * dx - mx, ay + f * dy - my);
-                        if (d < best || (d == best && i < best_piece)) {
-                            best = d;
-                            best_piece = i;
-                            best_f = f;
-                        }
+            long xs[2] = {qx - r, qx + r};
+            long xa = edge_row ? (qx - r < 0 ? 0 : qx - r) : 0, xb = edge_row ? (qx + r >= g->gnx ? g->gnx - 1 : qx + r) : 1;
+            for (long k = xa; k <= xb; k++) {
+                long xx = edge_row ? k : xs[k];
+                if (!edge_row && r == 0 && k == 1)
+                    break;
+                if (xx < 0 || xx >= g->gnx)
+                    continue;
+                size_t c = (size_t)yy * g->gnx + (size_t)xx;
+                for (uint32_t q = g->gcell_off[c]; q < g->gcell_off[c + 1]; q++) {
+                    uint32_t i = g->gitems[q];
+                    if (!seg_open(g, closures, g->vert_seg[i]))
+                        continue;
+                    double ax = g->vx[i], ay = g->vy[i], bx = g->vx[i + 1], by = g->vy[i + 1];
+                    double dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+                    double f = l2 > 0 ? ((mx - ax) * dx + (my - ay) * dy) / l2 : 0;
+                    f = fmin(fmax(f, 0), 1);
+                    double d = hypot(ax + f * dx - mx, ay + f * dy - my);
+                    if (d < best || (d == best && i < best_piece)) {
+                        best = d;
+                        best_piece = i;
+                        best_f = f;
                     }
                 }
-                if (r == 0)
-                    break;
             }
         }
     }

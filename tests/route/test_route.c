@@ -218,6 +218,13 @@ CT_TEST(test_snap_mid_edge)
         free(xy);
     }
     ct_route_result_free(&r);
+    /* far away and non-finite points: an answer (or a clear error), quickly */
+    ct_route_snap far;
+    ct_error e2;
+    CT_CHECK(ct_route_snap_point(g, 1e15, -3e14, NULL, 0, &far, &e2) == CT_OK && far.dist_m > 1e14);
+    CT_CHECK(ct_route_snap_point(g, 1e15, -3e14, NULL, 1000, &far, &e2) == CT_ERR_INPUT);
+    CT_CHECK(ct_route_snap_point(g, NAN, 0, NULL, 0, &far, &e2) == CT_ERR_INPUT);
+    CT_CHECK(ct_route_snap_point(g, 1050, 1300, NULL, 0, &far, &e2) == CT_OK && fabs(far.dist_m - 300) < 1e-9);
     /* both ends on the one-way AB: forwards directly, backwards all around */
     r = route(g, 20, 0, 80, 0, NULL, 1, CT_ROUTE_ALT, NULL);
     CT_CHECK_NEAR(r.n_paths ? r.paths[0].cost_s : -1, 6, 1e-9);
