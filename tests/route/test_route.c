@@ -881,6 +881,34 @@ CT_TEST(test_cli_route_json)
     CT_REQUIRE(ds);
     CT_CHECK_EQ_INT(OGR_L_GetFeatureCount(GDALDatasetGetLayerByName(ds, "routes"), 1), 4);
     GDALClose(ds);
+    /* the first line runs from the snapped start (0,0) to the snapped end (100,50) */
+    ds = GDALOpenEx(gpkg, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    CT_REQUIRE(ds);
+    OGRLayerH rl = GDALDatasetGetLayerByName(ds, "routes");
+    OGRFeatureH rf = OGR_L_GetNextFeature(rl);
+    CT_REQUIRE(rf);
+    OGRGeometryH rg = OGR_F_GetGeometryRef(rf);
+    int np = rg ? OGR_G_GetPointCount(rg) : 0;
+    CT_CHECK(np >= 2);
+    if (np >= 2) {
+        CT_CHECK_NEAR(OGR_G_GetX(rg, 0), 0, 1e-9);
+        CT_CHECK_NEAR(OGR_G_GetY(rg, 0), 0, 1e-9);
+        CT_CHECK_NEAR(OGR_G_GetX(rg, np - 1), 100, 1e-9);
+        CT_CHECK_NEAR(OGR_G_GetY(rg, np - 1), 50, 1e-9);
+    }
+    OGR_F_Destroy(rf);
+    GDALClose(ds);
+    /* --crs: the same incident given in lon/lat (spherical Mercator inverse by hand) */
+    const double R = 6378137.0, deg = 180 / M_PI;
+    snprintf(args, sizeof args, "analyze route --roads %s --crs EPSG:4326 --from 0,0 --to %.12f,%.12f --json", net,
+             100 / R * deg, atan(sinh(50 / R)) * deg);
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    j = cJSON_Parse(out);
+    CT_REQUIRE(j);
+    /* A-B (10 s) and half of B-C (5 s); DA is open again here */
+    CT_CHECK_NEAR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "routes"), 0), "cost_s")->valuedouble,
+                  15, 1e-5);
+    cJSON_Delete(j);
     /* --pairs */
     const char *pairs = tmp_path("pairs.csv");
     write_text(pairs, "from_x,from_y,to_x,to_y\n0,0,100,0\n100,0,0,0\n0,0,1050,1000\n");
