@@ -64,8 +64,12 @@ CT_TEST(file_urls_and_query)
     char *q = ct_uri_with_query_of("http://h/t/0.b3dm", "http://h/t/tileset.json?key=abc");
     CT_CHECK(q && !strcmp(q, "http://h/t/0.b3dm?key=abc"));
     free(q);
+    /* the child's own parameters stay, the parent's others are added */
     q = ct_uri_with_query_of("http://h/t/0.b3dm?v=2", "http://h/t/tileset.json?key=abc");
-    CT_CHECK(q && !strcmp(q, "http://h/t/0.b3dm?v=2"));
+    CT_CHECK(q && !strcmp(q, "http://h/t/0.b3dm?v=2&key=abc"));
+    free(q);
+    q = ct_uri_with_query_of("http://h/t/0.b3dm?key=1&v=2#f", "http://h/t/tileset.json?key=abc&s=9");
+    CT_CHECK(q && !strcmp(q, "http://h/t/0.b3dm?key=1&v=2&s=9#f"));
     free(q);
     q = ct_uri_with_query_of("http://h/t/0.b3dm#frag", "http://h/t/tileset.json?key=abc");
     CT_CHECK(q && !strcmp(q, "http://h/t/0.b3dm?key=abc#frag"));

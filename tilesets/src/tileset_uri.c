@@ -218,18 +218,54 @@ char *ct_uri_resolve(const char *base, const char *ref)
     return o.p;
 }
 
+/* True when the query (n bytes at q) has a parameter named like the one at p. */
+static bool query_has_key(const char *q, size_t n, const char *p, size_t pn)
+{
+    size_t klen = 0;
+    while (klen < pn && p[klen] != '=')
+        klen++;
+    const char *end = q + n;
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        size_t len = amp ? (size_t)(amp - q) : (size_t)(end - q);
+        size_t k = 0;
+        while (k < len && q[k] != '=')
+            k++;
+        if (k == klen && !strncmp(q, p, klen))
+            return true;
+        q += len + (amp ? 1 : 0);
+    }
+    return false;
+}
+
 char *ct_uri_with_query_of(const char *uri, const char *base)
 {
     uri_parts u, b;
     uri_split(uri, &u);
     uri_split(base, &b);
-    if (u.query.p || !b.query.p || b.query.n == 0)
+    if (!b.query.p || b.query.n == 0)
         return ct_strdup(uri);
+    /* CesiumJS (Resource.getDerivedResource, preserveQueryParameters): the
+     * child keeps its own parameters and gains the parent's other ones. */
     sbuf o = {0};
-    size_t before_frag = u.fragment.p ? (size_t)(u.fragment.p - 1 - uri) : strlen(uri);
-    sb_add(&o, uri, before_frag);
-    sb_str(&o, "?");
-    sb_slice(&o, b.query);
+    size_t before = u.query.p ? (size_t)(u.query.p - uri) + u.query.n
+                              : (u.fragment.p ? (size_t)(u.fragment.p - 1 - uri) : strlen(uri));
+    sb_add(&o, uri, before);
+    bool first = !u.query.p || u.query.n == 0;
+    if (!u.query.p)
+        sb_str(&o, "?");
+    const char *q = b.query.p, *end = b.query.p + b.query.n;
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        size_t len = amp ? (size_t)(amp - q) : (size_t)(end - q);
+        if (len && !(u.query.p && query_has_key(u.query.p, u.query.n, q, len))) {
+            if (!first)
+                sb_str(&o, "&");
+            sb_add(&o, q, len);
+            first = false;
+        }
+        q += len + (amp ? 1 : 0);
+    }
     if (u.fragment.p) {
         sb_str(&o, "#");
         sb_slice(&o, u.fragment);

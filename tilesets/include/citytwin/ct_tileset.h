@@ -302,8 +302,8 @@ char *ct_uri_resolve(const char *base, const char *ref);
 char *ct_uri_to_path(const char *uri);
 /* True for "scheme:" prefixed references. */
 bool ct_uri_has_scheme(const char *uri);
-/* Appends base's query to ref's when ref has none (CesiumJS propagates a
- * tileset URL's query string, e.g. access tokens, to its children). */
+/* Adds base's query parameters to uri's, keeping uri's own (CesiumJS
+ * propagates a tileset URL's query string, e.g. access tokens, to children). */
 char *ct_uri_with_query_of(const char *uri, const char *base);
 /* Substitutes {level},{x},{y},{z} in an implicit tiling template. */
 char *ct_uri_template(const char *tmpl, int level, uint32_t x, uint32_t y, uint32_t z);
