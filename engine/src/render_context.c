@@ -23,6 +23,7 @@ struct ct_render_context {
 };
 
 #ifdef CT_SANITIZE
+#include <sanitizer/lsan_interface.h>
 /* Mesa's DRI driver keeps a few allocations in its own globals and is
  * unloaded at eglTerminate, so LeakSanitizer later reports them as leaks from
  * "<unknown module>" (PLATFORM.md, "Sanitizers"). Keeping the driver loaded
@@ -121,8 +122,26 @@ static ct_status create_headless(ct_render_context *c, ct_error *err)
 
 static ct_status create_window(ct_render_context *c, const ct_render_context_desc *desc, ct_error *err)
 {
-    if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
+#ifdef CT_SANITIZE
+    keep_dri_drivers_loaded();
+    /* SDL's video init connects to D-Bus (IME, screensaver), whose library
+     * keeps a connection buffer for the life of the process (it is only freed
+     * by dbus_shutdown, which SDL 2.26 never calls): not ours to free. */
+    __lsan_disable();
+#endif
+    int init = SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS);
+#ifdef CT_SANITIZE
+    __lsan_enable();
+#endif
+    if (init != 0)
         return ct_error_set(err, CT_ERR_RUNTIME, "SDL: cannot initialize video: %s", SDL_GetError());
+    /* A viewer nobody can see is no viewer: refuse SDL's invisible fallbacks
+     * unless asked for by name (SDL_VIDEODRIVER=offscreen, for tests). */
+    const char *driver = SDL_GetCurrentVideoDriver();
+    const char *asked = getenv("SDL_VIDEODRIVER");
+    if (driver && (!strcmp(driver, "offscreen") || !strcmp(driver, "dummy")) && !(asked && !strcmp(asked, driver)))
+        return ct_error_set(err, CT_ERR_RUNTIME, "no display to open a window on (SDL chose the '%s' driver; set "
+                            "DISPLAY, or use citytwin render for images)", driver);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);

@@ -105,10 +105,11 @@ ct_status ct_script_load(const char *path, ct_script **out, ct_error *err)
         }
         step *grown = ok ? realloc(s->steps, (size_t)(s->count + 1) * sizeof *grown) : NULL;
         if (!grown) {
+            ct_error_set(err, CT_ERR_INPUT, "%s:%d: cannot parse '%s'", path, line_no, line); /* before line is freed */
             free(st1.path);
             ct_script_destroy(s);
             free(data);
-            return ct_error_set(err, CT_ERR_INPUT, "%s:%d: cannot parse '%s'", path, line_no, line);
+            return CT_ERR_INPUT;
         }
         s->steps = grown;
         s->steps[s->count++] = st1;
