@@ -2,6 +2,9 @@
 // Mesh vertex shader. Positions arrive in model space; u_model_view is built
 // relative to the eye in double precision on the CPU (RTE), so the float
 // values here stay small near the camera.
+// Variants (defines): CT_LIT, CT_NORMALS, CT_NORMALMAP, CT_TEX, CT_COLOR,
+// CT_PICK, CT_LOG_DEPTH. Each carries only the varyings it needs: on a
+// software rasterizer the cost of a triangle grows with every varying.
 layout(location = 0) in vec3 a_position;
 layout(location = 1) in vec3 a_normal;
 layout(location = 2) in vec4 a_tangent;
@@ -16,30 +19,55 @@ uniform mat3 u_normal_matrix;
 uniform mat4 u_projection;
 uniform float u_point_size;
 
+#ifdef CT_LIT
 out vec3 v_pos_view;
+#endif
+#ifdef CT_NORMALS
 out vec3 v_normal;
+#endif
+#ifdef CT_NORMALMAP
 out vec4 v_tangent;
-out vec2 v_uv0;
-out vec2 v_uv1;
+#endif
+#ifdef CT_TEX
+out vec4 v_uv; // uv0, uv1
+#endif
+#ifdef CT_COLOR
 out vec4 v_color;
-out float v_log_w;
+#endif
+#ifdef CT_PICK
 flat out uint v_feature;
 flat out uint v_instance;
+#endif
+#ifdef CT_LOG_DEPTH
+out float v_log_w;
+#endif
 
 void main()
 {
     mat4 mv = u_model_view * a_instance;
     vec4 p = mv * vec4(a_position, 1.0);
-    mat3 nm = u_normal_matrix * mat3(a_instance);
+#ifdef CT_LIT
     v_pos_view = p.xyz;
-    v_normal = nm * a_normal;
+#endif
+#ifdef CT_NORMALS
+    v_normal = u_normal_matrix * mat3(a_instance) * a_normal;
+#endif
+#ifdef CT_NORMALMAP
     v_tangent = vec4(mat3(mv) * a_tangent.xyz, a_tangent.w);
-    v_uv0 = a_uv0;
-    v_uv1 = a_uv1;
+#endif
+#ifdef CT_TEX
+    v_uv = vec4(a_uv0, a_uv1);
+#endif
+#ifdef CT_COLOR
     v_color = a_color;
+#endif
+#ifdef CT_PICK
     v_feature = a_feature;
     v_instance = uint(gl_InstanceID);
+#endif
     gl_Position = u_projection * p;
+#ifdef CT_LOG_DEPTH
     v_log_w = 1.0 + gl_Position.w;
+#endif
     gl_PointSize = u_point_size;
 }

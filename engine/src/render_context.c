@@ -5,6 +5,7 @@
 
 #include <SDL2/SDL.h>
 #include <dlfcn.h>
+#include <malloc.h>
 #include <epoxy/egl.h>
 #include <epoxy/gl.h>
 #include <stdio.h>
@@ -197,6 +198,15 @@ ct_status ct_render_context_create(const ct_render_context_desc *desc, ct_render
     }
     snprintf(c->renderer, sizeof c->renderer, "%s (%s)", (const char *)glGetString(GL_RENDERER),
              (const char *)glGetString(GL_VERSION));
+    if (strstr(c->renderer, "llvmpipe")) {
+        /* llvmpipe mallocs and frees large per-frame buffers (binned scenes,
+         * vertex outputs). With glibc's defaults these are fresh mmaps every
+         * frame and page faults cost more than the rasterizing (measured:
+         * 230k -> 98k faults, CPU time -33% for 1M triangles). Keep them in
+         * the heap instead. */
+        mallopt(M_MMAP_THRESHOLD, 256 << 20);
+        mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    }
     *out = c;
     return CT_OK;
 }

@@ -13,11 +13,24 @@ enum { LOC_COLOR = 5, LOC_FEATURE = 6, LOC_INSTANCE = 7 };
 
 typedef struct uniforms {
     GLint model_view, normal_matrix, projection, point_size;
-    GLint base_color, emissive, metallic, roughness, alpha_mode, alpha_cutoff, unlit, has_normals, has_tangents,
-        double_sided, tex, tex_on, tex_uv, tex_matrix, normal_scale, occlusion_strength;
+    GLint base_color, emissive, metallic, roughness, alpha_mode, alpha_cutoff, double_sided, tex, tex_on, tex_uv,
+        tex_matrix, normal_scale, occlusion_strength;
     GLint sun_view, sun, ambient, log_coef;
     GLint pick_id, draw_id, primitive, instance_features;
 } uniforms;
+
+/* Program variants: each carries only what its primitives use. */
+enum {
+    V_LIT = 1, V_NORMALS = 2, V_NORMALMAP = 4, V_TEX = 8, V_COLOR = 16, V_PICK = 32, V_LOG_DEPTH = 64,
+    V_COUNT = 128
+};
+
+typedef struct program {
+    GLuint id;
+    bool failed;
+    uniforms u;
+    uint64_t frame; /* frame whose per-frame uniforms are set */
+} program;
 
 typedef struct queued {
     const ct_render_model *model;
@@ -38,8 +51,9 @@ typedef struct drawn {
 struct ct_renderer {
     ct_render_context *ctx;
     ct_renderer_desc desc;
-    GLuint program;
-    uniforms u;
+    program programs[V_COUNT];
+    program *current;
+    uint64_t frame_serial;
     bool reversed_z, log_depth;
     int samples, width, height;
     GLuint fbo_ms, rb_color_ms, rb_depth_ms, rb_id_ms;
@@ -105,11 +119,19 @@ static GLuint compile(GLenum type, const char *src, const char *defines, ct_erro
     return s;
 }
 
-static GLuint build_program(bool log_depth, ct_error *err)
+static GLuint build_program(unsigned flags, ct_error *err)
 {
     char *vs_src = shader_source("mesh_vs", CT_SHADER_MESH_VS);
     char *fs_src = shader_source("mesh_fs", CT_SHADER_MESH_FS);
-    const char *defines = log_depth ? "#define CT_LOG_DEPTH 1\n" : "";
+    static const char *const names[] = {"CT_LIT", "CT_NORMALS", "CT_NORMALMAP", "CT_TEX", "CT_COLOR", "CT_PICK",
+                                        "CT_LOG_DEPTH"};
+    char defines[512] = "";
+    for (int i = 0; i < 7; i++)
+        if (flags & (1u << i)) {
+            strcat(defines, "#define ");
+            strcat(defines, names[i]);
+            strcat(defines, " 1\n");
+        }
     GLuint vs = vs_src ? compile(GL_VERTEX_SHADER, vs_src, defines, err) : 0;
     GLuint fs = vs && fs_src ? compile(GL_FRAGMENT_SHADER, fs_src, defines, err) : 0;
     free(vs_src);
@@ -150,9 +172,6 @@ static void lookup_uniforms(GLuint p, uniforms *u)
     U(roughness, "u_roughness");
     U(alpha_mode, "u_alpha_mode");
     U(alpha_cutoff, "u_alpha_cutoff");
-    U(unlit, "u_unlit");
-    U(has_normals, "u_has_normals");
-    U(has_tangents, "u_has_tangents");
     U(double_sided, "u_double_sided");
     U(tex, "u_tex");
     U(tex_on, "u_tex_on");
@@ -174,15 +193,47 @@ static void lookup_uniforms(GLuint p, uniforms *u)
     glUniform1iv(u->tex, CT_TEX_COUNT, units);
 }
 
+static void delete_programs(ct_renderer *r)
+{
+    for (int i = 0; i < V_COUNT; i++)
+        if (r->programs[i].id)
+            glDeleteProgram(r->programs[i].id);
+    memset(r->programs, 0, sizeof r->programs);
+    r->current = NULL;
+}
+
+/* The variant for these flags, compiled on first use; NULL if it does not build. */
+static program *get_program(ct_renderer *r, unsigned flags)
+{
+    program *p = &r->programs[flags];
+    if (!p->id && !p->failed) {
+        ct_error err = {0};
+        p->id = build_program(flags, &err);
+        if (!p->id) {
+            p->failed = true;
+            ct_log(CT_LOG_ERROR, "render: shader variant 0x%x: %s", flags, err.msg);
+            return NULL;
+        }
+        lookup_uniforms(p->id, &p->u);
+        r->current = p; /* lookup_uniforms left it bound */
+    }
+    return p->id ? p : NULL;
+}
+
 ct_status ct_renderer_reload_shaders(ct_renderer *r, ct_error *err)
 {
-    GLuint p = build_program(r->log_depth, err);
-    if (!p)
+    /* Check that the sources still build before dropping the old programs. */
+    unsigned probe = V_LIT | V_NORMALS | V_NORMALMAP | V_TEX | V_COLOR | (r->desc.picking ? V_PICK : 0) |
+                     (r->log_depth ? V_LOG_DEPTH : 0);
+    GLuint test = build_program(probe, err);
+    if (!test)
         return CT_ERR_RUNTIME;
-    if (r->program)
-        glDeleteProgram(r->program);
-    r->program = p;
-    lookup_uniforms(p, &r->u);
+    glDeleteProgram(test);
+    GLuint test2 = build_program(r->log_depth ? V_LOG_DEPTH : 0, err);
+    if (!test2)
+        return CT_ERR_RUNTIME;
+    glDeleteProgram(test2);
+    delete_programs(r);
     return CT_OK;
 }
 
@@ -273,7 +324,7 @@ ct_status ct_renderer_create(ct_render_context *ctx, const ct_renderer_desc *des
         r->samples = max_int_samples;
     if (r->samples < 1)
         r->samples = 1;
-    if (ct_renderer_reload_shaders(r, err) != CT_OK) {
+    if (ct_renderer_reload_shaders(r, err) != CT_OK) { /* the richest and the plainest variants must build */
         ct_renderer_destroy(r);
         return CT_ERR_RUNTIME;
     }
@@ -292,8 +343,7 @@ void ct_renderer_destroy(ct_renderer *r)
     if (!r)
         return;
     delete_targets(r);
-    if (r->program)
-        glDeleteProgram(r->program);
+    delete_programs(r);
     free(r->queue);
     free(r->drawn_list);
     free(r);
@@ -407,13 +457,7 @@ void ct_renderer_begin_frame(ct_renderer *r, const ct_render_frame_desc *desc)
         glEnable(GL_MULTISAMPLE);
     glEnable(GL_PROGRAM_POINT_SIZE);
 
-    glUseProgram(r->program);
-    float pf[16];
-    for (int i = 0; i < 16; i++)
-        pf[i] = (float)r->proj[i];
-    glUniformMatrix4fv(r->u.projection, 1, GL_FALSE, pf);
-    double far = r->cam.far_m > 0 ? r->cam.far_m : 1e7;
-    glUniform1f(r->u.log_coef, (float)(1.0 / log2(far + 1.0)));
+    r->frame_serial++;
     /* sun: towards the light, in view space */
     double sv[3] = {-0.4, 0.6, 0.7};
     if (desc->has_sun) {
@@ -426,9 +470,31 @@ void ct_renderer_begin_frame(ct_renderer *r, const ct_render_frame_desc *desc)
         r->sun_view[i] = (float)(l > 0 ? sv[i] / l : 0);
     r->sun = desc->sun_intensity > 0 ? desc->sun_intensity : 0.8f;
     r->ambient = desc->ambient > 0 ? desc->ambient : 0.35f;
-    glUniform3fv(r->u.sun_view, 1, r->sun_view);
-    glUniform1f(r->u.sun, r->sun);
-    glUniform1f(r->u.ambient, r->ambient);
+}
+
+/* Binds the variant and, once per frame, its per-frame uniforms. */
+static program *use_program(ct_renderer *r, unsigned flags)
+{
+    program *p = get_program(r, flags);
+    if (!p)
+        return NULL;
+    if (r->current != p) {
+        glUseProgram(p->id);
+        r->current = p;
+    }
+    if (p->frame != r->frame_serial) {
+        float pf[16];
+        for (int i = 0; i < 16; i++)
+            pf[i] = (float)r->proj[i];
+        glUniformMatrix4fv(p->u.projection, 1, GL_FALSE, pf);
+        double far = r->cam.far_m > 0 ? r->cam.far_m : 1e7;
+        glUniform1f(p->u.log_coef, (float)(1.0 / log2(far + 1.0)));
+        glUniform3fv(p->u.sun_view, 1, r->sun_view);
+        glUniform1f(p->u.sun, r->sun);
+        glUniform1f(p->u.ambient, r->ambient);
+        p->frame = r->frame_serial;
+    }
+    return p;
 }
 
 static const ct_gltf_material DEFAULT_MATERIAL = {
@@ -487,7 +553,25 @@ static void draw_prim(ct_renderer *r, const ct_render_model *m, const rdraw *d, 
                       const float nm[9], bool flip, uint32_t draw_id, const ct_render_draw_desc *dd)
 {
     const ct_gltf_material *mat = material_of(m, p);
-    uniforms *u = &r->u;
+    bool is_triangles = p->mode == GL_TRIANGLES || p->mode == GL_TRIANGLE_STRIP || p->mode == GL_TRIANGLE_FAN;
+    GLint on[CT_TEX_COUNT], uv[CT_TEX_COUNT];
+    float mats[CT_TEX_COUNT][9];
+    set_texture(r, m, CT_TEX_BASE, &mat->base_color_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_MR, &mat->metallic_roughness_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_NORMAL, &mat->normal_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_OCCLUSION, &mat->occlusion_texture, on, uv, mats);
+    set_texture(r, m, CT_TEX_EMISSIVE, &mat->emissive_texture, on, uv, mats);
+    /* glTF: points and lines without normals are not lit */
+    bool lit = !(mat->unlit || dd->force_unlit || (!is_triangles && !p->has_normals));
+    bool tex = on[0] || on[1] || on[2] || on[3] || on[4];
+    unsigned flags = (lit ? V_LIT : 0) | (lit && p->has_normals ? V_NORMALS : 0) |
+                     (lit && tex && on[CT_TEX_NORMAL] && p->has_tangents && p->has_normals ? V_NORMALMAP : 0) |
+                     (tex ? V_TEX : 0) | (p->has_colors ? V_COLOR : 0) | (r->desc.picking ? V_PICK : 0) |
+                     (r->log_depth ? V_LOG_DEPTH : 0);
+    program *prog = use_program(r, flags);
+    if (!prog)
+        return;
+    uniforms *u = &prog->u;
     glUniformMatrix4fv(u->model_view, 1, GL_FALSE, mv);
     glUniformMatrix3fv(u->normal_matrix, 1, GL_FALSE, nm);
     glUniform1f(u->point_size, dd->point_size > 0 ? dd->point_size : 1.0f);
@@ -497,28 +581,20 @@ static void draw_prim(ct_renderer *r, const ct_render_model *m, const rdraw *d, 
     glUniform1f(u->roughness, mat->roughness);
     glUniform1i(u->alpha_mode, (int)mat->alpha_mode);
     glUniform1f(u->alpha_cutoff, mat->alpha_cutoff);
-    bool is_triangles = p->mode == GL_TRIANGLES || p->mode == GL_TRIANGLE_STRIP || p->mode == GL_TRIANGLE_FAN;
-    /* glTF: points and lines without normals are not lit */
-    glUniform1i(u->unlit, mat->unlit || dd->force_unlit || (!is_triangles && !p->has_normals));
-    glUniform1i(u->has_normals, p->has_normals);
-    glUniform1i(u->has_tangents, p->has_tangents);
     glUniform1i(u->double_sided, mat->double_sided);
-    GLint on[CT_TEX_COUNT], uv[CT_TEX_COUNT];
-    float mats[CT_TEX_COUNT][9];
-    set_texture(r, m, CT_TEX_BASE, &mat->base_color_texture, on, uv, mats);
-    set_texture(r, m, CT_TEX_MR, &mat->metallic_roughness_texture, on, uv, mats);
-    set_texture(r, m, CT_TEX_NORMAL, &mat->normal_texture, on, uv, mats);
-    set_texture(r, m, CT_TEX_OCCLUSION, &mat->occlusion_texture, on, uv, mats);
-    set_texture(r, m, CT_TEX_EMISSIVE, &mat->emissive_texture, on, uv, mats);
-    glUniform1iv(u->tex_on, CT_TEX_COUNT, on);
-    glUniform1iv(u->tex_uv, CT_TEX_COUNT, uv);
-    glUniformMatrix3fv(u->tex_matrix, CT_TEX_COUNT, GL_FALSE, &mats[0][0]);
-    glUniform1f(u->normal_scale, mat->normal_texture.scale != 0 ? mat->normal_texture.scale : 1.0f);
-    glUniform1f(u->occlusion_strength, mat->occlusion_texture.scale != 0 ? mat->occlusion_texture.scale : 1.0f);
-    glUniform1ui(u->pick_id, dd->pick_id);
-    glUniform1ui(u->draw_id, draw_id);
-    glUniform1ui(u->primitive, (GLuint)p->gltf_index);
-    glUniform1i(u->instance_features, dd->instance_features);
+    if (tex) {
+        glUniform1iv(u->tex_on, CT_TEX_COUNT, on);
+        glUniform1iv(u->tex_uv, CT_TEX_COUNT, uv);
+        glUniformMatrix3fv(u->tex_matrix, CT_TEX_COUNT, GL_FALSE, &mats[0][0]);
+        glUniform1f(u->normal_scale, mat->normal_texture.scale != 0 ? mat->normal_texture.scale : 1.0f);
+        glUniform1f(u->occlusion_strength, mat->occlusion_texture.scale != 0 ? mat->occlusion_texture.scale : 1.0f);
+    }
+    if (r->desc.picking) {
+        glUniform1ui(u->pick_id, dd->pick_id);
+        glUniform1ui(u->draw_id, draw_id);
+        glUniform1ui(u->primitive, (GLuint)p->gltf_index);
+        glUniform1i(u->instance_features, dd->instance_features);
+    }
 
     if (is_triangles && !mat->double_sided) {
         glEnable(GL_CULL_FACE);
