@@ -445,12 +445,12 @@ static ct_status parse_root(loader *L)
 }
 
 /* cJSON reports where parsing stopped; turn that into a byte offset. */
-static ct_status parse_json(loader *L, const char *text, size_t size)
+static ct_status parse_json(loader *L, const char *text, size_t size, size_t base)
 {
     const char *end = NULL;
     L->s->json = cJSON_ParseWithLengthOpts(text, size, &end, false);
     if (!L->s->json) {
-        size_t off = end && end >= text && end <= text + size ? (size_t)(end - text) : 0;
+        size_t off = base + (end && end >= text && end <= text + size ? (size_t)(end - text) : 0);
         return ct_error_set(L->err, CT_ERR_INPUT, "%.200s: byte %zu: invalid JSON", L->file, off);
     }
     return CT_OK;
@@ -469,7 +469,10 @@ ct_status ct_scene_load_memory(const void *data, size_t size, const char *path, 
         ct_scene_destroy(s);
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     }
-    ct_status st = parse_json(&L, data, size);
+    /* A UTF-8 byte-order mark (editors on Windows add one) is not JSON: skip it. */
+    const uint8_t *bytes = data;
+    size_t skip = size >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+    ct_status st = parse_json(&L, (const char *)bytes + skip, size - skip, skip);
     if (!st)
         st = parse_root(&L);
     if (st) {

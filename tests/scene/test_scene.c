@@ -143,6 +143,19 @@ CT_TEST(error_paths)
     }
 }
 
+CT_TEST(byte_order_mark)
+{
+    const char ok[] = "\xEF\xBB\xBF{\"version\":1,\"name\":\"bom\"}";
+    ct_scene *s = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_scene_load_memory(ok, strlen(ok), "b.json", &s, &err) == CT_OK);
+    CT_CHECK(!strcmp(s->name, "bom"));
+    ct_scene_destroy(s);
+    const char bad[] = "\xEF\xBB\xBF{\"version\":}";
+    CT_CHECK(ct_scene_load_memory(bad, strlen(bad), "b.json", &s, &err) == CT_ERR_INPUT);
+    CT_CHECK(!strcmp(err.msg, "b.json: byte 14: invalid JSON")); /* offsets count the mark */
+}
+
 CT_TEST(load_file_resolves_against_its_folder)
 {
     char dir[] = "/tmp/ct_scene_XXXXXX";
@@ -207,5 +220,5 @@ CT_TEST(layer_placement)
     ct_scene_destroy(s);
 }
 
-CT_TEST_MAIN(CT_CASE(full_scene), CT_CASE(minimal_scene), CT_CASE(error_paths),
+CT_TEST_MAIN(CT_CASE(full_scene), CT_CASE(minimal_scene), CT_CASE(error_paths), CT_CASE(byte_order_mark),
              CT_CASE(load_file_resolves_against_its_folder), CT_CASE(layer_placement))
