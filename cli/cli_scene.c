@@ -54,8 +54,9 @@ static ct_status sniff(const char *path, input_kind *kind, ct_error *err)
 }
 
 /* 3D Tiles layers (cli_tileset_layer.c): scene and layer are NULL for a
- * tileset given directly. Scene layers may set "max_sse", "memory_budget_mb",
- * "skip_levels", "allow_outside_folder" and "http_headers" (docs/3dtiles.md). */
+ * tileset given directly. A scene layer's "style" may set "max_sse",
+ * "memory_budget_mb", "skip_levels", "allow_outside_folder" and
+ * "http_headers" (docs/3dtiles.md). */
 static ct_status open_tileset(ct_renderer *r, const char *source, const ct_scene *scene, const ct_scene_layer *layer,
                               const cli_layer_options *opts, ct_render_layer **out, ct_error *err)
 {
@@ -64,7 +65,9 @@ static ct_status open_tileset(ct_renderer *r, const char *source, const ct_scene
                                 .memory_budget = opts ? (size_t)opts->bytes_budget : 0};
     const char *headers[32];
     if (layer) {
-        const cJSON *j = layer->json;
+        /* options live in the layer's "style" (read by the module that draws
+         * the layer); keys directly on the layer are accepted too */
+        const cJSON *j = layer->style ? layer->style : layer->json;
         const cJSON *v;
         d.name = layer->name;
         if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(j, "max_sse")) && v->valuedouble > 0 && !d.sse)

@@ -109,4 +109,38 @@ CT_TEST(missing_tile_still_draws_the_rest)
     unlink(png);
 }
 
-CT_TEST_MAIN(CT_CASE(photogrammetry_renders_to_full_detail), CT_CASE(missing_tile_still_draws_the_rest))
+CT_TEST(scene_file_tileset_layer)
+{
+    /* a scene with an origin near the sample and a tileset layer with options */
+    char dir[512], scene[600], png[600];
+    snprintf(dir, sizeof dir, "%s/ct_tiles_scene_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CT_REQUIRE(mkdtemp(dir));
+    snprintf(scene, sizeof scene, "%s/scene.json", dir);
+    snprintf(png, sizeof png, "%s/out.png", dir);
+    FILE *f = fopen(scene, "w");
+    CT_REQUIRE(f);
+    fprintf(f,
+            "{\"version\":1,\"origin\":[-75.612,40.042,0],\"layers\":[{\"name\":\"dragon\",\"type\":\"tileset\","
+            "\"source\":\"%s\",\"style\":{\"max_sse\":8,\"memory_budget_mb\":32},\"height_offset\":-2}]}",
+            ct_test_data("3dtiles/3d-tiles-samples/1.0/TilesetWithDiscreteLOD/tileset.json"));
+    fclose(f);
+    int rc = 0;
+    cJSON *j = render(scene, png, NULL, &rc);
+    if (rc == 3) {
+        fprintf(stderr, "no GL context: skipping\n");
+        exit(77);
+    }
+    CT_CHECK_EQ_INT(rc, 0);
+    CT_REQUIRE(j);
+    CT_CHECK(cJSON_GetObjectItem(j, "tiles_selected")->valuedouble >= 1);
+    CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "tiles_failed")->valueint, 0);
+    CT_CHECK_NEAR(cJSON_GetObjectItem(j, "bytes_budget")->valuedouble, 32.0 * 1024 * 1024, 0);
+    CT_CHECK(coverage(png) > 0.01);
+    cJSON_Delete(j);
+    unlink(png);
+    unlink(scene);
+    rmdir(dir);
+}
+
+CT_TEST_MAIN(CT_CASE(photogrammetry_renders_to_full_detail), CT_CASE(missing_tile_still_draws_the_rest),
+             CT_CASE(scene_file_tileset_layer))
