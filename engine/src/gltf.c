@@ -6,11 +6,15 @@
 
 #include "citytwin/ct_image.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 ct_status gltf_uri_load(gltf_ctx *c, const char *uri, const char *path, uint8_t **out, size_t *size, char **mime);
 
@@ -1011,16 +1015,36 @@ ct_status ct_gltf_load_memory(const void *data, size_t size, const ct_gltf_optio
 ct_status ct_gltf_load_file(const char *path, const ct_gltf_options *opts, ct_gltf **out, ct_error *err)
 {
     *out = NULL;
+    size_t max = opts && opts->max_file_bytes ? opts->max_file_bytes : ((size_t)2 << 30);
+    char *dir = opts && opts->base_dir ? NULL : ct_path_dirname(path);
+    const char *base = opts && opts->base_dir ? opts->base_dir : dir;
+    /* Map the file rather than read it: everything is copied out while parsing,
+     * and a read would first fault in and fill a second copy of a large GLB. */
+    ct_status st;
+    int fd = open(path, O_RDONLY);
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 && (uint64_t)sb.st_size <= max) {
+        void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        fd = -1;
+        if (map != MAP_FAILED) {
+            st = load(path, base, map, (size_t)sb.st_size, opts, out, err);
+            munmap(map, (size_t)sb.st_size);
+            free(dir);
+            return st;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    /* Not mappable (empty, too large, a pipe...): ct_file_read gives the right error or the bytes. */
     uint8_t *data;
     size_t size;
-    size_t max = opts && opts->max_file_bytes ? opts->max_file_bytes : ((size_t)2 << 30);
-    ct_status st = ct_file_read(path, max, &data, &size, err);
-    if (st)
-        return st;
-    char *dir = opts && opts->base_dir ? NULL : ct_path_dirname(path);
-    st = load(path, opts && opts->base_dir ? opts->base_dir : dir, data, size, opts, out, err);
+    st = ct_file_read(path, max, &data, &size, err);
+    if (st == CT_OK) {
+        st = load(path, base, data, size, opts, out, err);
+        free(data);
+    }
     free(dir);
-    free(data);
     return st;
 }
 

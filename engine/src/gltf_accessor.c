@@ -6,6 +6,7 @@
 #include "gltf_internal.h"
 
 #include <meshoptimizer.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,35 +14,53 @@
 
 /* ---------------------------------------------------------------- URIs ---- */
 
-static int b64_value(unsigned char ch)
+/* Base64 alphabet (standard, plus the URL-safe '-' and '_' seen in the wild); 0xFF = invalid. */
+static uint8_t b64_table[256];
+
+static void b64_init(void)
 {
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+' || ch == '-') return 62; /* '-' and '_': the URL-safe alphabet, seen in the wild */
-    if (ch == '/' || ch == '_') return 63;
-    return -1;
+    static const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t t[256];
+    memset(t, 0xFF, sizeof t);
+    for (int i = 0; i < 64; i++)
+        t[(unsigned char)a[i]] = (uint8_t)i;
+    t['-'] = 62;
+    t['_'] = 63;
+    memcpy(b64_table, t, sizeof t);
 }
 
 /* Decodes base64 (padding optional). Returns false on a bad character. */
 static bool b64_decode(const char *s, size_t n, uint8_t **out, size_t *out_size)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, b64_init);
+    while (n && s[n - 1] == '=')
+        n--;
     uint8_t *buf = malloc(n / 4 * 3 + 3);
     if (!buf)
         return false;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '=')
-            break;
-        int v = b64_value(ch);
-        if (v < 0) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0, i = 0;
+    for (; i + 4 <= n; i += 4) { /* four characters → three bytes */
+        uint8_t a = b64_table[p[i]], b = b64_table[p[i + 1]], c = b64_table[p[i + 2]], d = b64_table[p[i + 3]];
+        if ((a | b | c | d) & 0x80) {
             free(buf);
             return false;
         }
-        acc = (acc << 6) | (uint32_t)v;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
+        buf[o++] = (uint8_t)(v >> 16);
+        buf[o++] = (uint8_t)(v >> 8);
+        buf[o++] = (uint8_t)v;
+    }
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; i < n; i++) {
+        uint8_t v = b64_table[p[i]];
+        if (v & 0x80) {
+            free(buf);
+            return false;
+        }
+        acc = (acc << 6) | v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
