@@ -2,6 +2,7 @@
  * message naming the tile and the place, never a crash or a leak (this test
  * also runs in the ASan/UBSan build). The corrupt variants are generated here
  * from real samples and from hand-built tiles. */
+#define _GNU_SOURCE /* memmem */
 #include "ct_test.h"
 
 #include "content_build.h"
@@ -248,6 +249,23 @@ CT_TEST(bad_magic_version_and_nesting)
     free(d);
 }
 
+CT_TEST(draco_points_length_checked_before_allocating)
+{
+    /* POINTS_LENGTH 1000 -> 2e8 (same bytes): with Draco nothing else bounds the
+     * count, so it must be checked against the stream before 2.4 GB are allocated
+     * (found by fuzz_pnts; ASan would abort on such an allocation). */
+    size_t n;
+    uint8_t *d = tb_read_file(ct_test_data(LEGACY "PointCloud/PointCloudDraco/pointCloudDraco.pnts"), &n);
+    CT_REQUIRE(d);
+    char *at = memmem(d, n, "\"POINTS_LENGTH\":1000", 19);
+    CT_REQUIRE(at);
+    memcpy(at + 16, "2e8 ", 4);
+    ct_error err;
+    CT_CHECK(try_load(d, n, &err, NULL) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "has 1000 points, POINTS_LENGTH is 200000000") != NULL);
+    free(d);
+}
+
 CT_TEST(external_uri_rules)
 {
     size_t n;
@@ -267,4 +285,4 @@ CT_TEST(external_uri_rules)
 
 CT_TEST_MAIN(CT_CASE(truncations_fail_cleanly), CT_CASE(absurd_header_fields), CT_CASE(bad_feature_tables),
              CT_CASE(bad_batch_tables_are_skipped), CT_CASE(bad_magic_version_and_nesting),
-             CT_CASE(external_uri_rules))
+             CT_CASE(draco_points_length_checked_before_allocating), CT_CASE(external_uri_rules))

@@ -76,8 +76,8 @@ ct_status ct_tile_header_parse(const ct_content_ctx *ctx, const char *magic, con
     if (h->byte_length > n)
         return ct_error_set(err, CT_ERR_INPUT, "%s: %s byteLength %u at byte %zu exceeds file size %zu", ctx->uri,
                             magic, h->byte_length, off + 8, n);
-    uint32_t v[5];
-    for (int i = 0; i < 5; i++)
+    uint32_t v[5] = {0};
+    for (size_t i = 0; i < (header_size - 12) / 4 && i < 5; i++) /* 4 fields, 5 for i3dm */
         v[i] = ct_rd_u32(d + 12 + 4 * i);
     static const char *names[] = {"featureTableJSONByteLength", "featureTableBinaryByteLength",
                                   "batchTableJSONByteLength", "batchTableBinaryByteLength"};

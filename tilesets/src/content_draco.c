@@ -120,6 +120,11 @@ ct_status ct_content_decode_pnts_draco(const ct_content_ctx *ctx, const ct_ftabl
     if (ct_draco_point_count(g) != count)
         st = ct_error_set(err, CT_ERR_INPUT, "%s: Draco stream at byte %zu has %u points, POINTS_LENGTH is %u",
                           ctx->uri, ft->bin_offset + bo, ct_draco_point_count(g), count);
+    if (!st && !P->positions) {
+        P->positions = ct_malloc_array(count ? count : 1, 3 * sizeof(float));
+        if (!P->positions)
+            st = ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", ctx->uri);
+    }
     const cJSON *p;
     uint32_t *tmp = NULL;
     cJSON_ArrayForEach(p, props)
@@ -135,6 +140,7 @@ ct_status ct_content_decode_pnts_draco(const ct_content_ctx *ctx, const ct_ftabl
         if (strcmp(p->string, "POSITION") == 0) {
             st = read_floats(ctx, g, p->string, id, 3, P->positions, err);
         } else if (strcmp(p->string, "NORMAL") == 0) {
+            free(P->normals); /* a repeated key replaces the earlier one */
             P->normals = ct_malloc_array(count ? count : 1, 3 * sizeof(float));
             st = P->normals ? read_floats(ctx, g, p->string, id, 3, P->normals, err)
                             : ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", ctx->uri);
@@ -148,7 +154,9 @@ ct_status ct_content_decode_pnts_draco(const ct_content_ctx *ctx, const ct_ftabl
             }
         } else if (strcmp(p->string, "RGB") == 0 || strcmp(p->string, "RGBA") == 0) {
             int nc = p->string[3] == 'A' ? 4 : 3;
+            free(tmp);
             tmp = ct_malloc_array((size_t)count * 4 + 1, sizeof(uint32_t));
+            free(P->colors);
             P->colors = ct_malloc_array(count ? count : 1, 4);
             if (!tmp || !P->colors) {
                 st = ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", ctx->uri);
@@ -163,6 +171,7 @@ ct_status ct_content_decode_pnts_draco(const ct_content_ctx *ctx, const ct_ftabl
             free(tmp);
             tmp = NULL;
         } else if (strcmp(p->string, "BATCH_ID") == 0) {
+            free(P->batch_ids);
             P->batch_ids = ct_malloc_array(count ? count : 1, sizeof(uint32_t));
             st = P->batch_ids ? read_uints(ctx, g, p->string, id, 1, count, 1.0, P->batch_ids, err)
                               : ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", ctx->uri);

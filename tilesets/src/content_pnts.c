@@ -63,7 +63,7 @@ ct_status ct_content_decode_pnts(const ct_content_ctx *ctx, const uint8_t *d, si
         st = ct_ftable_array(&ft, "NORMAL_OCT16P", count, 2, CT_CT_UBYTE, t_ubyte, &nrmo, err);
     if (!st && NOT_DRACO("BATCH_ID")) st = ct_ftable_array(&ft, "BATCH_ID", count, 1, CT_CT_USHORT, t_batch, &batch, err);
 #undef NOT_DRACO
-    if (!st && !draco && count > 0 && !pos.data && !posq.data)
+    if (!st && count > 0 && !pos.data && !posq.data && (!dprops || !cJSON_GetObjectItemCaseSensitive(dprops, "POSITION")))
         st = ct_error_set(err, CT_ERR_INPUT, "%s: pnts feature table at byte %zu has neither POSITION nor "
                           "POSITION_QUANTIZED", ctx->uri, off + h.ft_json_off);
     /* Draco-compressed positions come out of Draco already dequantized. */
@@ -95,10 +95,14 @@ ct_status ct_content_decode_pnts(const ct_content_ctx *ctx, const uint8_t *d, si
         P->translucent = P->constant_color[3] < 255;
     }
 
-    P->positions = ct_malloc_array(count ? count : 1, 3 * sizeof(float));
-    if (!P->positions) {
-        ct_ftable_free(&ft);
-        return oom(ctx, err);
+    /* Positions backed by the binary body are allocated now; Draco positions only
+     * once the stream has shown it really holds POINTS_LENGTH points. */
+    if (pos.data || posq.data || count == 0) {
+        P->positions = ct_malloc_array(count ? count : 1, 3 * sizeof(float));
+        if (!P->positions) {
+            ct_ftable_free(&ft);
+            return oom(ctx, err);
+        }
     }
     bool has_batch_id = batch.data || (dprops && cJSON_GetObjectItemCaseSensitive(dprops, "BATCH_ID"));
     if (has_batch_id && !has_batch_length) {
@@ -122,6 +126,9 @@ ct_status ct_content_decode_pnts(const ct_content_ctx *ctx, const uint8_t *d, si
         }
     }
     ct_ftable_free(&ft);
+    if (!P->positions)
+        return ct_error_set(err, CT_ERR_INPUT, "%s: pnts has no POSITION (feature table at byte %zu)", ctx->uri,
+                            off + h.ft_json_off);
     for (uint32_t i = 0; i < count && (pos.data || posq.data); i++)
         for (int c = 0; c < 3; c++)
             P->positions[3 * (size_t)i + c] =
