@@ -547,8 +547,7 @@ static bool search_uni(ct_route_searcher *s, const search_in *in, found_path *ou
         if (in->src_banned && in->src_banned[i])
             continue;
         uint32_t v = in->src[i].node;
-        if (in->bans && s->ban_junction[g->node_junction[v]] == s->ban_cur)
-            continue;
+        /* sources are never banned: a spur search starts on a banned junction */
         if (s->stamp[v] == cur && s->dist[v] <= in->src[i].cost)
             continue;
         s->stamp[v] = cur;
@@ -863,13 +862,16 @@ static int yen(ct_route_searcher *s, const ends *E, const uint8_t *closed, ct_ro
                 for (long q = 0; q < i; q++)
                     root_cost += g->e_cost[prev->edges[q]];
                 endpoint start = {spur_node, NONE, 0};
-                /* target entries at banned junctions are unreachable, except the spur node */
+                /* the spur path may not come back to its own junction (a loop) */
+                s->ban_junction[g->node_junction[spur_node]] = s->ban_cur;
+                /* target entries at banned junctions are unreachable, except at the spur node itself */
                 for (size_t j = 0; j < E->n_tgt; j++)
-                    if (s->ban_junction[g->node_junction[E->tgt[j].node]] == s->ban_cur)
+                    if (E->tgt[j].node != spur_node &&
+                        s->ban_junction[g->node_junction[E->tgt[j].node]] == s->ban_cur)
                         tgt_ban[j] = 1;
                 search_in si = {&start, 1, NULL, E->tgt, E->n_tgt, tgt_ban, INFINITY, closed, true, in.algo};
                 ok = search_uni(s, &si, &spur);
-                /* re-entering the spur junction would make a loop */
+                /* (kept as a guard: the ban above already prevents re-entry) */
                 if (ok && !spur.direct) {
                     uint32_t jn = g->node_junction[spur_node];
                     for (size_t q = 0; q < spur.n_edges && ok; q++)

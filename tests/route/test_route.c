@@ -401,6 +401,93 @@ CT_TEST(test_demo_streets)
     ct_route_graph_destroy(g);
 }
 
+/* Yen against brute force: every simple path between two corners of a small
+ * grid with mixed speeds and one-way streets, enumerated by depth-first
+ * search; the k best costs must match. */
+static double bf_costs[20000];
+static int bf_n;
+
+static void bf_dfs(ct_route_graph *g, size_t n_edges, uint32_t v, uint32_t t, double cost, uint8_t *on_path)
+{
+    if (v == t) {
+        if (bf_n < 20000)
+            bf_costs[bf_n++] = cost;
+        return;
+    }
+    on_path[v] = 1;
+    for (size_t e = 0; e < n_edges; e++) {
+        uint32_t a, b;
+        double c;
+        ct_route_graph_edge(g, e, &a, &b, &c, NULL);
+        if (a == v && !on_path[b])
+            bf_dfs(g, n_edges, b, t, cost + c, on_path);
+    }
+    on_path[v] = 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+CT_TEST(test_yen_bruteforce)
+{
+    char buf[16384];
+    size_t o = (size_t)snprintf(buf, sizeof buf, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\","
+                                "\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::3857\"}},\"features\":[");
+    int id = 0;
+    for (int dir = 0; dir < 2; dir++)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 3; j++) {
+                int ax = dir ? i : j, ay = dir ? j : i, bx = dir ? i : j + 1, by = dir ? j + 1 : i;
+                int speed = 20 + (i * 7 + j * 13 + dir * 5) % 5 * 10;
+                const char *ow = (i + j + dir) % 5 == 0 ? "yes" : "no";
+                o += (size_t)snprintf(buf + o, sizeof buf - o,
+                                      "%s{\"type\":\"Feature\",\"id\":%d,\"properties\":{\"speed\":%d,\"oneway\":\"%s\"},"
+                                      "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[%d,%d],[%d,%d]]}}",
+                                      id ? "," : "", id + 1, speed, ow, ax * 100, ay * 100, bx * 100, by * 100);
+                id++;
+            }
+    snprintf(buf + o, sizeof buf - o, "]}");
+    const char *p = tmp_path("grid4.geojson");
+    write_text(p, buf);
+    ct_route_graph_desc d = {.path = p};
+    ct_route_graph *g = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_route_graph_load(&d, &g, &err) == CT_OK);
+    ct_route_graph_info gi;
+    ct_route_graph_get_info(g, &gi);
+    CT_REQUIRE(gi.nodes == 16);
+    const double ends[2][4] = {{0, 0, 300, 300}, {300, 0, 0, 200}};
+    for (int q = 0; q < 2; q++) {
+        ct_route_query rq;
+        ct_route_result r = route(g, ends[q][0], ends[q][1], ends[q][2], ends[q][3], NULL, 12, CT_ROUTE_ALT, &rq);
+        CT_REQUIRE(r.reachable);
+        /* the graph nodes at the two corners */
+        uint32_t s = UINT32_MAX, t = UINT32_MAX;
+        for (uint32_t v = 0; v < gi.nodes; v++) {
+            double x, y;
+            ct_route_graph_node_xy(g, v, &x, &y);
+            if (x == ends[q][0] && y == ends[q][1])
+                s = v;
+            if (x == ends[q][2] && y == ends[q][3])
+                t = v;
+        }
+        CT_REQUIRE(s != UINT32_MAX && t != UINT32_MAX);
+        uint8_t on_path[16] = {0};
+        bf_n = 0;
+        bf_dfs(g, gi.edges, s, t, 0, on_path);
+        qsort(bf_costs, (size_t)bf_n, sizeof *bf_costs, cmp_double);
+        CT_CHECK(bf_n >= 12);
+        CT_CHECK_EQ_INT(r.n_paths, bf_n < 12 ? bf_n : 12);
+        for (int i = 0; i < r.n_paths && i < bf_n; i++)
+            CT_CHECK_NEAR(r.paths[i].cost_s, bf_costs[i], 1e-9);
+        ct_route_result_free(&r);
+    }
+    ct_route_graph_destroy(g);
+}
+
 /* The GraphHopper turn-restriction sample; its node 2 sits at lon 0, lat 0,
  * which GDAL's OSM driver drops (see docs/routing.md), so we move it to
  * (0.001, 0.001) in a copy. */
@@ -973,7 +1060,7 @@ CT_TEST(test_text_parsers)
 }
 
 CT_TEST_MAIN(CT_CASE(test_text_parsers), CT_CASE(test_oneway), CT_CASE(test_layer_costs_and_speeds), CT_CASE(test_snap_mid_edge), CT_CASE(test_closures),
-             CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_turn_restriction), CT_CASE(test_turn_only), CT_CASE(test_demo_streets),
+             CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_yen_bruteforce), CT_CASE(test_turn_restriction), CT_CASE(test_turn_only), CT_CASE(test_demo_streets),
              CT_CASE(test_osm_counts), CT_CASE(test_alt_equals_dijkstra_monaco), CT_CASE(test_k_monaco_ordered),
              CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_cli_errors), CT_CASE(test_cli_usage),
              CT_CASE(test_cli_route_json))
