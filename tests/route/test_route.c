@@ -682,7 +682,8 @@ CT_TEST(test_alt_equals_dijkstra_monaco)
     for (int i = 0; i < 60; i++) /* a random tenth of a typical city: close 60 segments */
         ct_route_closures_add_segment(c, rnd((uint32_t)gi.segments));
     int mismatches = 0, reachable = 0;
-    for (int i = 0; i < 2000; i++) {
+    /* 1,200 node pairs and 400 snapped point pairs, half of each with closures */
+    for (int i = 0; i < 1200; i++) {
         const ct_route_closures *cl = i % 2 ? c : NULL;
         uint32_t a = rnd((uint32_t)gi.nodes), b = rnd((uint32_t)gi.nodes);
         double d0 = ct_route_node_cost(s, a, b, cl, CT_ROUTE_DIJKSTRA);
@@ -694,7 +695,7 @@ CT_TEST(test_alt_equals_dijkstra_monaco)
             fprintf(stderr, "pair %u->%u: dijkstra %.9f alt %.9f bidi %.9f\n", a, b, d0, d1, d2);
     }
     CT_CHECK_EQ_INT(mismatches, 0);
-    CT_CHECK(reachable > 1000);
+    CT_CHECK(reachable > 600);
     /* snapped queries between random points, with closures, all three algorithms */
     mismatches = 0;
     for (int i = 0; i < 400; i++) {
