@@ -1,5 +1,7 @@
 /* `citytwin render` and `citytwin pick` end to end: exit codes, the PNG,
  * --stats and --json fields, pick results checked against the geometry. */
+#include "citytwin/ct_camera.h"
+#include "citytwin/ct_geo.h"
 #include "citytwin/ct_image.h"
 #include "ct_test.h"
 
@@ -137,12 +139,63 @@ CT_TEST(test_pick)
     CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
 }
 
+/* A scene file with a geographic origin: the Box placed 0.5 m up in the ENU
+ * frame at (114, 22.5), a bookmark 5 m south of it looking north. Picking
+ * the centre must hit the box's south face (ENU y = -0.5) at the expected
+ * lon/lat/height, computed here with PROJ through ct_geo. */
+CT_TEST(test_scene_bookmark_pick)
+{
+    char scene[2048], json[8192], args[8192], *out = NULL;
+    snprintf(scene, sizeof scene, "%s/test_render_cli_%d.scene.json", CT_BINARY_DIR, (int)getpid());
+    ct_dvec3 o = ct_geo_ecef_from_lonlat(114.0, 22.5, 0);
+    double enu[16];
+    ct_geo_enu_frame(o, enu);
+    ct_dvec3 eye = ct_geo_lonlat_from_ecef(ct_dmat4_transform_point(enu, ct_dvec3_make(0, -5, 0.5)));
+    snprintf(json, sizeof json,
+             "{\"version\": 1, \"origin\": [114.0, 22.5, 0],"
+             " \"layers\": [{\"name\": \"box\", \"type\": \"gltf\", \"source\": \"%s\", \"offset\": [0, 0, 0.5]}],"
+             " \"cameras\": [{\"name\": \"south\", \"camera\": [%.10f, %.10f, %.6f, 0, 0, 0]}]}",
+             box, eye.x, eye.y, eye.z);
+    ct_error err;
+    CT_REQUIRE(ct_file_write(scene, json, strlen(json), &err) == CT_OK);
+    snprintf(args, sizeof args, "pick %s --bookmark south --pixel 32,32 --size 64x64 --json", scene);
+    int rc = run_cli(args, &out);
+    CT_CHECK_EQ_INT(rc, 0);
+    cJSON *j = out ? cJSON_Parse(out) : NULL;
+    CT_CHECK(j != NULL);
+    if (j) {
+        CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
+        CT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "layer")), "box"));
+        cJSON *ll = cJSON_GetObjectItem(j, "lonlat");
+        /* the ray through pixel (32.5, 32.5) meets the face plane (ENU y = -0.5, normal north) */
+        ct_camera cam = ct_camera_from_cesium(eye.x, eye.y, eye.z, 0, 0, 0);
+        ct_dvec3 ro, rd, north = {enu[4], enu[5], enu[6]};
+        ct_camera_pixel_ray(&cam, 32.5, 32.5, 64, 64, &ro, &rd);
+        ct_dvec3 p0 = ct_dmat4_transform_point(enu, ct_dvec3_make(0, -0.5, 0.5));
+        double t = ct_dvec3_dot(ct_dvec3_sub(p0, ro), north) / ct_dvec3_dot(rd, north);
+        ct_dvec3 face = ct_geo_lonlat_from_ecef(ct_dvec3_add(ro, ct_dvec3_scale(rd, t)));
+        CT_CHECK(cJSON_GetArraySize(ll) == 3);
+        if (cJSON_GetArraySize(ll) == 3) {
+            CT_CHECK_NEAR(cJSON_GetArrayItem(ll, 0)->valuedouble, face.x, 1e-7); /* ~1 cm */
+            CT_CHECK_NEAR(cJSON_GetArrayItem(ll, 1)->valuedouble, face.y, 1e-7);
+            CT_CHECK_NEAR(cJSON_GetArrayItem(ll, 2)->valuedouble, face.z, 0.005);
+        }
+        CT_CHECK_NEAR(cJSON_GetObjectItem(j, "distance_m")->valuedouble, 4.5, 0.005);
+        cJSON_Delete(j);
+    }
+    free(out);
+    snprintf(args, sizeof args, "render %s --bookmark nowhere -o %s --size 16x16", scene, outpng);
+    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    remove(scene);
+}
+
 int main(int argc, char **argv)
 {
     snprintf(box, sizeof box, "%s", ct_test_data("gltf/khronos-sample-assets/Box/glTF-Binary/Box.glb"));
     snprintf(outpng, sizeof outpng, "%s/test_render_cli_%d.png", CT_BINARY_DIR, (int)getpid());
     ct_test_case cases[] = {CT_CASE(test_render_stats_and_png), CT_CASE(test_render_exit_codes),
-                            CT_CASE(test_render_explicit_camera), CT_CASE(test_pick)};
+                            CT_CASE(test_render_explicit_camera), CT_CASE(test_pick),
+                            CT_CASE(test_scene_bookmark_pick)};
     int ran = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
