@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 /* Bump when the generated content changes, so cached copies are regenerated. */
-#define DEMO_GENERATOR_VERSION 3
+#define DEMO_GENERATOR_VERSION 4
 #define DEMO_DEFAULT_SEED 20260529u
 #define DEMO_CRS "EPSG:4547"
 #define DEMO_GEOG_CRS "EPSG:4490"

@@ -411,6 +411,21 @@ static void build_poi(const demo_poi *p, mesh *m)
     }
 }
 
+/* A coloured rectangle laid on the terrain in 5 m cells (sports grounds). */
+static void drape(const demo_district *d, mesh *m, double x0, double y0, double x1, double y1, double dz,
+                  const float c[4])
+{
+    int nx = (int)ceil((x1 - x0) / 5), ny = (int)ceil((y1 - y0) / 5);
+    for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+            double ax = x0 + (x1 - x0) * i / nx, bx = x0 + (x1 - x0) * (i + 1) / nx;
+            double ay = y0 + (y1 - y0) * j / ny, by = y0 + (y1 - y0) * (j + 1) / ny;
+            const double q[4][3] = {{ax, ay, demo_ground(d, ax, ay) + dz}, {bx, ay, demo_ground(d, bx, ay) + dz},
+                                    {bx, by, demo_ground(d, bx, by) + dz}, {ax, by, demo_ground(d, ax, by) + dz}};
+            quad(m, q, c, 0);
+        }
+}
+
 /* ---- into the scene frame and out as GLB -------------------------------- */
 
 typedef struct frame {
@@ -542,6 +557,10 @@ ct_status demo_write_glb(const demo_district *d, const char *path, ct_error *err
         build_building(&d->buildings[i], &ms[M_BUILDINGS]);
     for (int i = 0; i < d->poi_count; i++)
         build_poi(&d->pois[i], &ms[M_FURNITURE]);
+    /* The primary school's sports ground: a running track around a pitch. */
+    const float track[4] = {0.72f, 0.36f, 0.28f, 1}, pitch[4] = {0.38f, 0.62f, 0.30f, 1};
+    drape(d, &ms[M_FURNITURE], 780, 72, 985, 140, 0.35, track);
+    drape(d, &ms[M_FURNITURE], 792, 82, 973, 130, 0.45, pitch);
 
     static const char *names[M_COUNT] = {"terrain", "river", "roads", "buildings", "street_furniture"};
     ct_gltf_material mats[M_COUNT] = {

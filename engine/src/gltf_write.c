@@ -226,6 +226,10 @@ static ct_status write_primitive(writer *w, const ct_gltf_primitive *p, int mesh
         return ct_error_set(w->err, CT_ERR_INPUT, "glb: %s: invalid mode %d", where, (int)p->mode);
     if (p->material >= (int)w->g->material_count)
         return ct_error_set(w->err, CT_ERR_INPUT, "glb: %s: material %d out of range", where, p->material);
+    for (uint32_t i = 0; i < 3 * p->vertex_count; i++)
+        if (!isfinite(p->positions[i]))
+            return ct_error_set(w->err, CT_ERR_INPUT, "glb: %s: vertex %u: position is not a finite number", where,
+                                i / 3);
     for (uint32_t i = 0; i < p->index_count; i++)
         if (p->indices[i] >= p->vertex_count)
             return ct_error_set(w->err, CT_ERR_INPUT, "glb: %s: index %u = %u not below vertex count %u", where, i,

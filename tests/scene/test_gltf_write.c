@@ -423,6 +423,11 @@ CT_TEST(bad_input_is_refused)
     p.vertex_count = 0;
     CT_CHECK(ct_gltf_write_glb_memory(&g, &d, &n, &err) == CT_ERR_INPUT);
     CT_CHECK(strstr(err.msg, "no vertices") != NULL);
+    p.vertex_count = 3;
+    pos[4] = NAN;
+    CT_CHECK(ct_gltf_write_glb_memory(&g, &d, &n, &err) == CT_ERR_INPUT);
+    CT_CHECK(!strcmp(err.msg, "glb: meshes[0].primitives[0]: vertex 1: position is not a finite number"));
+    pos[4] = 0;
     /* Writing to an unwritable place is a runtime error naming the path. */
     p.vertex_count = 3;
     CT_CHECK(ct_gltf_write_glb(&g, "/nonexistent-dir/x.glb", &err) == CT_ERR_RUNTIME);
