@@ -323,6 +323,11 @@ int cli_view_camera(const char *sub, const cli_view_args *v, const cli_scene *s,
             return cli_fail(sub, CT_ERR_USAGE, "no camera bookmark '%s' in the scene", v->bookmark);
         ct_camera_set_cesium(cam, b->view.lon, b->view.lat, b->view.height, b->view.heading, b->view.pitch,
                              b->view.roll);
+    } else if (!v->fit && s->scene && s->scene->camera_count > 0) {
+        /* A scene's first bookmark is its author's chosen view: a better default than the bounding sphere. */
+        const ct_scene_camera *b = &s->scene->cameras[0];
+        ct_camera_set_cesium(cam, b->view.lon, b->view.lat, b->view.height, b->view.heading, b->view.pitch,
+                             b->view.roll);
     } else {
         ct_camera_fit_sphere(cam, center, radius, s->geographic);
         return 0;

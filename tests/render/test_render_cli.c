@@ -184,6 +184,21 @@ CT_TEST(test_scene_bookmark_pick)
         cJSON_Delete(j);
     }
     free(out);
+    /* Without a camera option the scene's first bookmark is the view; --fit still frames the sphere. */
+    const char *modes[] = {"", "--fit"};
+    for (int m = 0; m < 2; m++) {
+        out = NULL;
+        snprintf(args, sizeof args, "pick %s %s --pixel 32,32 --size 64x64 --json", scene, modes[m]);
+        CT_CHECK_EQ_INT(run_cli(args, &out), 0);
+        j = out ? cJSON_Parse(out) : NULL;
+        cJSON *d = j ? cJSON_GetObjectItem(j, "distance_m") : NULL;
+        if (m == 0)
+            CT_CHECK(d && fabs(d->valuedouble - 4.5) < 0.005);
+        else
+            CT_CHECK(!d || !cJSON_IsNumber(d) || fabs(d->valuedouble - 4.5) > 0.05);
+        cJSON_Delete(j);
+        free(out);
+    }
     snprintf(args, sizeof args, "render %s --bookmark nowhere -o %s --size 16x16", scene, outpng);
     CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
     remove(scene);
