@@ -17,6 +17,12 @@ PKGS=(
   grass-core
 )
 
+# node + npm run the Khronos glTF-Validator in the tests (test tooling only).
+# Debian's nodejs/npm unless a node with npm is already installed (e.g. NodeSource's).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PKGS+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
