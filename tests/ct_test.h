@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int ct_test_failures;
 static const char *ct_test_current;
@@ -87,6 +88,33 @@ static inline const char *ct_test_data(const char *rel)
     static char buf[4096];
     snprintf(buf, sizeof buf, "%s/%s", ct_test_data_dir(), rel);
     return buf;
+}
+
+/* A path inside a per-process temporary folder, created on first use and
+ * removed at exit. Eight rotating buffers, so a few may be held at once. */
+static char ct_test_tmp_dir_[256];
+
+static inline void ct_test_tmp_cleanup_(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", ct_test_tmp_dir_);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", ct_test_tmp_dir_);
+}
+
+static inline const char *ct_test_tmp_path(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    if (!ct_test_tmp_dir_[0]) {
+        snprintf(ct_test_tmp_dir_, sizeof ct_test_tmp_dir_, "/tmp/ct_test_XXXXXX");
+        if (!mkdtemp(ct_test_tmp_dir_))
+            abort();
+        atexit(ct_test_tmp_cleanup_);
+    }
+    snprintf(buf[k], sizeof buf[k], "%s/%s", ct_test_tmp_dir_, name);
+    return buf[k];
 }
 
 #define CT_TEST_MAIN(...)                                                                        \

@@ -14,31 +14,6 @@
 #include <stdint.h>
 #include <unistd.h>
 
-static char g_tmp[256];
-
-static void cleanup(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_tmp);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    if (!g_tmp[0]) {
-        snprintf(g_tmp, sizeof g_tmp, "/tmp/ct_impact_XXXXXX");
-        if (!mkdtemp(g_tmp))
-            abort();
-        atexit(cleanup);
-    }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
-    return buf[k];
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -55,7 +30,7 @@ static void write_file(const char *path, const char *text)
 static const char *constructed_layers(void)
 {
     static char path[512];
-    snprintf(path, sizeof path, "%s", tmp_path("known.geojson"));
+    snprintf(path, sizeof path, "%s", ct_test_tmp_path("known.geojson"));
     write_file(path,
                "{\"type\":\"FeatureCollection\"," UTM_CRS "\"features\":["
                "{\"type\":\"Feature\",\"properties\":{\"name\":\"p10\",\"use\":\"office\",\"building:levels\":3},"
@@ -162,7 +137,7 @@ CT_TEST(load_errors)
     CT_CHECK(ct_impact_layer_load(&d, &l, &err) == CT_ERR_INPUT);
     CT_CHECK(l == NULL);
     /* an empty layer: loads, finds nothing */
-    const char *empty = tmp_path("empty.geojson");
+    const char *empty = ct_test_tmp_path("empty.geojson");
     write_file(empty, "{\"type\":\"FeatureCollection\",\"features\":[]}");
     d.source = empty;
     d.target_crs = NULL;
@@ -180,7 +155,7 @@ CT_TEST(load_errors)
 CT_TEST(reprojected_layer_matches)
 {
     char wgs[600];
-    snprintf(wgs, sizeof wgs, "%s", tmp_path("known_wgs84.geojson"));
+    snprintf(wgs, sizeof wgs, "%s", ct_test_tmp_path("known_wgs84.geojson"));
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "ogr2ogr -q -t_srs EPSG:4326 '%s' '%s'", wgs, constructed_layers());
     CT_REQUIRE(system(cmd) == 0);
@@ -229,7 +204,7 @@ CT_TEST(cli_json_output_and_errors)
     static char out[1 << 16];
     char args[4096];
     const char *known = constructed_layers();
-    const char *gpkg = tmp_path("out.gpkg");
+    const char *gpkg = ct_test_tmp_path("out.gpkg");
     snprintf(args, sizeof args, "--at 500000,5000000 --rings 50,150 --layer things=%s --id-field name -o %s --json",
              known, gpkg);
     CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
@@ -249,7 +224,7 @@ CT_TEST(cli_json_output_and_errors)
     GDALClose(ds);
     /* GeoJSON output, preset rings */
     snprintf(args, sizeof args, "--at 500000,5000000 --preset gas-leak --layer things=%s -o %s", known,
-             tmp_path("out.geojson"));
+             ct_test_tmp_path("out.geojson"));
     CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 0);
     /* a WGS84 incident via --crs, measured in UTM */
     snprintf(args, sizeof args, "--at 9,45.1 --crs EPSG:4326 --radius 10 --layer things=%s --json", known);

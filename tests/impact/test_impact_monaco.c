@@ -15,31 +15,6 @@
 #include <stdint.h>
 #include <unistd.h>
 
-static char g_tmp[256];
-
-static void cleanup(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_tmp);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    if (!g_tmp[0]) {
-        snprintf(g_tmp, sizeof g_tmp, "/tmp/ct_impact_XXXXXX");
-        if (!mkdtemp(g_tmp))
-            abort();
-        atexit(cleanup);
-    }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
-    return buf[k];
-}
-
 /* ---- OSM Monaco against SpatiaLite and a brute-force scan ---- */
 
 static const char *monaco_gpkg(void)
@@ -47,7 +22,7 @@ static const char *monaco_gpkg(void)
     static char path[512];
     if (path[0])
         return path;
-    snprintf(path, sizeof path, "%s", tmp_path("monaco.gpkg"));
+    snprintf(path, sizeof path, "%s", ct_test_tmp_path("monaco.gpkg"));
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "ogr2ogr -q -t_srs EPSG:32632 '%s' '%s' points lines multipolygons 2>/dev/null", path,
              ct_test_data("osm/monaco/monaco.osm.pbf"));

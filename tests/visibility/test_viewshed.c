@@ -3,6 +3,7 @@
 #include "ct_test.h"
 
 #include "citytwin/ct_visibility.h"
+#include "viewshed_test_util.h"
 
 #include <gdal.h>
 #include <ogr_srs_api.h>
@@ -10,61 +11,6 @@
 
 #include <stdint.h>
 #include <unistd.h>
-
-static char g_tmp[256];
-
-static void cleanup(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_tmp);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    if (!g_tmp[0]) {
-        snprintf(g_tmp, sizeof g_tmp, "/tmp/ct_viewshed_XXXXXX");
-        if (!mkdtemp(g_tmp))
-            abort();
-        atexit(cleanup);
-    }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
-    return buf[k];
-}
-
-static char *utm32_wkt(void)
-{
-    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(s, 32632);
-    char *w = NULL;
-    OSRExportToWkt(s, &w);
-    char *r = strdup(w);
-    CPLFree(w);
-    OSRDestroySpatialReference(s);
-    return r;
-}
-
-/* A flat DEM in UTM 32N, cell size cs, origin (500000, 5000000 + h*cs). */
-static ct_raster *flat_dem(int w, int h, double cs, float z)
-{
-    ct_raster *r = ct_raster_create(w, h, NULL);
-    double gt[6] = {500000, cs, 0, 5000000 + h * cs, 0, -cs};
-    memcpy(r->geotransform, gt, sizeof gt);
-    free(r->crs_wkt);
-    r->crs_wkt = utm32_wkt();
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        r->data[i] = z;
-    return r;
-}
-
-static void cell_xy(const ct_raster *r, int c, int row, double *x, double *y)
-{
-    ct_raster_cell_center(r, c, row, x, y);
-}
 
 CT_TEST(flat_plain_fully_visible)
 {
@@ -235,12 +181,12 @@ CT_TEST(cli_errors_and_json)
     CT_CHECK_EQ_INT(run_cli("--dem x.tif --observer 1,2 --height 2 -o /tmp/x.tif --bogus 3"), 1);
     const char *lux = ct_test_data("terrain/luxembourg/elev.tif");
     char args[2048];
-    snprintf(args, sizeof args, "--dem %s --observer 1,2 --height 2 -o %s", lux, tmp_path("o.tif"));
+    snprintf(args, sizeof args, "--dem %s --observer 1,2 --height 2 -o %s", lux, ct_test_tmp_path("o.tif"));
     CT_CHECK_EQ_INT(run_cli(args), 2); /* observer outside */
     /* --json prints exactly one object with the contract's fields */
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed --dem %s --observer 6.13,49.61 --height 10 -o %s --json",
-             CT_BINARY_DIR, lux, tmp_path("o.tif"));
+             CT_BINARY_DIR, lux, ct_test_tmp_path("o.tif"));
     FILE *p = popen(cmd, "r");
     CT_REQUIRE(p != NULL);
     char buf[4096] = {0};
@@ -254,7 +200,7 @@ CT_TEST(cli_errors_and_json)
 /* Footprints burned onto the DEM: a 30 m block hides the ground behind it. */
 CT_TEST(buildings_burned)
 {
-    const char *gpkg = tmp_path("b.geojson");
+    const char *gpkg = ct_test_tmp_path("b.geojson");
     FILE *f = fopen(gpkg, "w");
     CT_REQUIRE(f != NULL);
     /* cells 60..64 x 45..55 of a flat_dem(101,101,10): x 500600..500650, y from the top */

@@ -5,6 +5,7 @@
 #include "ct_test.h"
 
 #include "citytwin/ct_visibility.h"
+#include "viewshed_test_util.h"
 
 #include <gdal.h>
 #include <ogr_srs_api.h>
@@ -12,61 +13,6 @@
 
 #include <stdint.h>
 #include <unistd.h>
-
-static char g_tmp[256];
-
-static void cleanup(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_tmp);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    if (!g_tmp[0]) {
-        snprintf(g_tmp, sizeof g_tmp, "/tmp/ct_viewshed_XXXXXX");
-        if (!mkdtemp(g_tmp))
-            abort();
-        atexit(cleanup);
-    }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
-    return buf[k];
-}
-
-static char *utm32_wkt(void)
-{
-    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(s, 32632);
-    char *w = NULL;
-    OSRExportToWkt(s, &w);
-    char *r = strdup(w);
-    CPLFree(w);
-    OSRDestroySpatialReference(s);
-    return r;
-}
-
-/* A flat DEM in UTM 32N, cell size cs, origin (500000, 5000000 + h*cs). */
-static ct_raster *flat_dem(int w, int h, double cs, float z)
-{
-    ct_raster *r = ct_raster_create(w, h, NULL);
-    double gt[6] = {500000, cs, 0, 5000000 + h * cs, 0, -cs};
-    memcpy(r->geotransform, gt, sizeof gt);
-    free(r->crs_wkt);
-    r->crs_wkt = utm32_wkt();
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        r->data[i] = z;
-    return r;
-}
-
-static void cell_xy(const ct_raster *r, int c, int row, double *x, double *y)
-{
-    ct_raster_cell_center(r, c, row, x, y);
-}
 
 /* ---- agreement with gdal_viewshed ---- */
 
@@ -99,7 +45,7 @@ static double compare_with_gdal(const char *dem, double x, double y, double h, d
                                 size_t *cells_out)
 {
     char cmd[4096];
-    const char *g = tmp_path("gdal.tif"), *c = tmp_path("ct.tif");
+    const char *g = ct_test_tmp_path("gdal.tif"), *c = ct_test_tmp_path("ct.tif");
     snprintf(cmd, sizeof cmd, "gdal_viewshed -q -ox %.10g -oy %.10g -oz %g -tz %g -md %g -cc %g -ov 1 '%s' '%s'", x, y,
              h, t, md, cc, dem, g);
     if (system(cmd) != 0)
@@ -158,7 +104,7 @@ CT_TEST(agrees_with_gdal_viewshed)
             dem->data[(size_t)r * 601 + c] =
                 (float)(200 * sin(c * 0.031) * cos(r * 0.023) + 80 * sin((c + 2 * r) * 0.11) + 0.05 * c);
     char path[512];
-    snprintf(path, sizeof path, "%s", tmp_path("synthetic.tif"));
+    snprintf(path, sizeof path, "%s", ct_test_tmp_path("synthetic.tif"));
     CT_REQUIRE(ct_raster_write_gtiff(dem, path, CT_RASTER_FLOAT32, false, 0, NULL) == CT_OK);
     double x, y;
     cell_xy(dem, 300, 280, &x, &y);
