@@ -335,3 +335,32 @@ int cli_view_camera(const char *sub, const cli_view_args *v, const cli_scene *s,
     ct_camera_clip_to_sphere(cam, center, radius);
     return 0;
 }
+
+int cli_headless_open(const char *sub, char **inputs, int n, int width, int height, const ct_renderer_desc *rd,
+                      const cli_layer_options *opts, ct_render_context **ctx, ct_renderer **r, cli_scene *scene)
+{
+    ct_error err = {0};
+    ct_render_context_desc cd = {.width = width, .height = height};
+    *ctx = NULL;
+    *r = NULL;
+    if (ct_render_context_create(&cd, ctx, &err) != CT_OK || ct_renderer_create(*ctx, rd, r, &err) != CT_OK) {
+        ct_render_context_destroy(*ctx);
+        *ctx = NULL;
+        return cli_fail_err(sub, &err);
+    }
+    int rc = cli_scene_open(sub, inputs, n, *r, opts, scene);
+    if (rc != 0) {
+        ct_renderer_destroy(*r);
+        ct_render_context_destroy(*ctx);
+        *r = NULL;
+        *ctx = NULL;
+    }
+    return rc;
+}
+
+void cli_headless_close(ct_render_context *ctx, ct_renderer *r, cli_scene *scene)
+{
+    cli_scene_close(scene);
+    ct_renderer_destroy(r);
+    ct_render_context_destroy(ctx);
+}

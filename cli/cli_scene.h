@@ -26,6 +26,12 @@ typedef struct cli_scene {
 int cli_scene_open(const char *sub, char **inputs, int n, ct_renderer *r, const cli_layer_options *opts,
                    cli_scene *out);
 void cli_scene_close(cli_scene *s);
+/* What render and pick share: a headless context of width x height, a renderer
+ * and the opened inputs. Returns 0 or an exit status after printing the error;
+ * on failure nothing is left to close. */
+int cli_headless_open(const char *sub, char **inputs, int n, int width, int height, const ct_renderer_desc *rd,
+                      const cli_layer_options *opts, ct_render_context **ctx, ct_renderer **r, cli_scene *scene);
+void cli_headless_close(ct_render_context *ctx, ct_renderer *r, cli_scene *scene);
 /* Union bounding sphere of the visible layers; false when empty. */
 bool cli_scene_bounds(const cli_scene *s, ct_dvec3 *center, double *radius);
 /* Updates every layer for the camera; *complete when all are. */

@@ -64,23 +64,14 @@ static int run(int argc, char **argv)
         return rc;
     }
     ct_error err = {0};
-    ct_render_context *ctx = NULL;
-    ct_renderer *r = NULL;
-    ct_render_context_desc cd = {.width = width, .height = height};
-    ct_renderer_desc rd = {.msaa = 1, .picking = true}; /* one sample: ids are exact per pixel */
-    if (ct_render_context_create(&cd, &ctx, &err) != CT_OK || ct_renderer_create(ctx, &rd, &r, &err) != CT_OK) {
-        ct_render_context_destroy(ctx);
-        free(inputs);
-        return cli_fail_err(SUB, &err);
-    }
+    ct_render_context *ctx;
+    ct_renderer *r;
     cli_scene scene;
-    rc = cli_scene_open(SUB, inputs, n_inputs, r, &lopts, &scene);
+    ct_renderer_desc rd = {.msaa = 1, .picking = true}; /* one sample: ids are exact per pixel */
+    rc = cli_headless_open(SUB, inputs, n_inputs, width, height, &rd, &lopts, &ctx, &r, &scene);
     free(inputs);
-    if (rc != 0) {
-        ct_renderer_destroy(r);
-        ct_render_context_destroy(ctx);
+    if (rc != 0)
         return rc;
-    }
     ct_camera cam;
     rc = cli_view_camera(SUB, &view, &scene, width, height, &cam);
     ct_render_frame_desc fd = {.camera = &cam, .width = width, .height = height};
@@ -151,9 +142,7 @@ static int run(int argc, char **argv)
             printf("distance   %.3f m\n", p.depth_m);
         }
     }
-    cli_scene_close(&scene);
-    ct_renderer_destroy(r);
-    ct_render_context_destroy(ctx);
+    cli_headless_close(ctx, r, &scene);
     return rc;
 }
 

@@ -105,23 +105,14 @@ static int run(int argc, char **argv)
         frames = stats ? 5 : 1;
 
     ct_error err = {0};
-    ct_render_context *ctx = NULL;
-    ct_renderer *r = NULL;
-    ct_render_context_desc cd = {.width = width, .height = height};
-    ct_renderer_desc rd = {.msaa = msaa};
-    if (ct_render_context_create(&cd, &ctx, &err) != CT_OK || ct_renderer_create(ctx, &rd, &r, &err) != CT_OK) {
-        ct_render_context_destroy(ctx);
-        free(inputs);
-        return cli_fail_err(SUB, &err);
-    }
+    ct_render_context *ctx;
+    ct_renderer *r;
     cli_scene scene;
-    rc = cli_scene_open(SUB, inputs, n_inputs, r, &lopts, &scene);
+    ct_renderer_desc rd = {.msaa = msaa};
+    rc = cli_headless_open(SUB, inputs, n_inputs, width, height, &rd, &lopts, &ctx, &r, &scene);
     free(inputs);
-    if (rc != 0) {
-        ct_renderer_destroy(r);
-        ct_render_context_destroy(ctx);
+    if (rc != 0)
         return rc;
-    }
     ct_camera cam;
     rc = cli_view_camera(SUB, &view, &scene, width, height, &cam);
 
@@ -231,9 +222,7 @@ static int run(int argc, char **argv)
         rc = cli_fail(SUB, CT_ERR_RUNTIME, "--wait: full detail not reached within %g s (image written as it was)",
                       timeout);
     free(times);
-    cli_scene_close(&scene);
-    ct_renderer_destroy(r);
-    ct_render_context_destroy(ctx);
+    cli_headless_close(ctx, r, &scene);
     return rc;
 }
 
