@@ -1,0 +1,633 @@
+/* bench_tiles: a camera flight over a large generated photogrammetry-like
+ * tileset (tilegen.c: 21,845 b3dm tiles by default) and over the shared
+ * photogrammetry sample, headless, through the same code as
+ * `citytwin render --wait` (cli_headless_open, the tileset render layer,
+ * cli_scene_update/draw, ct_renderer_finish per frame). Per viewpoint it
+ * prints time to full detail, loading frames, steady frame time p50/p95,
+ * tiles decoded per second, peak content bytes against the budget and the
+ * process RSS; then, when Debian's chromium and the npm packages of
+ * bench/tiles/cesium are installed (scripts/setup-bench-peers.sh), the same
+ * views in CesiumJS and the ratios. Timings never go into ctest. */
+#define _GNU_SOURCE
+#include "cli_scene.h"
+/* The tileset layer's source itself, not a copy: the bench needs the layer's
+ * ct_tileset for load counts (ct_tileset_stats.loads_total), which the render
+ * layer interface does not carry. cli_scene.c is linked as is. */
+#include "cli_tileset_layer.c"
+#include "tilegen.h"
+
+#include "citytwin/ct_geo.h"
+#include "citytwin/ct_image.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the helpers cli_scene.c takes from cli/main.c ---- */
+
+int cli_fail(const char *sub, ct_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bench_tiles: %s: ", sub);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return (int)st;
+}
+
+int cli_fail_err(const char *sub, const ct_error *err) { return cli_fail(sub, err->status, "%s", err->msg); }
+
+int cli_parse_numbers(const char *s, double *out, int n_min, int n_max)
+{
+    int n = 0;
+    while (s && *s && n < n_max) {
+        char *end;
+        out[n++] = strtod(s, &end);
+        if (end == s)
+            return -1;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    return n >= n_min ? n : -1;
+}
+
+/* ---- options ---- */
+
+typedef struct options {
+    const char *out_dir;
+    tilegen_desc gen;
+    int width, height;
+    double budget_mb, sse, timeout_s;
+    int steady_frames;
+    bool generated, sample, cesium, generate_only;
+    bool images;            /* write each view's last frame as a PNG into out_dir */
+} options;
+
+typedef struct viewpoint {
+    const char *name;
+    double lon, lat, height, heading, pitch;
+} viewpoint;
+
+typedef struct view_result {
+    double t_full_s;        /* < 0: timed out */
+    int frames;             /* rendered until full detail */
+    double load_ms_p50;     /* frame time while loading */
+    double ms_p50, ms_p95;  /* at full detail */
+    uint64_t loads, triangles;
+    int drawn;
+    double decoded_per_s;
+    size_t bytes_peak, bytes_budget;
+    double rss_mb;
+} view_result;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, int n, double p)
+{
+    if (n <= 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int k = (int)(p * (n - 1) + 0.5);
+    return v[k < n ? k : n - 1];
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static double rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
+}
+
+/* The tileset layer of the opened scene (the first one). */
+static tileset_layer *find_tileset_layer(const cli_scene *s)
+{
+    for (uint32_t i = 0; i < s->layer_count; i++)
+        if (s->layers[i]->vt == &TILESET_VT)
+            return (tileset_layer *)s->layers[i];
+    return NULL;
+}
+
+/* One frame exactly as `citytwin render` draws it; returns milliseconds. */
+static double frame(cli_scene *scene, ct_renderer *r, const ct_camera *cam, const options *o, bool *complete,
+                    ct_status *st, ct_error *err)
+{
+    double t0 = ct_time_now();
+    ct_render_frame_desc fd = {.camera = cam, .width = o->width, .height = o->height};
+    *st = cli_scene_update(scene, r, cam, o->width, o->height, complete, err);
+    ct_renderer_begin_frame(r, &fd);
+    cli_scene_draw(scene, r);
+    ct_renderer_end_frame(r);
+    ct_renderer_finish(r);
+    return (ct_time_now() - t0) * 1000.0;
+}
+
+static void track_bytes(const cli_scene *scene, view_result *res)
+{
+    size_t used = 0;
+    for (uint32_t i = 0; i < scene->layer_count; i++) {
+        ct_render_layer_stats ls = {0};
+        if (scene->layers[i]->vt->stats)
+            scene->layers[i]->vt->stats(scene->layers[i], &ls);
+        used += ls.bytes_used;
+        if (ls.bytes_budget)
+            res->bytes_budget = ls.bytes_budget;
+    }
+    if (used > res->bytes_peak)
+        res->bytes_peak = used;
+}
+
+static void write_image(ct_renderer *r, const options *o, const char *label, const char *view)
+{
+    uint8_t *px = ct_malloc_array((size_t)o->width * o->height, 4);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/citytwin-%s-%s.png", o->out_dir, label, view);
+    ct_error err = {0};
+    if (!px || ct_renderer_read_pixels(r, px, &err) != CT_OK || ct_image_write_png(path, o->width, o->height, px, &err))
+        fprintf(stderr, "bench_tiles: %s: %s\n", path, err.msg);
+    free(px);
+}
+
+static bool fly_view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, const options *o, view_result *res)
+{
+    memset(res, 0, sizeof *res);
+    cli_view_args va = {.has_camera = true, .camera = {vp->lon, vp->lat, vp->height, vp->heading, vp->pitch, 0}};
+    ct_camera cam;
+    if (cli_view_camera("bench", &va, scene, o->width, o->height, &cam) != 0)
+        return false;
+    tileset_layer *L = find_tileset_layer(scene);
+    ct_tileset_stats s0, s1;
+    ct_tileset_get_stats(L->ts, &s0);
+    int cap = 100000;
+    double *ms = malloc((size_t)cap * sizeof *ms);
+    if (!ms)
+        return false;
+    ct_error err = {0};
+    ct_status st = CT_OK;
+    double t0 = ct_time_now();
+    res->t_full_s = -1;
+    while (st == CT_OK) {
+        bool complete = true;
+        double f = frame(scene, r, &cam, o, &complete, &st, &err);
+        if (res->frames < cap)
+            ms[res->frames] = f;
+        res->frames++;
+        track_bytes(scene, res);
+        double t = ct_time_now() - t0;
+        if (complete) {
+            res->t_full_s = t;
+            break;
+        }
+        if (t > o->timeout_s)
+            break;
+        sleep_ms(2); /* as `render --wait`: loading happens on worker threads */
+    }
+    if (st != CT_OK)
+        fprintf(stderr, "bench_tiles: %s: %s\n", vp->name, err.msg);
+    res->load_ms_p50 = percentile(ms, res->frames < cap ? res->frames : cap, 0.5);
+    ct_tileset_get_stats(L->ts, &s1);
+    res->loads = s1.loads_total - s0.loads_total;
+    res->decoded_per_s = res->t_full_s > 0 ? res->loads / res->t_full_s : 0;
+    /* steady frames at full detail: the frame time a user sees */
+    int n = 0;
+    for (; n < o->steady_frames && n < cap && st == CT_OK; n++) {
+        bool complete;
+        ms[n] = frame(scene, r, &cam, o, &complete, &st, &err);
+        track_bytes(scene, res);
+    }
+    res->ms_p95 = percentile(ms, n, 0.95);
+    res->ms_p50 = percentile(ms, n, 0.5);
+    free(ms);
+    res->triangles = ct_renderer_frame_stats(r).triangles;
+    res->drawn = L->frame.n_draws;
+    res->rss_mb = rss_mb();
+    return st == CT_OK;
+}
+
+/* ---- the views ---- */
+
+/* A viewpoint east/north/up metres from a local ENU origin, as lon/lat/h. */
+static viewpoint enu_view(const char *name, const double enu_to_ecef[16], double e, double n, double u, double heading,
+                          double pitch)
+{
+    ct_dvec3 p = ct_dmat4_transform_point(enu_to_ecef, ct_dvec3_make(e, n, u));
+    ct_dvec3 llh = ct_geo_lonlat_from_ecef(p);
+    return (viewpoint){name, llh.x, llh.y, llh.z, heading, pitch};
+}
+
+/* Eight views over the generated square (R = half its side): overview,
+ * straight down, oblique, low oblique, street level, towards the horizon, a
+ * corner close-up, and the overview again (content back from the cache or
+ * reloaded after evictions). */
+static int generated_views(const tilegen_desc *gd, viewpoint *v)
+{
+    tilegen_desc d = tilegen_defaults(gd);
+    double enu[16], R = d.size_m / 2;
+    ct_geo_enu_frame(ct_geo_ecef_from_lonlat(d.lon, d.lat, d.height), enu);
+    int n = 0;
+    v[n++] = enu_view("overview", enu, 0, -1.3 * R, 1.4 * R, 0, -45);
+    v[n++] = enu_view("top-down", enu, 0, 0, 1.1 * R, 0, -90);
+    v[n++] = enu_view("oblique", enu, -0.55 * R, -0.7 * R, 0.35 * R, 35, -30);
+    v[n++] = enu_view("low-oblique", enu, 0.2 * R, -0.35 * R, tilegen_surface(&d, 0.2 * R, -0.35 * R) + 120, 340, -20);
+    /* on the north-south street just east of the centre (streets every 128 m, 14 m wide) */
+    v[n++] = enu_view("street", enu, 7, 40, tilegen_surface(&d, 7, 40) + 2, 0, -5);
+    v[n++] = enu_view("horizon", enu, -0.3 * R, 0.3 * R, tilegen_surface(&d, -0.3 * R, 0.3 * R) + 300, 90, -8);
+    v[n++] = enu_view("corner", enu, -0.85 * R, -0.85 * R, tilegen_surface(&d, -0.85 * R, -0.85 * R) + 60, 45, -35);
+    v[n++] = v[0];
+    v[n - 1].name = "overview-again";
+    return n;
+}
+
+/* The shared sample (3DTilesRendererJS landform) is in local coordinates; the
+ * bench places it with a scene file at SAMPLE_LON/LAT (the scene's ENU frame,
+ * which CesiumJS gets as the tileset's modelMatrix) and frames its root box. */
+#define SAMPLE_LON 113.08
+#define SAMPLE_LAT 22.58
+
+static int sample_views(const ct_dvec3 c, double R, viewpoint *v)
+{
+    double enu[16];
+    ct_geo_enu_frame(ct_geo_ecef_from_lonlat(SAMPLE_LON, SAMPLE_LAT, 0), enu);
+    int n = 0;
+    v[n++] = enu_view("overview", enu, c.x, c.y - 1.6 * R, c.z + 1.6 * R, 0, -45);
+    v[n++] = enu_view("top-down", enu, c.x, c.y, c.z + 1.8 * R, 0, -90);
+    v[n++] = enu_view("oblique", enu, c.x - 0.6 * R, c.y - 0.9 * R, c.z + 0.6 * R, 35, -30);
+    v[n++] = enu_view("low-oblique", enu, c.x + 0.2 * R, c.y - 0.6 * R, c.z + 0.25 * R, 340, -20);
+    v[n++] = enu_view("close", enu, c.x - 0.3 * R, c.y - 0.3 * R, c.z + 0.12 * R, 45, -35);
+    v[n++] = v[0];
+    v[n - 1].name = "overview-again";
+    return n;
+}
+
+/* ---- printing ---- */
+
+static double load_avg(void)
+{
+    double l[3] = {0};
+    return getloadavg(l, 3) > 0 ? l[0] : -1;
+}
+
+static void print_header(const char *title, const options *o, double budget_mb)
+{
+    printf("\n%s  (%dx%d, max SSE %g, budget %.0f MB, load %.2f)\n", title, o->width, o->height, o->sse, budget_mb,
+           load_avg());
+    printf("%-15s %8s %6s %8s %8s %8s %6s %9s %6s %9s %11s %8s\n", "view", "full_s", "frames", "load_p50", "ms_p50",
+           "ms_p95", "drawn", "tris", "loads", "decoded/s", "peak_MB/bud", "rss_MB");
+}
+
+static void print_row(const viewpoint *v, const view_result *r)
+{
+    char full[32];
+    if (r->t_full_s >= 0)
+        snprintf(full, sizeof full, "%.2f", r->t_full_s);
+    else
+        snprintf(full, sizeof full, "timeout");
+    printf("%-15s %8s %6d %8.1f %8.1f %8.1f %6d %9llu %6llu %9.1f %5.1f/%-5.0f %8.0f\n", v->name, full, r->frames,
+           r->load_ms_p50, r->ms_p50, r->ms_p95, r->drawn, (unsigned long long)r->triangles,
+           (unsigned long long)r->loads, r->decoded_per_s, r->bytes_peak / 1048576.0, r->bytes_budget / 1048576.0,
+           r->rss_mb);
+    fflush(stdout);
+}
+
+/* ---- CesiumJS peer ---- */
+
+static bool have_cesium_peer(char *why, size_t n)
+{
+    if (access("/usr/lib/chromium/chromium", X_OK) != 0) {
+        snprintf(why, n, "Debian's chromium is not installed (scripts/setup-bench-peers.sh)");
+        return false;
+    }
+    char p[4096];
+    snprintf(p, sizeof p, "%s/bench/tiles/cesium/node_modules/cesium/package.json", CT_SOURCE_DIR);
+    if (access(p, R_OK) != 0) {
+        snprintf(why, n, "bench/tiles/cesium/node_modules is missing (scripts/setup-bench-peers.sh)");
+        return false;
+    }
+    snprintf(p, sizeof p, "%s/bench/tiles/cesium/node_modules/playwright-core/package.json", CT_SOURCE_DIR);
+    if (access(p, R_OK) != 0 || system("node --version > /dev/null 2>&1") != 0) {
+        snprintf(why, n, "node or playwright-core is missing (scripts/setup-bench-peers.sh)");
+        return false;
+    }
+    return true;
+}
+
+/* Writes the job for cesium/bench_cesium.mjs, runs it and returns its JSON. */
+static cJSON *run_cesium(const char *out_dir, const char *label, const char *tileset_dir, const char *tileset_file,
+                         const double *model_matrix, bool y_up_fix, const viewpoint *v, int nv, const options *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "tileset_dir", tileset_dir);
+    cJSON_AddStringToObject(j, "tileset_file", tileset_file);
+    if (model_matrix)
+        cJSON_AddItemToObject(j, "model_matrix", cJSON_CreateDoubleArray(model_matrix, 16));
+    cJSON_AddBoolToObject(j, "content_y_up_to_z_up", y_up_fix);
+    cJSON_AddNumberToObject(j, "width", o->width);
+    cJSON_AddNumberToObject(j, "height", o->height);
+    cJSON_AddNumberToObject(j, "fov_y_deg", 60);
+    cJSON_AddNumberToObject(j, "max_sse", o->sse);
+    cJSON_AddNumberToObject(j, "budget_bytes", o->budget_mb * 1048576.0);
+    cJSON_AddNumberToObject(j, "timeout_s", o->timeout_s);
+    cJSON_AddNumberToObject(j, "steady_frames", o->steady_frames);
+    if (o->images) {
+        char prefix[4200];
+        snprintf(prefix, sizeof prefix, "%s/cesium-%s-", out_dir, label);
+        cJSON_AddStringToObject(j, "image_prefix", prefix);
+    }
+    cJSON *views = cJSON_AddArrayToObject(j, "views");
+    for (int i = 0; i < nv; i++) {
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "name", v[i].name);
+        cJSON_AddNumberToObject(w, "lon", v[i].lon);
+        cJSON_AddNumberToObject(w, "lat", v[i].lat);
+        cJSON_AddNumberToObject(w, "height", v[i].height);
+        cJSON_AddNumberToObject(w, "heading", v[i].heading);
+        cJSON_AddNumberToObject(w, "pitch", v[i].pitch);
+        cJSON_AddItemToArray(views, w);
+    }
+    char job[4096], res[4096], cmd[12288];
+    snprintf(job, sizeof job, "%s/cesium-%s-job.json", out_dir, label);
+    snprintf(res, sizeof res, "%s/cesium-%s-result.json", out_dir, label);
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    ct_error err = {0};
+    if (!s || ct_file_write(job, s, strlen(s), &err) != CT_OK) {
+        free(s);
+        fprintf(stderr, "bench_tiles: cesium: %s\n", err.msg);
+        return NULL;
+    }
+    free(s);
+    remove(res);
+    snprintf(cmd, sizeof cmd, "node '%s/bench/tiles/cesium/bench_cesium.mjs' '%s' '%s'", CT_SOURCE_DIR, job, res);
+    int rc = system(cmd);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (rc != 0 || ct_file_read(res, 0, &data, &size, &err) != CT_OK) {
+        fprintf(stderr, "bench_tiles: cesium run failed (exit %d)\n", rc);
+        free(data);
+        return NULL;
+    }
+    cJSON *out = cJSON_ParseWithLength((const char *)data, size);
+    free(data);
+    return out;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static void print_comparison(const cJSON *cz, const viewpoint *v, const view_result *r, int nv)
+{
+    const cJSON *cv = cJSON_GetObjectItemCaseSensitive(cz, "views");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(cz, "cesium_version");
+    printf("CesiumJS %s in chromium (load %.2f):\n", cJSON_IsString(ver) ? ver->valuestring : "?", load_avg());
+    printf("%-15s %9s %9s %7s %9s %9s %7s %6s %11s %10s\n", "view", "cz_full_s", "ct_full_s", "ratio", "cz_ms_p50",
+           "ct_ms_p50", "ratio", "cz_tiles", "cz_MB/bud", "targets");
+    double sum_ct = 0, sum_cz = 0;
+    for (int i = 0; i < nv; i++) {
+        const cJSON *c = cJSON_GetArrayItem(cv, i);
+        double cz_full = num(c, "t_full_s"), cz_p50 = num(c, "frame_ms_p50");
+        double full_ratio = r[i].t_full_s > 0 && cz_full > 0 ? cz_full / r[i].t_full_s : 0;
+        double frame_ratio = r[i].ms_p50 > 0 && cz_p50 > 0 ? cz_p50 / r[i].ms_p50 : 0;
+        if (r[i].t_full_s > 0 && cz_full > 0) {
+            sum_ct += r[i].t_full_s;
+            sum_cz += cz_full;
+        }
+        printf("%-15s %9.2f %9.2f %6.1fx %9.1f %9.1f %6.1fx %8.0f %5.0f/%-5.0f %s%s\n", v[i].name, cz_full,
+               r[i].t_full_s, full_ratio, cz_p50, r[i].ms_p50, frame_ratio, num(c, "tiles_loaded"),
+               num(c, "memory_bytes") / 1048576.0, num(c, "cache_bytes") / 1048576.0,
+               full_ratio >= 3 ? "full:ok " : "full:MISS ", frame_ratio >= 3 ? "frame:ok" : "frame:MISS");
+    }
+    if (sum_ct > 0)
+        printf("%-15s %9.2f %9.2f %6.1fx   (sum of times to full detail)\n", "total", sum_cz, sum_ct, sum_cz / sum_ct);
+    fflush(stdout);
+}
+
+/* ---- one flight ---- */
+
+static int fly(const char *label, const char *tag, const char *input, const viewpoint *v, int nv, const options *o, view_result *res)
+{
+    char *inputs[1] = {(char *)input};
+    ct_render_context *ctx;
+    ct_renderer *r;
+    cli_scene scene;
+    ct_renderer_desc rd = {0};
+    cli_layer_options lo = {.sse = o->sse, .bytes_budget = (uint64_t)(o->budget_mb * 1048576.0)};
+    int rc = cli_headless_open("bench", inputs, 1, o->width, o->height, &rd, &lo, &ctx, &r, &scene);
+    if (rc != 0)
+        return rc;
+    if (!find_tileset_layer(&scene)) {
+        cli_headless_close(ctx, r, &scene);
+        return cli_fail("bench", CT_ERR_INPUT, "%s: no tileset layer", input);
+    }
+    print_header(label, o, o->budget_mb);
+    bool over = false;
+    for (int i = 0; i < nv; i++) {
+        if (!fly_view(&scene, r, &v[i], o, &res[i])) {
+            rc = CT_ERR_RUNTIME;
+            break;
+        }
+        print_row(&v[i], &res[i]);
+        if (o->images)
+            write_image(r, o, tag, v[i].name);
+        over |= res[i].bytes_peak > res[i].bytes_budget * 1.1;
+    }
+    tileset_layer *L = find_tileset_layer(&scene);
+    ct_tileset_stats s;
+    ct_tileset_get_stats(L->ts, &s);
+    printf("flight: %llu loads, %llu evictions, %llu failures, peak content %.1f MB of %.0f MB budget (%s), "
+           "peak RSS %.0f MB, renderer %s\n",
+           (unsigned long long)s.loads_total, (unsigned long long)s.evictions_total,
+           (unsigned long long)s.failures_total, s.bytes_peak / 1048576.0, s.bytes_budget / 1048576.0,
+           over || s.bytes_peak > s.bytes_budget * 1.1 ? "ABOVE budget + 10 %" : "within budget + 10 %",
+           peak_rss_mb(), ct_render_context_renderer(ctx));
+    fflush(stdout);
+    cli_headless_close(ctx, r, &scene);
+    return rc;
+}
+
+/* ---- main ---- */
+
+static void usage(void)
+{
+    printf("usage: bench_tiles [options]\n"
+           "  --out-dir DIR        where the generated tileset and scratch files go\n"
+           "                       (default: the build folder's bench/tiles/data)\n"
+           "  --levels N           quadtree levels of the generated tileset (default 8: 21,845 tiles)\n"
+           "  --grid N             mesh cells per tile side (default 32: 2,048 triangles)\n"
+           "  --texture N          JPEG texture pixels per side (default 128)\n"
+           "  --seed N             generator seed (default 1)\n"
+           "  --size WxH           viewport (default 1280x720)\n"
+           "  --budget MB          content memory budget (default 512, CesiumJS's cacheBytes default)\n"
+           "  --sse N              maximum screen-space error (default 16)\n"
+           "  --timeout S          per view (default 120)\n"
+           "  --steady-frames N    frames timed at full detail per view (default 20)\n"
+           "  --no-generated, --no-sample, --no-cesium   skip a part\n"
+           "  --images             write each view's last frame (both engines) as PNG into --out-dir\n"
+           "  --generate-only      write the tileset and stop\n");
+}
+
+static bool parse_size(const char *s, int *w, int *h) { return sscanf(s, "%dx%d", w, h) == 2 && *w > 0 && *h > 0; }
+
+int main(int argc, char **argv)
+{
+    options o = {.out_dir = CT_BENCH_TILES_DIR, .width = 1280, .height = 720, .budget_mb = 512, .sse = 16,
+                 .timeout_s = 120, .steady_frames = 20, .generated = true, .sample = true, .cesium = true};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool v = i + 1 < argc;
+        if (!strcmp(a, "--out-dir") && v)
+            o.out_dir = argv[++i];
+        else if (!strcmp(a, "--levels") && v)
+            o.gen.levels = atoi(argv[++i]);
+        else if (!strcmp(a, "--grid") && v)
+            o.gen.grid = atoi(argv[++i]);
+        else if (!strcmp(a, "--texture") && v)
+            o.gen.texture = atoi(argv[++i]);
+        else if (!strcmp(a, "--seed") && v)
+            o.gen.seed = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--size") && v) {
+            if (!parse_size(argv[++i], &o.width, &o.height))
+                return cli_fail("bench", CT_ERR_USAGE, "--size wants WxH");
+        } else if (!strcmp(a, "--budget") && v)
+            o.budget_mb = atof(argv[++i]);
+        else if (!strcmp(a, "--sse") && v)
+            o.sse = atof(argv[++i]);
+        else if (!strcmp(a, "--timeout") && v)
+            o.timeout_s = atof(argv[++i]);
+        else if (!strcmp(a, "--steady-frames") && v)
+            o.steady_frames = atoi(argv[++i]);
+        else if (!strcmp(a, "--no-generated"))
+            o.generated = false;
+        else if (!strcmp(a, "--no-sample"))
+            o.sample = false;
+        else if (!strcmp(a, "--no-cesium"))
+            o.cesium = false;
+        else if (!strcmp(a, "--images"))
+            o.images = true;
+        else if (!strcmp(a, "--generate-only"))
+            o.generate_only = true;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage();
+            return 0;
+        } else {
+            usage();
+            return CT_ERR_USAGE;
+        }
+    }
+    if (!(o.budget_mb > 0) || !(o.sse > 0) || !(o.timeout_s > 0) || o.steady_frames < 1)
+        return cli_fail("bench", CT_ERR_USAGE, "--budget, --sse, --timeout and --steady-frames want positive values");
+    ct_error err = {0};
+    if (ct_dir_create(o.out_dir, &err) != CT_OK)
+        return cli_fail_err("bench", &err);
+    char why[256] = "";
+    bool cesium = o.cesium && have_cesium_peer(why, sizeof why);
+    if (o.cesium && !cesium)
+        printf("CesiumJS comparison skipped: %s\n", why);
+    else if (!o.cesium)
+        printf("CesiumJS comparison skipped: --no-cesium\n");
+    int rc = 0;
+    enum { MAX_VIEWS = 16 };
+    viewpoint v[MAX_VIEWS];
+    view_result res[MAX_VIEWS];
+
+    if (o.generated) {
+        char gen_dir[4096];
+        tilegen_desc gd = tilegen_defaults(&o.gen);
+        snprintf(gen_dir, sizeof gen_dir, "%s/generated-L%d-g%d-t%d-s%u", o.out_dir, gd.levels, gd.grid, gd.texture,
+                 gd.seed);
+        gd.dir = gen_dir;
+        tilegen_result gr;
+        if (tilegen_write(&gd, &gr, &err) != CT_OK)
+            return cli_fail_err("bench", &err);
+        printf("generated tileset: %s/tileset.json: %llu tiles, %d levels, %llu triangles (load %.2f)\n", gen_dir,
+               (unsigned long long)gr.tiles, gd.levels, (unsigned long long)gr.triangles, load_avg());
+        if (gr.cached)
+            printf("  (cached: same parameters already generated)\n");
+        else
+            printf("  written in %.1f s, %.1f MB\n", gr.seconds, gr.bytes / 1048576.0);
+        if (o.generate_only)
+            return 0;
+        char ts[4200];
+        snprintf(ts, sizeof ts, "%s/tileset.json", gen_dir);
+        int nv = generated_views(&gd, v);
+        rc = fly("generated photogrammetry-like tileset", "generated", ts, v, nv, &o, res);
+        if (rc == 0 && cesium) {
+            cJSON *cz = run_cesium(o.out_dir, "generated", gen_dir, "tileset.json", NULL, false, v, nv, &o);
+            if (cz)
+                print_comparison(cz, v, res, nv);
+            cJSON_Delete(cz);
+        }
+    }
+    if (o.sample && rc == 0) {
+        char dir[4096], scene_path[4200];
+        snprintf(dir, sizeof dir, "%s/3dtiles/photogrammetry-mesh/3DTilesRendererJS-landform",
+                 getenv("CT_DATA_DIR") ? getenv("CT_DATA_DIR") : CT_DATA_DIR_DEFAULT);
+        char *tsp = ct_path_join(dir, "tileset.json");
+        /* the root box in the tileset's own (local) frame gives the views */
+        ct_tileset *probe = NULL;
+        ct_tileset_desc pd = {.uri = tsp};
+        if (ct_tileset_create(&pd, &probe, &err) != CT_OK) {
+            free(tsp);
+            printf("photogrammetry sample skipped: %s\n", err.msg);
+            return rc;
+        }
+        const ct_tile *root = ct_tileset_root(probe);
+        ct_obb b;
+        ct_bounding_volume_to_obb(&root->bv, root->transform, &b);
+        double R = 0;
+        for (int a = 0; a < 3; a++)
+            R = fmax(R, ct_dvec3_length(b.axes[a]));
+        ct_dvec3 c = b.center;
+        ct_tileset_destroy(probe);
+        snprintf(scene_path, sizeof scene_path, "%s/sample-scene.json", o.out_dir);
+        char scene[8192];
+        snprintf(scene, sizeof scene,
+                 "{\"version\": 1, \"name\": \"bench_tiles: photogrammetry sample\", \"origin\": [%.6f, %.6f, 0],\n"
+                 " \"layers\": [{\"name\": \"landform\", \"type\": \"tileset\", \"source\": \"%s\"}]}\n",
+                 SAMPLE_LON, SAMPLE_LAT, tsp);
+        free(tsp);
+        if (ct_file_write(scene_path, scene, strlen(scene), &err) != CT_OK)
+            return cli_fail_err("bench", &err);
+        int nv = sample_views(c, R, v);
+        rc = fly("photogrammetry sample (3DTilesRendererJS landform, placed by a scene file)", "sample", scene_path, v, nv, &o,
+                 res);
+        if (rc == 0 && cesium) {
+            double enu[16];
+            ct_geo_enu_frame(ct_geo_ecef_from_lonlat(SAMPLE_LON, SAMPLE_LAT, 0), enu);
+            cJSON *cz = run_cesium(o.out_dir, "sample", dir, "tileset.json", enu, true, v, nv, &o);
+            if (cz)
+                print_comparison(cz, v, res, nv);
+            cJSON_Delete(cz);
+        }
+    }
+    return rc;
+}
