@@ -3,6 +3,7 @@
 #include "cli_tileset_layer.h"
 
 #include "citytwin/ct_demo.h"
+#include "citytwin/ct_raster_layer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -126,6 +127,8 @@ static ct_status open_scene_file(cli_scene *s, const char *path, ct_renderer *r,
             st = ct_render_layer_gltf_create(r, sl->source, world, &l, err);
         } else if (sl->type == CT_LAYER_TILESET) {
             st = open_tileset(r, sl->source, sc, sl, opts, &l, err);
+        } else if (sl->type == CT_LAYER_TERRAIN || sl->type == CT_LAYER_RASTER) {
+            st = ct_render_layer_raster_create(r, sc, sl, &l, err);
         } else {
             ct_log(CT_LOG_WARN, "%s: layer %s: %s layers are not drawn yet; skipped", path, sl->name,
                    ct_layer_type_name(sl->type));

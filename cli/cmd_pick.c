@@ -3,6 +3,7 @@
 #include "cli_scene.h"
 
 #include "citytwin/ct_geo.h"
+#include "citytwin/ct_raster_layer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,8 @@ static int run(int argc, char **argv)
         const char *node_name = g && p.node >= 0 && (uint32_t)p.node < g->node_count ? g->nodes[p.node].name : NULL;
         const char *mesh_name = g && p.mesh >= 0 && (uint32_t)p.mesh < g->mesh_count ? g->meshes[p.mesh].name : NULL;
         ct_dvec3 ll = {0, 0, 0};
+        double value = 0; /* terrain/raster layers: the cell's value under the hit */
+        bool has_value = p.hit && ct_render_layer_raster_value(l, p.position, &value);
         if (p.hit && scene.geographic)
             ll = ct_geo_lonlat_from_ecef(p.position);
         if (json) {
@@ -123,6 +126,8 @@ static int run(int argc, char **argv)
                     cJSON_AddItemToObject(o, "lonlat", cJSON_CreateDoubleArray(lonlat, 3));
                 }
                 cJSON_AddNumberToObject(o, "distance_m", p.depth_m);
+                if (has_value)
+                    cJSON_AddNumberToObject(o, "value", value);
             }
             cli_print_json(o);
         } else if (!p.hit) {
@@ -140,6 +145,8 @@ static int run(int argc, char **argv)
             if (scene.geographic)
                 printf("lon/lat/h  %.8f, %.8f, %.3f\n", ll.x, ll.y, ll.z);
             printf("distance   %.3f m\n", p.depth_m);
+            if (has_value)
+                printf("value      %g\n", value);
         }
     }
     cli_headless_close(ctx, r, &scene);
@@ -162,4 +169,5 @@ const ct_cli_command ct_cmd_pick = {
     "                         as for citytwin render (default --fit)\n"
     "  --wait, --timeout S, --sse N   as for citytwin render (tilesets)\n"
     "  --json                 print one JSON object: hit, layer, node, mesh, primitive,\n"
-    "                         feature_id, instance, position, lonlat, distance_m\n"};
+    "                         feature_id, instance, position, lonlat, distance_m, and\n"
+    "                         value (the cell's value) for terrain and raster layers\n"};
