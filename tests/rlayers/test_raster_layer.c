@@ -471,6 +471,43 @@ CT_TEST(test_bad_layers_skipped_scene_draws)
     free(errs);
 }
 
+/* ---- placement: offset and height_offset move the layer like any other ---- */
+
+CT_TEST(test_offset_and_height_offset)
+{
+    double e0, n0;
+    utm_of(LON0, LAT0, &e0, &n0);
+    float dem[100];
+    for (int i = 0; i < 100; i++)
+        dem[i] = (float)(i % 10);
+    double gt[6] = {e0 - 50, 10, 0, n0 + 50, 0, -10};
+    write_tif(ct_test_tmp_path("dem6.tif"), 10, 10, gt, 32649, dem);
+    ct_scene *s = load_scene("s6.json",
+                             "{\"version\":1,\"crs\":\"EPSG:32649\",\"origin\":[113.08,22.58,0],\"layers\":["
+                             "{\"name\":\"a\",\"type\":\"terrain\",\"source\":\"dem6.tif\"},"
+                             "{\"name\":\"b\",\"type\":\"terrain\",\"source\":\"dem6.tif\","
+                             "\"offset\":[30,-20],\"height_offset\":5}]}");
+    CT_REQUIRE(s != NULL);
+    view v;
+    render_scene(&v, s);
+    CT_REQUIRE(v.n == 2);
+    ct_dvec3 ca, cb;
+    double ra, rb;
+    CT_REQUIRE(v.layers[0]->vt->bounds(v.layers[0], &ca, &ra) && v.layers[1]->vt->bounds(v.layers[1], &cb, &rb));
+    double frame[16];
+    ct_scene_frame_to_ecef(s, frame);
+    ct_dvec3 want = ct_dmat4_transform_dir(frame, ct_dvec3_make(30, -20, 5));
+    CT_CHECK_NEAR(cb.x - ca.x, want.x, 1e-6);
+    CT_CHECK_NEAR(cb.y - ca.y, want.y, 1e-6);
+    CT_CHECK_NEAR(cb.z - ca.z, want.z, 1e-6);
+    CT_CHECK_NEAR(ra, rb, 1e-6);
+    /* the sphere holds the 90 m x 90 m x 9 m surface (at least half its diagonal; the glTF
+     * layer bounds the ECEF box of the box's corners, so somewhat more) */
+    CT_CHECK(ra >= 0.5 * sqrt(90 * 90 * 2 + 81) - 0.01 && ra < 100);
+    view_close(&v);
+    ct_scene_destroy(s);
+}
+
 /* ---- CPU: ramps, style errors, decimation ---- */
 
 CT_TEST(test_ramps_and_styles)
@@ -578,6 +615,7 @@ int main(int argc, char **argv)
         CT_CASE(test_ramps_and_styles), CT_CASE(test_decimation_budget),
         CT_CASE(test_terrain_colors_hole_footprint), CT_CASE(test_crs_utm_and_lonlat_agree),
         CT_CASE(test_flood_surface_at_ground_plus_depth), CT_CASE(test_bad_layers_skipped_scene_draws),
+        CT_CASE(test_offset_and_height_offset),
     };
     int n = (int)(sizeof cases / sizeof cases[0]), ran = 0;
     for (int i = 0; i < n; i++) {
