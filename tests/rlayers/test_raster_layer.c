@@ -609,13 +609,57 @@ CT_TEST(test_decimation_budget)
     ct_scene_destroy(s);
 }
 
+/* Hillshade: sun from azimuth 315, altitude 45 (l = (-1/2, 1/2, 1/sqrt2) in ENU); the
+ * colour is scaled by 0.25 + 0.75 (n.l) / sin 45, so flat ground keeps its colour. A plane
+ * rising 1 m per metre to the west faces east (away from the sun): darker. */
+CT_TEST(test_hillshade_factor)
+{
+    double e0, n0;
+    utm_of(LON0, LAT0, &e0, &n0);
+    float flat[64], west[64];
+    for (int i = 0; i < 64; i++) {
+        flat[i] = 5;
+        west[i] = (float)(10 * (7 - i % 8)); /* 10 m cells, 10 m higher per cell westwards */
+    }
+    double gt[6] = {e0 - 40, 10, 0, n0 + 40, 0, -10};
+    write_tif(ct_test_tmp_path("flat.tif"), 8, 8, gt, 32649, flat);
+    write_tif(ct_test_tmp_path("west.tif"), 8, 8, gt, 32649, west);
+    ct_scene *s = load_scene("s7.json",
+                             "{\"version\":1,\"crs\":\"EPSG:32649\",\"origin\":[113.08,22.58,0],\"layers\":["
+                             "{\"name\":\"flat\",\"type\":\"terrain\",\"source\":\"flat.tif\","
+                             "\"style\":{\"color\":\"#808080\",\"hillshade\":true}},"
+                             "{\"name\":\"west\",\"type\":\"terrain\",\"source\":\"west.tif\","
+                             "\"style\":{\"color\":\"#808080\",\"hillshade\":true}}]}");
+    CT_REQUIRE(s != NULL);
+    double lin = pow((128 / 255.0 + 0.055) / 1.055, 2.4); /* #80 in linear light */
+    /* east-facing 45 deg slope: n = (1/sqrt2, 0, 1/sqrt2), n.l = -1/(2 sqrt2) + 1/2 = 0.1464 */
+    double f_east = 0.25 + 0.75 * (0.5 - 0.5 / sqrt(2)) / sqrt(0.5);
+    double want[2] = {lin, lin * f_east};
+    for (int k = 0; k < 2; k++) {
+        ct_gltf *g = NULL;
+        ct_error err = {0};
+        CT_REQUIRE(ct_raster_layer_build(s, &s->layers[k], &g, NULL, &err) == CT_OK);
+        const ct_gltf_primitive *p = &g->meshes[0].primitives[0];
+        CT_REQUIRE(p->colors != NULL && g->materials[0].unlit);
+        /* an interior vertex (all its triangles on the plane): the 4th of the 2nd row of 8 */
+        int inner = -1;
+        for (uint32_t i = 0; i < p->vertex_count && inner < 0; i++)
+            if (fabs(p->normals[3 * i + 1] - (k ? sqrt(0.5) : 1)) < 0.01)
+                inner = (int)i;
+        CT_REQUIRE(inner >= 0);
+        CT_CHECK_NEAR(p->colors[4 * inner], want[k], 0.01);
+        ct_gltf_destroy(g);
+    }
+    ct_scene_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
     ct_test_case cases[] = {
         CT_CASE(test_ramps_and_styles), CT_CASE(test_decimation_budget),
         CT_CASE(test_terrain_colors_hole_footprint), CT_CASE(test_crs_utm_and_lonlat_agree),
         CT_CASE(test_flood_surface_at_ground_plus_depth), CT_CASE(test_bad_layers_skipped_scene_draws),
-        CT_CASE(test_offset_and_height_offset),
+        CT_CASE(test_offset_and_height_offset), CT_CASE(test_hillshade_factor),
     };
     int n = (int)(sizeof cases / sizeof cases[0]), ran = 0;
     for (int i = 0; i < n; i++) {
