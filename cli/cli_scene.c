@@ -102,7 +102,7 @@ static bool add_layer(cli_scene *s, ct_render_layer *l)
         return false;
     }
     s->layers = n;
-    l->pick_id = s->layer_count + 1;
+    l->pick_id = s->layer_count + 1 < (1u << CLI_PICK_LAYER_BITS) ? s->layer_count + 1 : 0;
     s->layers[s->layer_count++] = l;
     if (l->geographic)
         s->geographic = true;
@@ -261,6 +261,7 @@ void cli_scene_draw(cli_scene *s, ct_renderer *r)
 
 ct_render_layer *cli_scene_layer_by_pick(const cli_scene *s, uint32_t pick_id)
 {
+    pick_id &= (1u << CLI_PICK_LAYER_BITS) - 1;
     return pick_id >= 1 && pick_id <= s->layer_count ? s->layers[pick_id - 1] : NULL;
 }
 

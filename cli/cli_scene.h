@@ -38,7 +38,11 @@ bool cli_scene_bounds(const cli_scene *s, ct_dvec3 *center, double *radius);
 ct_status cli_scene_update(cli_scene *s, ct_renderer *r, const ct_camera *cam, int w, int h, bool *complete,
                            ct_error *err);
 void cli_scene_draw(cli_scene *s, ct_renderer *r);
-/* The layer that owns a pick id (layers get ids 1..n), or NULL. */
+/* Pick ids: the low CLI_PICK_LAYER_BITS bits name the layer (1..n, layers
+ * past 2^bits - 1 are not pickable); a layer may use the bits above for its
+ * own parts (tileset layers: which tile/model/instance was drawn). */
+#define CLI_PICK_LAYER_BITS 10
+/* The layer that owns a pick id, or NULL. */
 ct_render_layer *cli_scene_layer_by_pick(const cli_scene *s, uint32_t pick_id);
 
 /* Camera options shared by render, pick and view. */

@@ -6,6 +6,8 @@
  *   world = placement * tile transform * [instance] * model_matrix. */
 #include "cli_tileset_layer.h"
 
+#include "cli_scene.h"
+
 #include "citytwin/ct_tile_content.h"
 #include "citytwin/ct_tileset.h"
 
@@ -18,8 +20,17 @@ typedef struct tile_gpu {
     uint32_t n;
 } tile_gpu;
 
+/* One draw call of the last frame, found again from its pick id. */
+typedef struct pick_slot {
+    int draw;          /* index into frame.draws */
+    uint32_t model;    /* content model */
+    int64_t instance;  /* i3dm instance drawn by this call, -1 = none */
+} pick_slot;
+
 typedef struct tileset_layer {
     ct_render_layer base;
+    pick_slot *slots;
+    uint32_t n_slots, cap_slots;
     ct_tileset *ts;
     ct_renderer *r;
     ct_tileset_frame frame;
@@ -61,7 +72,8 @@ static void free_decoded(void *user, void *decoded) { ct_tile_content_destroy(de
 
 /* A point cloud as a one-primitive POINTS glTF, built on the stack for the
  * upload (the renderer copies what it needs). */
-static ct_status upload_points(ct_renderer *r, const ct_tile_points *p, ct_render_model **out, ct_error *err)
+static ct_status upload_points(ct_renderer *r, const ct_tile_points *p, uint32_t feature_count,
+                               ct_render_model **out, ct_error *err)
 {
     float *colors = NULL;
     if (p->colors || p->has_constant_color) {
@@ -80,6 +92,16 @@ static ct_status upload_points(ct_renderer *r, const ct_tile_points *p, ct_rende
     prim.positions = p->positions;
     prim.normals = p->normals;
     prim.colors = colors;
+    /* feature ids for picking: BATCH_ID, or the point index when the batch
+     * table is per point */
+    uint32_t *index_ids = NULL;
+    prim.feature_ids = p->batch_ids;
+    if (!p->batch_ids && feature_count == p->count && p->count) {
+        index_ids = ct_malloc_array(p->count, sizeof *index_ids);
+        for (uint32_t i = 0; index_ids && i < p->count; i++)
+            index_ids[i] = i;
+        prim.feature_ids = index_ids;
+    }
     for (int k = 0; k < 3; k++) {
         prim.bounds_min[k] = INFINITY;
         prim.bounds_max[k] = -INFINITY;
@@ -119,6 +141,7 @@ static ct_status upload_points(ct_renderer *r, const ct_tile_points *p, ct_rende
     }
     ct_status st = ct_render_model_create(r, &g, NULL, out, err);
     free(colors);
+    free(index_ids);
     return st;
 }
 
@@ -155,7 +178,7 @@ static ct_status upload(void *user, const ct_tile *tile, int content_index, void
         if (m->gltf)
             st = ct_render_model_create(L->r, m->gltf, NULL, &t->models[i], err);
         else if (m->points.count)
-            st = upload_points(L->r, &m->points, &t->models[i], err);
+            st = upload_points(L->r, &m->points, m->feature_count, &t->models[i], err);
         if (st) {
             unload(NULL, t);
             return st;
@@ -190,9 +213,29 @@ static ct_status tl_update(ct_render_layer *l, ct_renderer *r, const ct_camera *
     return st;
 }
 
+/* The pick id of one draw call: the layer's id in the low bits, the slot
+ * (1-based) above; calls beyond what the bits hold get the layer id only. */
+static uint32_t slot_push(tileset_layer *L, int draw, uint32_t model, int64_t instance)
+{
+    uint32_t layer = L->base.pick_id;
+    if (L->n_slots + 1 >= (1u << (32 - CLI_PICK_LAYER_BITS)))
+        return layer;
+    if (L->n_slots == L->cap_slots) {
+        uint32_t cap = L->cap_slots ? L->cap_slots * 2 : 256;
+        pick_slot *n = realloc(L->slots, (size_t)cap * sizeof *n);
+        if (!n)
+            return layer;
+        L->slots = n;
+        L->cap_slots = cap;
+    }
+    L->slots[L->n_slots++] = (pick_slot){draw, model, instance};
+    return layer | (L->n_slots << CLI_PICK_LAYER_BITS);
+}
+
 static void tl_draw(ct_render_layer *l, ct_renderer *r)
 {
     tileset_layer *L = (tileset_layer *)l;
+    L->n_slots = 0;
     for (int i = 0; i < L->frame.n_draws; i++) {
         const ct_tileset_draw *d = &L->frame.draws[i];
         const tile_gpu *t = d->gpu;
@@ -205,7 +248,6 @@ static void tl_draw(ct_render_layer *l, ct_renderer *r)
                 continue;
             ct_render_draw_desc dd;
             memset(&dd, 0, sizeof dd);
-            dd.pick_id = l->pick_id;
             dd.force_unlit = m->format == CT_TILE_FORMAT_PNTS;
             dd.point_size = m->format == CT_TILE_FORMAT_PNTS ? 2 : 0;
             if (m->instance_count && m->instance_matrices) {
@@ -213,10 +255,12 @@ static void tl_draw(ct_render_layer *l, ct_renderer *r)
                     double im[16];
                     ct_dmat4_mul(im, &m->instance_matrices[16 * n], m->model_matrix);
                     ct_dmat4_mul(dd.world, d->transform, im);
+                    dd.pick_id = slot_push(L, i, k, n);
                     ct_renderer_draw_model(r, t->models[k], &dd);
                 }
             } else {
                 ct_dmat4_mul(dd.world, d->transform, m->model_matrix);
+                dd.pick_id = slot_push(L, i, k, -1);
                 ct_renderer_draw_model(r, t->models[k], &dd);
             }
         }
@@ -251,6 +295,7 @@ static void tl_destroy(ct_render_layer *l)
 {
     tileset_layer *L = (tileset_layer *)l;
     ct_tileset_destroy(L->ts); /* unloads GPU models here, on the render thread */
+    free(L->slots);
     free(l->name);
     free(L);
 }
@@ -323,4 +368,128 @@ ct_status cli_tileset_layer_create(ct_renderer *r, const cli_tileset_layer_desc 
     root_sphere(L);
     *out = &L->base;
     return CT_OK;
+}
+
+/* ---- picking ---- */
+
+/* A metadata entity from tileset.json ({"class", "properties"}) with the
+ * schema's defaults filled in for absent properties and noData values. */
+static cJSON *metadata_entity(const char *raw, const cJSON *schema)
+{
+    cJSON *e = raw ? cJSON_Parse(raw) : NULL;
+    if (!cJSON_IsObject(e)) {
+        cJSON_Delete(e);
+        return NULL;
+    }
+    const cJSON *cname = cJSON_GetObjectItemCaseSensitive(e, "class");
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(schema, "classes"),
+                                                        cJSON_IsString(cname) ? cname->valuestring : "");
+    cJSON *props = cJSON_GetObjectItemCaseSensitive(e, "properties");
+    const cJSON *cp;
+    cJSON_ArrayForEach(cp, cJSON_GetObjectItemCaseSensitive(cls, "properties"))
+    {
+        const cJSON *def = cJSON_GetObjectItemCaseSensitive(cp, "default");
+        const cJSON *nd = cJSON_GetObjectItemCaseSensitive(cp, "noData");
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(props, cp->string);
+        if (!props && def)
+            props = cJSON_AddObjectToObject(e, "properties");
+        if (v && nd && cJSON_Compare(v, nd, true))
+            cJSON_ReplaceItemInObjectCaseSensitive(props, cp->string, def ? cJSON_Duplicate(def, true)
+                                                                             : cJSON_CreateNull());
+        else if (!v && def)
+            cJSON_AddItemToObject(props, cp->string, cJSON_Duplicate(def, true));
+    }
+    return e;
+}
+
+bool cli_tileset_layer_pick_details(ct_render_layer *l, const ct_render_pick *p, cJSON *o)
+{
+    if (!l || l->vt != &TILESET_VT)
+        return false;
+    tileset_layer *L = (tileset_layer *)l;
+    cJSON_AddStringToObject(o, "tileset", l->name ? l->name : "");
+    uint32_t slot = p->pick_id >> CLI_PICK_LAYER_BITS;
+    if (slot == 0 || slot > L->n_slots || L->slots[slot - 1].draw >= L->frame.n_draws) {
+        cJSON_AddNullToObject(o, "tile");
+        return true;
+    }
+    const pick_slot *s = &L->slots[slot - 1];
+    const ct_tileset_draw *d = &L->frame.draws[s->draw];
+    const ct_tile *t = d->tile;
+    const ct_tileset_content *tc =
+        t && d->content_index >= 0 && d->content_index < t->n_contents ? &t->contents[d->content_index] : NULL;
+    cJSON *tj = cJSON_AddObjectToObject(o, "tile");
+    cJSON_AddNumberToObject(tj, "id", (double)d->tile_id);
+    if (t) {
+        cJSON_AddStringToObject(tj, "path", t->path ? t->path : "");
+        cJSON_AddNumberToObject(tj, "depth", t->depth);
+        cJSON_AddNumberToObject(tj, "geometric_error", t->geometric_error);
+        cJSON_AddStringToObject(tj, "refine", t->refine == CT_REFINE_ADD ? "ADD" : "REPLACE");
+        if (t->kind == CT_TILE_IMPLICIT) {
+            double xyz[3] = {t->implicit_xyz[0], t->implicit_xyz[1], t->implicit_xyz[2]};
+            cJSON_AddNumberToObject(tj, "implicit_level", t->implicit_level);
+            cJSON_AddItemToObject(tj, "implicit_xyz", cJSON_CreateDoubleArray(xyz, 3));
+        }
+    }
+    const ct_tile_content *c = d->decoded;
+    cJSON_AddStringToObject(tj, "content_uri", tc && tc->uri ? tc->uri : "");
+    cJSON_AddNumberToObject(tj, "content_index", d->content_index);
+    const ct_tile_model *m = c && s->model < c->model_count ? &c->models[s->model] : NULL;
+    if (m)
+        cJSON_AddStringToObject(tj, "content_format", ct_tile_format_name(m->format));
+    cJSON_AddNumberToObject(tj, "model", s->model);
+    /* feature id: per instance for i3dm (each instance is its own draw call) */
+    int64_t fid = p->feature_id;
+    if (m && s->instance >= 0) {
+        uint32_t f = ct_tile_model_instance_feature_id(m, (uint32_t)s->instance);
+        fid = f == UINT32_MAX ? -1 : (int64_t)f;
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(o, "instance", cJSON_CreateNumber((double)s->instance)))
+            cJSON_AddNumberToObject(o, "instance", (double)s->instance);
+    }
+    cJSON *fj = fid >= 0 ? cJSON_CreateNumber((double)fid) : cJSON_CreateNull();
+    if (!cJSON_ReplaceItemInObjectCaseSensitive(o, "feature_id", fj))
+        cJSON_AddItemToObject(o, "feature_id", fj);
+    int table = -1;
+    cJSON *props = m && fid >= 0 && fid < UINT32_MAX
+                       ? ct_tile_content_pick_properties(c, s->model, p->mesh, p->primitive, (uint32_t)fid, &table)
+                       : NULL;
+    if (props) {
+        cJSON_AddItemToObject(o, "properties", props);
+        if (table >= 0) {
+            const char *cls = ct_property_tables_class(m->property_tables, (uint32_t)table);
+            cJSON_AddNumberToObject(o, "property_table", table);
+            if (cls)
+                cJSON_AddStringToObject(o, "class", cls);
+        }
+    } else {
+        cJSON_AddNullToObject(o, "properties");
+    }
+    /* 3D Tiles 1.1 metadata of the tileset, the content's group, the tile and the content */
+    const char *sraw = ct_tileset_schema_json(L->ts);
+    cJSON *schema = sraw ? cJSON_Parse(sraw) : NULL;
+    cJSON *md = cJSON_CreateObject();
+    cJSON *e;
+    if ((e = metadata_entity(ct_tileset_metadata_json(L->ts), schema)))
+        cJSON_AddItemToObject(md, "tileset", e);
+    const char *graw = ct_tileset_groups_json(L->ts);
+    if (tc && tc->group >= 0 && graw) {
+        cJSON *groups = cJSON_Parse(graw);
+        char *one = cJSON_PrintUnformatted(cJSON_GetArrayItem(groups, tc->group));
+        if ((e = metadata_entity(one, schema))) {
+            cJSON_AddNumberToObject(e, "index", tc->group);
+            cJSON_AddItemToObject(md, "group", e);
+        }
+        free(one);
+        cJSON_Delete(groups);
+    }
+    if (t && (e = metadata_entity(t->metadata_json, schema)))
+        cJSON_AddItemToObject(md, "tile", e);
+    if (tc && (e = metadata_entity(tc->metadata_json, schema)))
+        cJSON_AddItemToObject(md, "content", e);
+    cJSON_Delete(schema);
+    if (cJSON_GetArraySize(md) > 0)
+        cJSON_AddItemToObject(o, "metadata", md);
+    else
+        cJSON_Delete(md);
+    return true;
 }

@@ -5,6 +5,8 @@
 
 #include "citytwin/ct_render.h"
 
+#include <cjson/cJSON.h>
+
 typedef struct cli_tileset_layer_desc {
     const char *uri;                 /* tileset.json path or URL */
     const char *name;                /* layer name; NULL = uri */
@@ -23,5 +25,14 @@ typedef struct cli_tileset_layer_desc {
 
 ct_status cli_tileset_layer_create(ct_renderer *r, const cli_tileset_layer_desc *d, ct_render_layer **out,
                                    ct_error *err);
+
+/* What a pick on a tileset layer hit, added to the pick JSON object o:
+ * "tileset", "tile" {id, path, depth, geometric_error, refine, content_uri,
+ * content_index, content_format, model}, "feature_id" (replaced: per
+ * instance for i3dm), "instance", "properties" (batch table or property
+ * table row, null when none), "property_table", "class", and "metadata"
+ * {tileset, group, tile, content} from tileset.json. Valid until the next
+ * update of the layer. False (o untouched) when l is not a tileset layer. */
+bool cli_tileset_layer_pick_details(ct_render_layer *l, const ct_render_pick *p, cJSON *o);
 
 #endif

@@ -1,6 +1,7 @@
 /* citytwin pick: what is under a pixel (layer, node, mesh, primitive,
  * feature id, world position), rendered headless into an id buffer. */
 #include "cli_scene.h"
+#include "cli_tileset_layer.h"
 
 #include "citytwin/ct_geo.h"
 #include "citytwin/ct_raster_layer.h"
@@ -102,8 +103,8 @@ static int run(int argc, char **argv)
         bool has_value = p.hit && ct_render_layer_raster_value(l, p.position, &value);
         if (p.hit && scene.geographic)
             ll = ct_geo_lonlat_from_ecef(p.position);
-        if (json) {
-            cJSON *o = cJSON_CreateObject();
+        cJSON *o = cJSON_CreateObject();
+        {
             cJSON_AddBoolToObject(o, "hit", p.hit);
             if (p.hit) {
                 cJSON_AddStringToObject(o, "layer", l && l->name ? l->name : "");
@@ -128,7 +129,11 @@ static int run(int argc, char **argv)
                 cJSON_AddNumberToObject(o, "distance_m", p.depth_m);
                 if (has_value)
                     cJSON_AddNumberToObject(o, "value", value);
+                /* tileset layers: tile, per-instance feature id, properties, metadata */
+                cli_tileset_layer_pick_details(l, &p, o);
             }
+        }
+        if (json) {
             cli_print_json(o);
         } else if (!p.hit) {
             printf("nothing at pixel %d,%d\n", (int)pixel[0], (int)pixel[1]);
@@ -137,10 +142,31 @@ static int run(int argc, char **argv)
             printf("node       %d%s%s\n", p.node, node_name ? " " : "", node_name ? node_name : "");
             printf("mesh       %d%s%s\n", p.mesh, mesh_name ? " " : "", mesh_name ? mesh_name : "");
             printf("primitive  %d\n", p.primitive);
-            if (p.feature_id >= 0)
-                printf("feature    %lld\n", (long long)p.feature_id);
-            if (p.instance)
-                printf("instance   %u\n", p.instance);
+            const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "tileset");
+            const cJSON *tile = cJSON_GetObjectItemCaseSensitive(o, "tile");
+            const cJSON *fid = cJSON_GetObjectItemCaseSensitive(o, "feature_id");
+            const cJSON *inst = cJSON_GetObjectItemCaseSensitive(o, "instance");
+            if (cJSON_IsString(ts))
+                printf("tileset    %s\n", ts->valuestring);
+            if (cJSON_IsObject(tile)) {
+                const cJSON *path = cJSON_GetObjectItemCaseSensitive(tile, "path");
+                const cJSON *uri = cJSON_GetObjectItemCaseSensitive(tile, "content_uri");
+                const cJSON *depth = cJSON_GetObjectItemCaseSensitive(tile, "depth");
+                printf("tile       %s (depth %d) %s\n", cJSON_IsString(path) ? path->valuestring : "?",
+                       cJSON_IsNumber(depth) ? depth->valueint : -1, cJSON_IsString(uri) ? uri->valuestring : "");
+            }
+            if (cJSON_IsNumber(fid))
+                printf("feature    %.0f\n", fid->valuedouble);
+            if (cJSON_IsNumber(inst) && inst->valuedouble > 0)
+                printf("instance   %.0f\n", inst->valuedouble);
+            for (int k = 0; k < 2; k++) {
+                const char *key = k ? "metadata" : "properties";
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+                char *txt = v && !cJSON_IsNull(v) ? cJSON_PrintUnformatted(v) : NULL;
+                if (txt)
+                    printf("%-10s %s\n", key, txt);
+                free(txt);
+            }
             printf("position   %.4f, %.4f, %.4f\n", p.position.x, p.position.y, p.position.z);
             if (scene.geographic)
                 printf("lon/lat/h  %.8f, %.8f, %.3f\n", ll.x, ll.y, ll.z);
@@ -148,6 +174,8 @@ static int run(int argc, char **argv)
             if (has_value)
                 printf("value      %g\n", value);
         }
+        if (!json)
+            cJSON_Delete(o);
     }
     cli_headless_close(ctx, r, &scene);
     return rc;

@@ -173,6 +173,9 @@ static ct_status decode_glb(const ct_content_ctx *ctx, ct_tile_format f, const u
     ct_status st = ct_content_load_gltf(ctx, d, n, off, &m->gltf, err);
     if (st)
         return st;
+    ct_error e;
+    if (ct_content_load_metadata(ctx, d, n, off, m->gltf, &m->property_tables, &e))
+        ct_content_warn(ctx, &e); /* the geometry still draws; picks just have no properties */
     double yup[16], t[16];
     ct_tile_y_up_to_z_up(yup);
     ct_dmat4_identity(t);
@@ -219,6 +222,7 @@ static void model_free(ct_tile_model *m)
     free(m->points.normals);
     free(m->points.batch_ids);
     ct_batch_table_destroy(m->batch_table);
+    ct_property_tables_destroy(m->property_tables);
 }
 
 static ct_status decode_any(const ct_content_ctx *ctx, const uint8_t *d, size_t n, size_t off, model_list *l,

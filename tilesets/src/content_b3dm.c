@@ -41,6 +41,12 @@ ct_status ct_content_decode_b3dm(const ct_content_ctx *ctx, const uint8_t *d, si
     st = ct_content_load_gltf(ctx, d + h.body_off, h.end_off - h.body_off, off + h.body_off, &m->gltf, err);
     if (st)
         return st;
+    if (!m->batch_table) {
+        ct_error e;
+        if (ct_content_load_metadata(ctx, d + h.body_off, h.end_off - h.body_off, off + h.body_off, m->gltf,
+                                     &m->property_tables, &e))
+            ct_content_warn(ctx, &e);
+    }
     if (!has_rtc && m->gltf->has_rtc_center) {
         has_rtc = true;
         memcpy(m->rtc_center, m->gltf->rtc_center, sizeof m->rtc_center);

@@ -115,6 +115,10 @@ ct_status ct_content_decode_pnts(const ct_content_ctx *ctx, const uint8_t *d, si
 /* Loads an embedded glTF/GLB (body of b3dm/i3dm, or a whole .glb). */
 ct_status ct_content_load_gltf(const ct_content_ctx *ctx, const uint8_t *d, size_t n, size_t off, ct_gltf **out,
                                ct_error *err);
+/* EXT_structural_metadata property tables of a loaded glTF (d, n: its GLB
+ * bytes, for the BIN chunk); *out stays NULL when it has none. */
+ct_status ct_content_load_metadata(const ct_content_ctx *ctx, const uint8_t *d, size_t n, size_t off,
+                                   const ct_gltf *g, ct_property_tables **out, ct_error *err);
 /* Reads an external resource relative to the tile (i3dm gltfFormat 0). */
 ct_status ct_content_fetch(const ct_content_ctx *ctx, const char *uri, uint8_t **data, size_t *size, ct_error *err);
 

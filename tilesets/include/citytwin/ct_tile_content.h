@@ -68,6 +68,7 @@ typedef struct ct_tile_points {
 } ct_tile_points;
 
 typedef struct ct_tile_batch_table ct_tile_batch_table; /* opaque, see functions below */
+typedef struct ct_property_tables ct_property_tables;   /* opaque: EXT_structural_metadata, see below */
 
 typedef struct ct_tile_model {
     ct_tile_format format;       /* B3DM, I3DM, PNTS, GLB or GLTF */
@@ -90,6 +91,9 @@ typedef struct ct_tile_model {
      * POINTS_LENGTH for pnts whose batch table is per point, else 0. */
     uint32_t feature_count;
     ct_tile_batch_table *batch_table; /* NULL when the tile has none */
+    /* glTF EXT_structural_metadata property tables (3D Tiles 1.1 feature
+     * metadata), NULL when the glTF has none or they could not be read. */
+    ct_property_tables *property_tables;
 
     /* Totals for this model as drawn (instancing multiplies). */
     uint64_t triangle_count, vertex_count, point_count;
@@ -140,6 +144,15 @@ void ct_tile_content_destroy(ct_tile_content *c);
  * or feature_id is out of range. */
 cJSON *ct_tile_content_feature_properties(const ct_tile_content *c, uint32_t model_index, uint32_t feature_id);
 
+/* Properties of a picked glTF feature: for a b3dm/i3dm/pnts model the
+ * batch table row (as above); for glTF 1.1 content the row of the property
+ * table that the primitive's EXT_mesh_features featureIds[0] points to.
+ * {"name": value, ...}, or NULL when there is nothing (no table, feature id
+ * out of range or equal to nullFeatureId). *property_table (may be NULL) gets
+ * the property table index, -1 for batch tables. */
+cJSON *ct_tile_content_pick_properties(const ct_tile_content *c, uint32_t model_index, int mesh, int primitive,
+                                       uint32_t feature_id, int *property_table);
+
 /* The feature id a picked element belongs to: vertex feature ids come from the
  * glTF (primitive->feature_ids); for instances and points use these. */
 uint32_t ct_tile_model_instance_feature_id(const ct_tile_model *m, uint32_t instance);
@@ -151,6 +164,32 @@ const char *ct_tile_batch_table_property_name(const ct_tile_batch_table *bt, uin
 /* The whole batch table JSON (including extensions such as
  * 3DTILES_batch_table_hierarchy), owned by the content. */
 const cJSON *ct_tile_batch_table_json(const ct_tile_batch_table *bt);
+
+/* ---- 3D Metadata property tables (binary table format) ----
+ * Shared by glTF EXT_structural_metadata and implicit-tiling subtrees.
+ * Decoding is per row and bounds-checked: offsets past the end, decreasing
+ * offsets and absurd counts leave that property out of the row (logged). */
+typedef struct ct_byte_view {
+    const uint8_t *data;         /* NULL = not available */
+    size_t size;
+} ct_byte_view;
+
+/* schema: a 3D Metadata schema object ({"classes", "enums"}), may be NULL;
+ * tables: the propertyTables array; views[i]: bytes of buffer view i. Copies
+ * the JSON and the views the tables reference. */
+ct_status ct_property_tables_create(const cJSON *schema, const cJSON *tables, const ct_byte_view *views,
+                                    uint32_t view_count, const char *where, ct_property_tables **out,
+                                    ct_error *err);
+void ct_property_tables_destroy(ct_property_tables *t);
+uint32_t ct_property_tables_count(const ct_property_tables *t);
+const char *ct_property_tables_class(const ct_property_tables *t, uint32_t table); /* NULL if none */
+uint32_t ct_property_tables_rows(const ct_property_tables *t, uint32_t table);
+/* Row as {"property": value}: SCALAR -> number, VECn/MATn -> array (MATn
+ * column-major), STRING -> string, BOOLEAN -> bool, ENUM -> its name, arrays
+ * -> arrays; normalized, offset and scale applied; a noData value becomes the
+ * default (or null); class properties missing from the table get their
+ * default. 64-bit integers beyond 2^53 lose precision. NULL if out of range. */
+cJSON *ct_property_tables_row(const ct_property_tables *t, uint32_t table, uint32_t row);
 
 /* Instance matrices as floats relative to a render origin (e.g. the tile
  * center), so the GPU gets small numbers: out[16*i] = M_i - translate(origin). */
