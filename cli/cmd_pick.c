@@ -189,7 +189,10 @@ const ct_cli_command ct_cmd_pick = {
     "pixel X,Y (origin top-left): layer, glTF node/mesh/primitive, feature id\n"
     "(EXT_mesh_features / _BATCHID; instance index for instanced features) and\n"
     "the world position of the hit (ECEF plus lon/lat/height for geographic\n"
-    "scenes, scene X,Y,Z otherwise).\n"
+    "scenes, scene X,Y,Z otherwise). For 3D Tiles: the tileset, the tile (path,\n"
+    "depth, geometricError, content URI), the feature's properties (batch table\n"
+    "or EXT_structural_metadata property table) and tileset/group/tile/content\n"
+    "metadata.\n"
     "\n"
     "  --pixel X,Y            pixel to query (required)\n"
     "  --size WxH             view size (default 1280x720)\n"
@@ -197,5 +200,7 @@ const ct_cli_command ct_cmd_pick = {
     "                         as for citytwin render (default --fit)\n"
     "  --wait, --timeout S, --sse N   as for citytwin render (tilesets)\n"
     "  --json                 print one JSON object: hit, layer, node, mesh, primitive,\n"
-    "                         feature_id, instance, position, lonlat, distance_m, and\n"
-    "                         value (the cell's value) for terrain and raster layers\n"};
+    "                         feature_id, instance, position, lonlat, distance_m;\n"
+    "                         value (the cell's value) for terrain and raster layers;\n"
+    "                         tilesets add tileset, tile, properties, property_table,\n"
+    "                         class, metadata (docs/3dtiles.md, Picking)\n"};
