@@ -385,6 +385,8 @@ static cJSON *metadata_entity(const char *raw, const cJSON *schema)
     const cJSON *cls = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(schema, "classes"),
                                                         cJSON_IsString(cname) ? cname->valuestring : "");
     cJSON *props = cJSON_GetObjectItemCaseSensitive(e, "properties");
+    if (props && !cJSON_IsObject(props))
+        return e; /* not what the spec says: shown as written */
     const cJSON *cp;
     cJSON_ArrayForEach(cp, cJSON_GetObjectItemCaseSensitive(cls, "properties"))
     {
@@ -443,8 +445,9 @@ bool cli_tileset_layer_pick_details(ct_render_layer *l, const ct_render_pick *p,
     if (m && s->instance >= 0) {
         uint32_t f = ct_tile_model_instance_feature_id(m, (uint32_t)s->instance);
         fid = f == UINT32_MAX ? -1 : (int64_t)f;
-        if (!cJSON_ReplaceItemInObjectCaseSensitive(o, "instance", cJSON_CreateNumber((double)s->instance)))
-            cJSON_AddNumberToObject(o, "instance", (double)s->instance);
+        cJSON *ij = cJSON_CreateNumber((double)s->instance);
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(o, "instance", ij))
+            cJSON_AddItemToObject(o, "instance", ij);
     }
     cJSON *fj = fid >= 0 ? cJSON_CreateNumber((double)fid) : cJSON_CreateNull();
     if (!cJSON_ReplaceItemInObjectCaseSensitive(o, "feature_id", fj))

@@ -663,7 +663,8 @@ static void dispatch(ct_tileset *ts)
         job_destroy(ts, j);
         ts->n_jobs--;
     }
-    qsort(ts->cand, (size_t)ts->n_cand, sizeof *ts->cand, cand_cmp);
+    if (ts->n_cand > 1) /* qsort(NULL, 0, ...) is undefined: nothing in view leaves cand NULL */
+        qsort(ts->cand, (size_t)ts->n_cand, sizeof *ts->cand, cand_cmp);
     ts->stats.budget_limited = false;
     int started = 0;
     for (int i = 0; i < ts->n_cand; i++) {
