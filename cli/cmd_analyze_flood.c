@@ -4,6 +4,7 @@
 #include "citytwin/ct_geo.h"
 #include "cli.h"
 #include "flood_cli.h"
+#include "progress.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,12 +16,13 @@
 static const char USAGE[] =
     "usage: citytwin analyze flood --dem DEM --seed X,Y [--seed X,Y ...] (--level L[,L...] | --rise R[,R...])\n"
     "                              [--connectivity 8|4] -o DEPTH.tif [--extent OUT.gpkg] [--crs CRS]\n"
-    "                              [--rlake-compat] [--json]\n"
+    "                              [--rlake-compat] [--report OUT.html] [--progress] [--json]\n"
     "       citytwin analyze flood --dem DEM --duration S [--rain MM_PER_H | --rain-series CSV]\n"
     "                              [--inflow X,Y:HYDROGRAPH.csv ...] [--manning N | --manning-raster R]\n"
     "                              [--boundary closed|free|level:L|SIDE=KIND ...] [--buildings SRC]\n"
     "                              [--gauge X,Y ...] [--snapshot-every S] --out-dir DIR [--crs CRS]\n"
-    "                              [--alpha A] [--theta T] [--initial-level L] [--report OUT.html] [--json]\n"
+    "                              [--alpha A] [--theta T] [--initial-level L] [--report OUT.html]\n"
+    "                              [--progress] [--json]\n"
     "\n"
     "Static: cells strictly below the level and connected to a seed (r.lake semantics).\n"
     "  --level L[,L...]  absolute water level(s); with several, -o out.tif writes out_<L>.tif per level\n"
@@ -40,6 +42,11 @@ static const char USAGE[] =
     "  --out-dir DIR     max_depth.tif, max_velocity.tif, arrival_time.tif, final_depth.tif,\n"
     "                    gauges.csv, report.json\n"
     "  --alpha A (CFL, 0.7)  --theta T (q-centred weighting, 0.9)  --initial-level L (start with water)\n"
+    "Both:\n"
+    "  --report OUT.html self-contained HTML page: inputs, summary, key figures, a depth map over\n"
+    "                    the hillshaded DEM, charts (depth histogram; area/volume by level;\n"
+    "                    gauge hydrographs), the JSON report (see docs/report.md)\n"
+    "  --progress        progress bar on stderr even when it is not a terminal\n"
     "Coordinates are in the DEM's CRS unless --crs says otherwise. Run under\n"
     "mpirun -np N for row-strip domain decomposition (same result as one process).\n";
 
@@ -60,17 +67,22 @@ static int run_static(flood_cli_args *a)
     int n = a->n_levels;
     ct_raster *depths[MAX_ITEMS] = {0};
     ct_flood_static_result res[MAX_ITEMS];
+    cli_progress bar;
+    cli_progress_begin(&bar, "flood", a->progress);
     for (int k = 0; k < n; k++) {
+        cli_progress_update(&bar, (double)k / n);
         ct_flood_static_desc d = {
             .dem = dem, .seeds_xy = a->seeds, .n_seeds = a->n_seeds,
             .level = a->levels[k], .use_rise = a->use_rise, .rise = a->levels[k],
             .connectivity = a->connectivity, .rlake_compat = a->rlake_compat,
         };
         if (ct_flood_static_run(&d, &depths[k], &res[k], &err) != CT_OK) {
+            cli_progress_end(&bar);
             rc = cli_fail_err(SUB, &err);
             goto free_depths;
         }
     }
+    cli_progress_end(&bar);
     cJSON *levels = cJSON_CreateArray();
     for (int k = 0; k < n; k++) {
         char path[4096];
@@ -99,15 +111,21 @@ static int run_static(flood_cli_args *a)
     }
     double secs = ct_time_now() - t0;
     const ct_flood_static_result *last = &res[n - 1];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "cells", (double)last->cells);
+    cJSON_AddNumberToObject(o, "area_m2", last->area_m2);
+    cJSON_AddNumberToObject(o, "volume_m3", last->volume_m3);
+    cJSON_AddNumberToObject(o, "max_depth_m", last->max_depth_m);
+    cJSON_AddNumberToObject(o, "seconds", secs);
+    cJSON_AddNumberToObject(o, "seeds_used", last->seeds_used);
+    cJSON_AddItemToObject(o, "levels", levels);
+    if (a->report &&
+        flood_cli_write_static_html(a->report, a, dem, depths, res, n, secs, o, &err) != CT_OK) {
+        cJSON_Delete(o);
+        rc = cli_fail_err(SUB, &err);
+        goto free_depths;
+    }
     if (a->json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "cells", (double)last->cells);
-        cJSON_AddNumberToObject(o, "area_m2", last->area_m2);
-        cJSON_AddNumberToObject(o, "volume_m3", last->volume_m3);
-        cJSON_AddNumberToObject(o, "max_depth_m", last->max_depth_m);
-        cJSON_AddNumberToObject(o, "seconds", secs);
-        cJSON_AddNumberToObject(o, "seeds_used", last->seeds_used);
-        cJSON_AddItemToObject(o, "levels", levels);
         cli_print_json(o);
     } else {
         for (int k = 0; k < n; k++)
@@ -115,7 +133,9 @@ static int run_static(flood_cli_args *a)
                    a->use_rise ? "rise" : "level", a->levels[k], res[k].cells, res[k].area_m2, res[k].volume_m3,
                    res[k].max_depth_m);
         printf("%.3f s\n", secs);
-        cJSON_Delete(levels);
+        if (a->report)
+            printf("report: %s\n", a->report);
+        cJSON_Delete(o);
     }
 free_depths:
     for (int k = 0; k < n; k++)

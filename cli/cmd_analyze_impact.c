@@ -1,5 +1,6 @@
 /* citytwin analyze impact: what lies within rings around an incident. */
 #include "cli.h"
+#include "report_vector.h"
 
 #include "citytwin/ct_geo.h"
 #include "citytwin/ct_impact.h"
@@ -21,7 +22,8 @@ static const char USAGE[] =
     "usage: citytwin analyze impact (--at X,Y | --at-wkt WKT | --at-src FILE)\n"
     "                 (--radius R | --rings R1,R2,... | --preset gas-leak|explosion|chemical)\n"
     "                 --layer NAME=SRC [--layer ...] [--id-field FIELD | --id-field NAME=FIELD ...]\n"
-    "                 [--where NAME=SQL ...] [--crs CRS] [--utility-field F] [-o OUT.gpkg|OUT.geojson] [--json]\n\n"
+    "                 [--where NAME=SQL ...] [--crs CRS] [--utility-field F] [-o OUT.gpkg|OUT.geojson] [--json]\n"
+    "                 [--report OUT.html]\n\n"
     "Lists and counts the features of each layer within each ring around an incident,\n"
     "by exact distance (the features PostGIS ST_DWithin returns). Rings are cumulative:\n"
     "a ring holds the features of the rings inside it.\n\n"
@@ -39,7 +41,9 @@ static const char USAGE[] =
     "                       A geographic CRS (degrees) is replaced by its UTM zone.\n"
     "  --utility-field F    line layers: lengths per value of F (default 'utility', else 'type')\n"
     "  -o OUT               selected features + ring_m + distance_m per layer, and a 'rings' layer\n"
-    "  --json               print {rings: [{radius_m, layers: {NAME: {count, ids, ...}}}], ...}\n";
+    "  --json               print {rings: [{radius_m, layers: {NAME: {count, ids, ...}}}], ...}\n"
+    "  --report OUT.html    self-contained HTML page: rings and hit features (coloured by ring)\n"
+    "                       over the layers, counts per ring and layer, the JSON (docs/report.md)\n";
 
 static int run(int argc, char **argv);
 const ct_cli_command ct_cmd_analyze_impact = {"impact", run, "what lies within rings around an incident", USAGE};
@@ -197,7 +201,7 @@ static int run(int argc, char **argv)
     layer_arg *la = calloc((size_t)argc, sizeof *la);
     size_t nla = 0;
     const char *id_field = NULL, *crs_arg = NULL, *at_wkt = NULL, *at_src = NULL, *out_path = NULL,
-               *utility_field = NULL;
+               *utility_field = NULL, *report_path = NULL;
     double at[2] = {NAN, NAN}, radii[MAX_RINGS];
     int nr = 0;
     bool json = false, has_at = false;
@@ -277,6 +281,8 @@ static int run(int argc, char **argv)
             crs_arg = v;
         } else if (!strcmp(a, "--utility-field")) {
             utility_field = v;
+        } else if (!strcmp(a, "--report")) {
+            report_path = v;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             out_path = v;
         } else {
@@ -389,7 +395,7 @@ static int run(int argc, char **argv)
         goto done;
     }
     double secs = ct_time_now() - t0;
-    if (json) {
+    if (json || report_path) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "incident", res->incident_wkt);
         char *label = crs_label(target);
@@ -429,8 +435,29 @@ static int run(int argc, char **argv)
         if (out_path)
             cJSON_AddStringToObject(o, "output", out_path);
         cJSON_AddNumberToObject(o, "seconds", secs);
-        cli_print_json(o);
-    } else {
+        if (report_path) {
+            const char **names = calloc(nla, sizeof *names), **srcs = calloc(nla, sizeof *srcs);
+            for (size_t k = 0; names && srcs && k < nla; k++)
+                names[k] = la[k].name, srcs[k] = la[k].src;
+            char *label = crs_label(target);
+            ct_status st = names && srcs ? report_impact_write(report_path, argc, argv, layers, names, srcs, nla, res,
+                                                               label, o, &err)
+                                         : ct_error_set(&err, CT_ERR_RUNTIME, "out of memory");
+            free(label);
+            free(names);
+            free(srcs);
+            if (st != CT_OK) {
+                cJSON_Delete(o);
+                rc = cli_fail_err(SUB, &err);
+                goto done;
+            }
+        }
+        if (json)
+            cli_print_json(o);
+        else
+            cJSON_Delete(o);
+    }
+    if (!json) {
         printf("incident %s\n", res->incident_wkt);
         for (int k = 0; k < nr; k++) {
             printf("within %g m:\n", radii[k]);

@@ -1,5 +1,6 @@
 /* citytwin analyze isochrone: areas reachable within given minutes. */
 #include "route_cli.h"
+#include "report_vector.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -100,7 +101,11 @@ static int run(int argc, char **argv)
         cJSON_AddNumberToObject(root, "closed_segments", (double)c.closed_segments);
         cJSON_AddNumberToObject(root, "load_s", c.load_s);
         cJSON_AddNumberToObject(root, "seconds", secs);
-        if (json)
+        if (c.report && report_isochrone_write(c.report, argc, argv, &c, (const double(*)[2])from, n_from, iso, n_min,
+                                               root, &err) != CT_OK) {
+            rc = cli_fail_err(SUB, &err);
+            cJSON_Delete(root);
+        } else if (json)
             cli_print_json(root);
         else
             cJSON_Delete(root);

@@ -1,5 +1,6 @@
 /* citytwin analyze los: line of sight between two 3D points. */
 #include "cli.h"
+#include "report_visibility.h"
 
 #include "citytwin/ct_geo.h"
 #include "citytwin/ct_visibility.h"
@@ -12,7 +13,8 @@
 
 static const char USAGE[] =
     "usage: citytwin analyze los --dem DEM --from X,Y,Z --to X,Y,Z [--meshes INPUT...] [--json]\n"
-    "                 [--step M] [--curvature K] [--crs CRS] [--profile] [--mesh-offset X,Y,Z] [--z-up]\n\n"
+    "                 [--step M] [--curvature K] [--crs CRS] [--profile] [--mesh-offset X,Y,Z] [--z-up]\n"
+    "                 [--report OUT.html]\n\n"
     "Is the segment between two points (absolute heights, metres) clear of the terrain\n"
     "and of 3D meshes? The segment is sampled every --step metres (default half a cell)\n"
     "with bilinear DEM heights; meshes are hit-tested with one Embree ray.\n\n"
@@ -25,7 +27,9 @@ static const char USAGE[] =
     "  --curvature K        earth curvature and refraction coefficient (default 0 = none)\n"
     "  --crs CRS            CRS of --from/--to\n"
     "  --profile            include every sample (distance, line and ground heights) in the JSON\n"
-    "  --json               print {visible, obstruction, min_clearance_m, length_m, ...}\n";
+    "  --json               print {visible, obstruction, min_clearance_m, length_m, ...}\n"
+    "  --report OUT.html    self-contained HTML page: the sight line over the hillshaded DEM,\n"
+    "                       the terrain profile with the sight line, the JSON (see docs/report.md)\n";
 
 static int run(int argc, char **argv);
 const ct_cli_command ct_cmd_analyze_los = {"los", run, "line of sight between two 3D points", USAGE};
@@ -46,7 +50,7 @@ static int run(int argc, char **argv)
 {
     if (cli_help_requested(argc, argv, &ct_cmd_analyze_los) == 0)
         return 0;
-    const char *dem_path = NULL, *crs = NULL;
+    const char *dem_path = NULL, *crs = NULL, *report_path = NULL;
     const char **meshes = calloc((size_t)argc + 1, sizeof *meshes);
     size_t nmesh = 0;
     bool json = false, profile = false, has_from = false, has_to = false, z_up = false;
@@ -92,6 +96,8 @@ static int run(int argc, char **argv)
             ok = parse_num(v, &d.curvature);
         else if (!strcmp(a, "--crs"))
             crs = v;
+        else if (!strcmp(a, "--report"))
+            report_path = v;
         else if (!strcmp(a, "--mesh-offset"))
             ok = cli_parse_numbers(v, offset, 3, 3) == 3;
         else {
@@ -161,7 +167,7 @@ static int run(int argc, char **argv)
         rc = cli_fail_err(SUB, &err);
         goto done;
     }
-    if (json) {
+    if (json || report_path) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddBoolToObject(o, "visible", res.visible);
         cJSON_AddItemToObject(o, "from", xyz(d.from));
@@ -200,8 +206,18 @@ static int run(int argc, char **argv)
                 cJSON_AddItemToArray(arr, p);
             }
         }
-        cli_print_json(o);
-    } else if (res.visible) {
+        if (report_path && report_los_write(report_path, argc, argv, dem_path, dem, &d, &res, o, &err) != CT_OK) {
+            cJSON_Delete(o);
+            rc = cli_fail_err(SUB, &err);
+            goto done;
+        }
+        if (json) {
+            cli_print_json(o);
+            goto done;
+        }
+        cJSON_Delete(o);
+    }
+    if (res.visible) {
         printf("visible: %.1f m, minimum clearance %.2f m\n", res.length, res.min_clearance);
     } else {
         printf("blocked by %s at %.3f,%.3f,%.3f (%.1f m from the start of %.1f m)\n",

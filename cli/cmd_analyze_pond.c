@@ -3,6 +3,7 @@
 #include "citytwin/ct_flood.h"
 #include "citytwin/ct_geo.h"
 #include "cli.h"
+#include "flood_cli.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,7 +13,8 @@
 #define SUB "analyze pond"
 
 static const char USAGE[] =
-    "usage: citytwin analyze pond --dem DEM --rain-depth MM -o DEPTH.tif [--extent OUT.gpkg] [--json]\n"
+    "usage: citytwin analyze pond --dem DEM --rain-depth MM -o DEPTH.tif [--extent OUT.gpkg]\n"
+    "                             [--report OUT.html] [--json]\n"
     "\n"
     "Rain of MM millimetres falls on every cell and runs downhill into the depression of its\n"
     "catchment; full depressions spill over their lowest saddle into the next one, depressions\n"
@@ -21,13 +23,15 @@ static const char USAGE[] =
     "  --extent FILE     ponds as polygons (.gpkg, .geojson, .shp)\n"
     "  --json            {\"cells\",\"area_m2\",\"volume_m3\",\"max_depth_m\",\"rain_volume_m3\",\n"
     "                     \"outflow_m3\",\"depressions\",\"depressions_full\",\"seconds\"}\n"
+    "  --report OUT.html self-contained HTML page: ponded depths over the hillshaded DEM, depth\n"
+    "                    histogram, key figures, the JSON report (see docs/report.md)\n"
     "The DEM must be in a projected CRS (metres).\n";
 
 static int run(int argc, char **argv)
 {
     if (cli_help_requested(argc, argv, &ct_cmd_analyze_pond) == 0)
         return 0;
-    const char *dem_path = NULL, *out = NULL, *extent = NULL;
+    const char *dem_path = NULL, *out = NULL, *extent = NULL, *report_path = NULL;
     double rain = NAN;
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -44,6 +48,8 @@ static int run(int argc, char **argv)
             out = v;
         else if (!strcmp(argv[i - 1], "--extent"))
             extent = v;
+        else if (!strcmp(argv[i - 1], "--report"))
+            report_path = v;
         else if (!strcmp(argv[i - 1], "--rain-depth")) {
             char *end;
             errno = 0;
@@ -79,19 +85,26 @@ static int run(int argc, char **argv)
         }
     }
     double secs = ct_time_now() - t0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "cells", (double)res.cells);
+    cJSON_AddNumberToObject(o, "area_m2", res.area_m2);
+    cJSON_AddNumberToObject(o, "volume_m3", res.volume_m3);
+    cJSON_AddNumberToObject(o, "max_depth_m", res.max_depth_m);
+    cJSON_AddNumberToObject(o, "rain_volume_m3", res.rain_volume_m3);
+    cJSON_AddNumberToObject(o, "outflow_m3", res.outflow_m3);
+    cJSON_AddNumberToObject(o, "depressions", res.depressions);
+    cJSON_AddNumberToObject(o, "depressions_full", res.depressions_full);
+    cJSON_AddNumberToObject(o, "seconds", secs);
+    if (report_path && flood_cli_write_pond_html(report_path, argc, argv, dem_path, dem, rain, depth, &res, secs, o,
+                                                 &err) != CT_OK) {
+        cJSON_Delete(o);
+        rc = cli_fail_err(SUB, &err);
+        goto out;
+    }
     if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "cells", (double)res.cells);
-        cJSON_AddNumberToObject(o, "area_m2", res.area_m2);
-        cJSON_AddNumberToObject(o, "volume_m3", res.volume_m3);
-        cJSON_AddNumberToObject(o, "max_depth_m", res.max_depth_m);
-        cJSON_AddNumberToObject(o, "rain_volume_m3", res.rain_volume_m3);
-        cJSON_AddNumberToObject(o, "outflow_m3", res.outflow_m3);
-        cJSON_AddNumberToObject(o, "depressions", res.depressions);
-        cJSON_AddNumberToObject(o, "depressions_full", res.depressions_full);
-        cJSON_AddNumberToObject(o, "seconds", secs);
         cli_print_json(o);
     } else {
+        cJSON_Delete(o);
         printf("%zu cells wet, %.1f m2, %.1f m3 ponded of %.1f m3 rain (%.1f m3 left the map), max depth %.3f m, "
                "%d depressions (%d full), %.3f s\n",
                res.cells, res.area_m2, res.volume_m3, res.rain_volume_m3, res.outflow_m3, res.max_depth_m,

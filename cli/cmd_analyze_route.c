@@ -1,6 +1,8 @@
 /* citytwin analyze route: fastest routes (and k alternatives) on a road graph,
  * from one or more stations to incidents, or a CSV of pairs. */
 #include "route_cli.h"
+#include "progress.h"
+#include "report_vector.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,9 +43,14 @@ int route_cli_parse_common(const char *sub, route_cli_common *c, int argc, char 
     const char *a = argv[*i];
     static const char *const with_value[] = {"--roads", "--layer", "--speeds", "--cost-field", "--reverse-cost-field",
                                              "--class-field", "--speed-field", "--oneway-field", "--default-speed",
-                                             "--snap-tolerance", "--avoid", "--close-edges", "--crs", "--max-snap"};
+                                             "--snap-tolerance", "--avoid", "--close-edges", "--crs", "--max-snap",
+                                             "--report"};
     if (!strcmp(a, "--no-turn-restrictions")) {
         c->desc.ignore_turn_restrictions = true;
+        return 1;
+    }
+    if (!strcmp(a, "--progress")) {
+        c->progress = true;
         return 1;
     }
     int k = -1;
@@ -70,6 +77,7 @@ int route_cli_parse_common(const char *sub, route_cli_common *c, int argc, char 
     case 11: c->close_edges = v; break;
     case 12: c->crs = v; break;
     case 13: return parse_pos(sub, a, v, &c->max_snap_m) < 0 ? -1 : 1;
+    case 14: c->report = v; break;
     }
     return 1;
 }
@@ -271,7 +279,10 @@ static int run(int argc, char **argv)
     double query_s = 0, best_cost = INFINITY;
     int best_row = -1;
     rc = 0;
+    cli_progress bar;
+    cli_progress_begin(&bar, "route", c.progress);
     for (size_t q = 0; q < n_pairs && rc == 0 && rows; q++) {
+        cli_progress_update(&bar, (double)q / (double)n_pairs);
         const pair *P = &pairs[q];
         ct_route_query rq = {.closures = c.closures, .k = k, .algo = algo};
         ct_route_result res = {0};
@@ -320,7 +331,7 @@ static int run(int argc, char **argv)
                 best_row = cJSON_GetArraySize(routes);
             }
             cJSON_AddItemToArray(routes, o);
-            if (out_path) {
+            if (out_path || c.report) {
                 ct_route_out_row *R = &rows[n_rows++];
                 *R = (ct_route_out_row){(int)q,       r + 1,      P->from_index, P->to_index, P->from[0],
                                         P->from[1],   P->to[0],   P->to[1],      p ? p->cost_s : NAN,
@@ -339,11 +350,9 @@ static int run(int argc, char **argv)
         }
         ct_route_result_free(&res);
     }
+    cli_progress_end(&bar);
     if (rc == 0 && out_path && rows && ct_route_write_routes(c.g, out_path, rows, n_rows, &err) != CT_OK)
         rc = cli_fail_err(SUB, &err);
-    for (size_t i = 0; rows && i < n_rows; i++)
-        free((void *)rows[i].xy);
-    free(rows);
     if (rc == 0) {
         ct_route_graph_info gi;
         ct_route_graph_get_info(c.g, &gi);
@@ -362,7 +371,11 @@ static int run(int argc, char **argv)
         cJSON_AddNumberToObject(gj, "restrictions_applied", (double)gi.restrictions_applied);
         cJSON_AddNumberToObject(gj, "landmarks", gi.landmarks);
         cJSON_AddNumberToObject(gj, "prepare_s", gi.prepare_s);
-        if (json)
+        if (c.report && rows && report_route_write(c.report, argc, argv, &c, rows, n_rows, root, &err) != CT_OK)
+            rc = cli_fail_err(SUB, &err);
+        if (rc != 0)
+            cJSON_Delete(root);
+        else if (json)
             cli_print_json(root);
         else {
             printf("graph: %zu nodes, %zu edges, loaded in %.2f s; %zu queries, %.3f ms each\n", gi.nodes, gi.edges,
@@ -372,6 +385,9 @@ static int run(int argc, char **argv)
     } else {
         cJSON_Delete(root);
     }
+    for (size_t i = 0; rows && i < n_rows; i++)
+        free((void *)rows[i].xy);
+    free(rows);
     ct_route_searcher_destroy(srch);
     free(pairs);
     route_cli_cleanup(&c);

@@ -1,5 +1,7 @@
 /* citytwin analyze viewshed: visible cells from an observer on a DEM. */
 #include "cli.h"
+#include "progress.h"
+#include "report_visibility.h"
 
 #include "citytwin/ct_geo.h"
 #include "citytwin/ct_visibility.h"
@@ -14,7 +16,7 @@ static const char USAGE[] =
     "usage: citytwin analyze viewshed --dem DEM --observer X,Y --height H [--target-height T]\n"
     "                 [--max-distance D] [--curvature K] -o OUT.tif [--json]\n"
     "                 [--buildings SRC [--height-field F] [--default-height H]] [--surface RASTER]\n"
-    "                 [--crs CRS] [--out-of-range V] [--threads N]\n\n"
+    "                 [--crs CRS] [--out-of-range V] [--threads N] [--report OUT.html] [--progress]\n\n"
     "Cells of the DEM an eye at H metres above the ground at X,Y sees (gdal_viewshed's\n"
     "algorithm and options: -oz H -tz T -md D -cc K). Output: Byte GeoTIFF, 255 visible,\n"
     "0 hidden, V (default 1, the nodata value) beyond --max-distance and on DEM holes;\n"
@@ -34,7 +36,10 @@ static const char USAGE[] =
     "  --out-of-range V     value (and nodata tag) of cells beyond range, 1..254 (default 1)\n"
     "  --threads N          worker threads (default: all cores, at most 4)\n"
     "  -o OUT.tif           output GeoTIFF\n"
-    "  --json               print {visible_cells, total_cells, seconds, ...} on stdout\n";
+    "  --json               print {visible_cells, total_cells, seconds, ...} on stdout\n"
+    "  --report OUT.html    self-contained HTML page: visible cells over the hillshaded DEM,\n"
+    "                       visible fraction by distance band, the JSON (see docs/report.md)\n"
+    "  --progress           progress bar on stderr even when it is not a terminal\n";
 
 static int run(int argc, char **argv);
 const ct_cli_command ct_cmd_analyze_viewshed = {"viewshed", run, "visible cells from an observer on a DEM", USAGE};
@@ -51,9 +56,9 @@ static int run(int argc, char **argv)
     if (cli_help_requested(argc, argv, &ct_cmd_analyze_viewshed) == 0)
         return 0;
     const char *dem_path = NULL, *out_path = NULL, *buildings = NULL, *height_field = NULL, *surface = NULL,
-               *crs = NULL;
+               *crs = NULL, *report_path = NULL;
     double obs[2] = {0}, height = NAN, oor = 1, default_height = 0;
-    bool has_obs = false, json = false;
+    bool has_obs = false, json = false, progress = false;
     ct_viewshed_desc d = {0};
     d.curvature = CT_VIEWSHED_DEFAULT_CURVATURE;
     for (int i = 1; i < argc; i++) {
@@ -62,6 +67,10 @@ static int run(int argc, char **argv)
         bool ok = true;
         if (!strcmp(a, "--json")) {
             json = true;
+            continue;
+        }
+        if (!strcmp(a, "--progress")) {
+            progress = true;
             continue;
         }
         if (!v)
@@ -90,6 +99,8 @@ static int run(int argc, char **argv)
             surface = v;
         else if (!strcmp(a, "--crs"))
             crs = v;
+        else if (!strcmp(a, "--report"))
+            report_path = v;
         else if (!strcmp(a, "--out-of-range"))
             ok = parse_num(v, &oor) && oor >= 1 && oor <= 254 && oor == floor(oor);
         else if (!strcmp(a, "--threads")) {
@@ -166,18 +177,22 @@ static int run(int argc, char **argv)
         return cli_fail_err(SUB, &err);
     }
     ct_viewshed *v = NULL;
+    cli_progress bar;
+    cli_progress_begin(&bar, "viewshed", progress);
+    d.progress = cli_progress_update;
+    d.progress_user = &bar;
     ct_status st = ct_viewshed_compute(work, &d, &v, &err);
-    ct_raster_destroy(dem);
-    ct_raster_destroy(surf);
-    if (st != CT_OK)
-        return cli_fail_err(SUB, &err);
-    st = ct_viewshed_write_gtiff(v, out_path, &err);
+    cli_progress_end(&bar);
+    if (st == CT_OK)
+        st = ct_viewshed_write_gtiff(v, out_path, &err);
     if (st != CT_OK) {
         ct_viewshed_destroy(v);
+        ct_raster_destroy(dem);
+        ct_raster_destroy(surf);
         return cli_fail_err(SUB, &err);
     }
     double secs = ct_time_now() - t0;
-    if (json) {
+    {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "visible_cells", (double)v->visible_cells);
         cJSON_AddNumberToObject(o, "total_cells", (double)v->total_cells);
@@ -187,8 +202,25 @@ static int run(int argc, char **argv)
         cJSON_AddNumberToObject(o, "observer_z", v->observer_z);
         cJSON_AddNumberToObject(o, "buildings_burned", (double)burned);
         cJSON_AddStringToObject(o, "output", out_path);
-        cli_print_json(o);
-    } else {
+        if (report_path) {
+            st = report_viewshed_write(report_path, argc, argv, dem_path ? dem_path : surface, work, &d, v, secs, o,
+                                       &err);
+            if (st != CT_OK) {
+                cJSON_Delete(o);
+                ct_viewshed_destroy(v);
+                ct_raster_destroy(dem);
+                ct_raster_destroy(surf);
+                return cli_fail_err(SUB, &err);
+            }
+        }
+        if (json)
+            cli_print_json(o);
+        else
+            cJSON_Delete(o);
+    }
+    ct_raster_destroy(dem);
+    ct_raster_destroy(surf);
+    if (!json) {
         printf("%llu of %llu cells visible (%.1f %%) from z=%.2f m in %.2f s -> %s\n",
                (unsigned long long)v->visible_cells, (unsigned long long)v->total_cells,
                v->total_cells ? 100.0 * v->visible_cells / v->total_cells : 0.0, v->observer_z, secs, out_path);

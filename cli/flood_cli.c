@@ -4,6 +4,7 @@
 
 #include "citytwin/ct_geo.h"
 #include "cli.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <math.h>
@@ -59,15 +60,21 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
 {
     memset(a, 0, sizeof *a);
     a->gauge_every = 60;
+    a->argc = argc;
+    a->argv = argv;
     bool has_level = false, has_rise = false;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
-        bool flag = !strcmp(o, "--json") || !strcmp(o, "--rlake-compat");
+        bool flag = !strcmp(o, "--json") || !strcmp(o, "--rlake-compat") || !strcmp(o, "--progress");
         if (!flag && !need(sub, argc, argv, i))
             return CT_ERR_USAGE;
         const char *v = flag ? NULL : argv[i + 1];
         if (!strcmp(o, "--json")) {
             a->json = true;
+            continue;
+        }
+        if (!strcmp(o, "--progress")) {
+            a->progress = true;
             continue;
         }
         if (!strcmp(o, "--rlake-compat")) {
@@ -215,71 +222,7 @@ void flood_cli_series_path(const char *out, double value, char *buf, size_t size
 
 ct_status flood_cli_read_series(const char *path, ct_flood_series *s, ct_error *err)
 {
-    memset(s, 0, sizeof *s);
-    uint8_t *data;
-    size_t size;
-    ct_status st = ct_file_read(path, 64u << 20, &data, &size, err);
-    if (st != CT_OK)
-        return st;
-    size_t cap = 64;
-    double *t = malloc(cap * sizeof *t), *v = malloc(cap * sizeof *v);
-    int n = 0, line = 0;
-    char *p = (char *)data;
-    while (p && *p && st == CT_OK) {
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = 0;
-        line++;
-        char *q = p;
-        while (*q == ' ' || *q == '\t' || *q == '\r')
-            q++;
-        if (*q && *q != '#') {
-            char *end;
-            double a = strtod(q, &end);
-            if (end == q) {
-                if (n > 0)
-                    st = ct_error_set(err, CT_ERR_INPUT, "%s:%d: expected time,value", path, line);
-            } else {
-                while (*end == ' ' || *end == '\t' || *end == ',' || *end == ';')
-                    end++;
-                char *end2;
-                double b = strtod(end, &end2);
-                if (end2 == end || !isfinite(a) || !isfinite(b))
-                    st = ct_error_set(err, CT_ERR_INPUT, "%s:%d: expected time,value", path, line);
-                else if (n > 0 && a <= t[n - 1])
-                    st = ct_error_set(err, CT_ERR_INPUT, "%s:%d: times must increase", path, line);
-                else {
-                    if ((size_t)n == cap) {
-                        cap *= 2;
-                        double *t2 = realloc(t, cap * sizeof *t), *v2 = realloc(v, cap * sizeof *v);
-                        if (t2)
-                            t = t2;
-                        if (v2)
-                            v = v2;
-                        if (!t2 || !v2) {
-                            st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
-                            break;
-                        }
-                    }
-                    t[n] = a;
-                    v[n++] = b;
-                }
-            }
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    free(data);
-    if (st == CT_OK && n == 0)
-        st = ct_error_set(err, CT_ERR_INPUT, "%s: no time,value rows", path);
-    if (st != CT_OK) {
-        free(t);
-        free(v);
-        return st;
-    }
-    s->n = n;
-    s->t = t;
-    s->v = v;
-    return CT_OK;
+    return ct_flood_series_load(path, s, err);
 }
 
 /* ----------------------------------------------------------------- dynamic */
@@ -416,7 +359,16 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
         .on_snapshot = write_snapshot, .user = &snap, .use_mpi = mpi,
     };
     memcpy(d.boundary, a->boundary, sizeof d.boundary);
-    if (ct_flood_sim_run(&d, &res, &err) != CT_OK)
+    cli_progress bar;
+    cli_progress_begin(&bar, "flood", a->progress);
+    if (rank == 0) {
+        d.progress = cli_progress_update;
+        d.progress_user = &bar;
+    }
+    ct_status sim_st = ct_flood_sim_run(&d, &res, &err);
+    if (rank == 0)
+        cli_progress_end(&bar);
+    if (sim_st != CT_OK)
         goto fail;
     if (rank == 0) {
         if (write_grid(a->out_dir, "max_depth.tif", res.max_depth, &err) != CT_OK ||
@@ -435,7 +387,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
             cJSON_Delete(rep);
             goto fail;
         }
-        if (a->report && flood_cli_write_html(a->report, a, dem, &res, &err) != CT_OK) {
+        if (a->report && flood_cli_write_html(a->report, a, dem, &res, rep, &err) != CT_OK) {
             cJSON_Delete(rep);
             goto fail;
         }
@@ -455,12 +407,9 @@ fail:
 done:
     ct_flood_sim_result_free(&res);
     free(blocked);
-    for (int i = 0; i < a->n_inflows; i++) {
-        free((double *)inflows[i].q_m3s.t);
-        free((double *)inflows[i].q_m3s.v);
-    }
-    free((double *)rain.t);
-    free((double *)rain.v);
+    for (int i = 0; i < a->n_inflows; i++)
+        ct_flood_series_free(&inflows[i].q_m3s);
+    ct_flood_series_free(&rain);
     ct_raster_destroy(manning);
     ct_raster_destroy(dem);
     if (mpi)

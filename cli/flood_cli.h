@@ -4,6 +4,8 @@
 
 #include "citytwin/ct_flood.h"
 
+#include <cjson/cJSON.h>
+
 #define FLOOD_CLI_MAX 256
 
 typedef struct flood_cli_args {
@@ -12,7 +14,9 @@ typedef struct flood_cli_args {
     int n_seeds;
     double levels[FLOOD_CLI_MAX];
     int n_levels;
-    bool use_rise, rlake_compat, json;
+    bool use_rise, rlake_compat, json, progress;
+    int argc;   /* the command line, for --report */
+    char **argv;
     int connectivity;
     /* dynamic */
     bool dynamic;
@@ -34,11 +38,18 @@ void flood_cli_args_free(flood_cli_args *a);
 ct_status flood_cli_transform_points(const char *crs, const ct_raster *dem, double *xy, int n, ct_error *err);
 /* "dir/out.tif" + value -> "dir/out_<value>.tif" (value NAN: unchanged). */
 void flood_cli_series_path(const char *out, double value, char *buf, size_t size);
-/* Reads a two-column CSV (header lines skipped) into malloc'ed t/v arrays. */
+/* Reads a two-column CSV (ct_flood_series_load) into malloc'ed t/v arrays. */
 ct_status flood_cli_read_series(const char *path, ct_flood_series *s, ct_error *err);
 int flood_cli_run_dynamic(const char *sub, flood_cli_args *a);
-/* --report: a self-contained HTML page (cli/flood_report.c). */
+/* --report: self-contained HTML pages (cli/flood_report.c, cli/report.h). */
 ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const ct_raster *dem,
-                               const ct_flood_sim_result *r, ct_error *err);
+                               const ct_flood_sim_result *r, const cJSON *json, ct_error *err);
+ct_status flood_cli_write_static_html(const char *path, const flood_cli_args *a, const ct_raster *dem,
+                                      ct_raster *const *depths, const ct_flood_static_result *res, int n,
+                                      double seconds, const cJSON *json, ct_error *err);
+ct_status flood_cli_write_pond_html(const char *path, int argc, char **argv, const char *dem_path,
+                                    const ct_raster *dem, double rain_mm, const ct_raster *depth,
+                                    const ct_flood_pond_result *res, double seconds, const cJSON *json,
+                                    ct_error *err);
 
 #endif

@@ -17,6 +17,8 @@ typedef struct route_cli_common {
     ct_crs_transform *coord_t; /* --crs -> roads CRS, NULL when not given */
     size_t closed_segments;
     double load_s;
+    const char *report; /* --report OUT.html */
+    bool progress;      /* --progress */
 } route_cli_common;
 
 /* Consumes argv[*i] (and its value) when it is a shared option: returns 1
@@ -44,6 +46,9 @@ int route_cli_parse_xy(const char *sub, const char *opt, const char *s, double x
     "  --avoid POLYGONS_SRC      close every road crossing these polygons (e.g. a flood extent)\n"           \
     "  --close-edges ID,ID       close the roads of these feature ids (OGR FID; OSM way id)\n"               \
     "  --crs CRS                 CRS of the given coordinates (default: the roads' CRS)\n"                   \
-    "  --max-snap M              farthest a point may be from a road (default 1000 m)\n"
+    "  --max-snap M              farthest a point may be from a road (default 1000 m)\n"             \
+    "  --report OUT.html         self-contained HTML page: map over the roads, charts, the JSON\n"  \
+    "                            (see docs/report.md)\n"                                              \
+    "  --progress                progress bar on stderr even when it is not a terminal\n"
 
 #endif

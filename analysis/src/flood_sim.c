@@ -878,6 +878,8 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             rise_inflow = red[2];
         }
         steps++;
+        if (desc->progress && s.rank == 0)
+            desc->progress(desc->progress_user, T > 0 ? t / T : 1);
         if (t >= next_snap - 1e-9) {
             if (desc->on_snapshot) {
                 for (int lr = 1; lr <= nh; lr++)

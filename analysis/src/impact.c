@@ -684,3 +684,18 @@ void ct_impact_result_destroy(ct_impact_result *r)
     free(r->incident_wkt);
     free(r);
 }
+
+char *ct_impact_layer_feature_wkt(const ct_impact_layer *l, size_t feature)
+{
+    if (!l || feature >= l->n)
+        return NULL;
+    GEOSWKTWriter *w = GEOSWKTWriter_create_r(l->geos);
+    if (!w)
+        return NULL;
+    GEOSWKTWriter_setTrim_r(l->geos, w, 1);
+    char *wkt = GEOSWKTWriter_write_r(l->geos, w, l->geoms[feature]);
+    char *out = wkt ? ct_strdup(wkt) : NULL;
+    GEOSFree_r(l->geos, wkt);
+    GEOSWKTWriter_destroy_r(l->geos, w);
+    return out;
+}

@@ -40,6 +40,9 @@ typedef struct vs_ctx {
     uint8_t *out;
     double *center;     /* observable heights of the observer's column, per window row */
     double *row0;       /* observable heights of the observer's row, per window column */
+    ct_progress_fn progress; /* optional, called from OpenMP thread 0 only */
+    void *progress_user;
+    int *rows_done;     /* rows scanned by all quadrants (about 2 h in all) */
 } vs_ctx;
 
 /* Squared metric distance of a cell offset (in cells) from the observer. */
@@ -163,6 +166,15 @@ static void scan_quadrant(const vs_ctx *c, int sxd, int syd, double *prev, doubl
             break;
         uint8_t *orow = c->out + (size_t)row * c->w;
         bool out = false;
+        if (c->progress) {
+            int done;
+#pragma omp atomic capture
+            done = ++*c->rows_done;
+#ifdef _OPENMP
+            if (omp_get_thread_num() == 0)
+#endif
+                c->progress(c->progress_user, done / (2.0 * c->h));
+        }
         for (int dx = 1; dx <= nq; dx++) {
             int k = dx - 1;
             int col = c->cx + sxd * dx;
@@ -295,6 +307,10 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
         free(bufs);
         return ct_error_set(err, CT_ERR_RUNTIME, "viewshed: out of memory for a %dx%d window", c.w, c.h);
     }
+    int rows_done = 0;
+    c.progress = desc->progress;
+    c.progress_user = desc->progress_user;
+    c.rows_done = &rows_done;
     scan_observer_row(&c);
     scan_observer_column(&c);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)

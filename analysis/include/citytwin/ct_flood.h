@@ -115,6 +115,21 @@ typedef struct ct_flood_series {
     const double *t, *v;
 } ct_flood_series;
 
+/* Limits of the series CSV reader. */
+#define CT_FLOOD_SERIES_MAX_BYTES (64u << 20)
+#define CT_FLOOD_SERIES_MAX_ROWS 10000000
+
+/* Parses a two-column CSV time series "time_s,value" (comma, semicolon, tab
+ * or space separated): an optional UTF-8 BOM, \n, \r\n or \r line ends, blank
+ * lines and '#' comments skipped, header lines skipped before the first row.
+ * Errors (CT_ERR_INPUT, "name:line: ...") on a missing or extra column, a
+ * non-number, NaN/inf, times not strictly increasing, NUL bytes, or no rows.
+ * out's t/v are malloc'ed: free with ct_flood_series_free. */
+ct_status ct_flood_series_parse(const char *text, size_t len, const char *name, ct_flood_series *out, ct_error *err);
+/* Reads a file (at most CT_FLOOD_SERIES_MAX_BYTES) and parses it; errors name the path. */
+ct_status ct_flood_series_load(const char *path, ct_flood_series *out, ct_error *err);
+void ct_flood_series_free(ct_flood_series *s);
+
 typedef struct ct_flood_inflow {
     double x, y;             /* DEM CRS */
     ct_flood_series q_m3s;   /* hydrograph, m³/s */
@@ -147,6 +162,9 @@ typedef struct ct_flood_sim_desc {
     ct_status (*on_snapshot)(void *user, double t, const float *depth, ct_error *err);
     void *user;
     bool use_mpi;                   /* split rows across MPI_COMM_WORLD (after ct_flood_mpi_init) */
+    /* Optional: called on rank 0 after each time step with simulated/duration. */
+    ct_progress_fn progress;
+    void *progress_user;
 } ct_flood_sim_desc;
 
 typedef struct ct_flood_sim_result {

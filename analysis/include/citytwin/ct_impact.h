@@ -91,6 +91,9 @@ void ct_impact_result_destroy(ct_impact_result *r);
 bool ct_impact_layer_ids_numeric(const ct_impact_layer *l);
 int64_t ct_impact_layer_id_number(const ct_impact_layer *l, size_t feature);
 const char *ct_impact_layer_id_string(const ct_impact_layer *l, size_t feature);
+/* The feature's geometry (in the layer's target CRS) as WKT, malloc'ed; NULL
+ * when out of range or out of memory. For maps (the --report page). */
+char *ct_impact_layer_feature_wkt(const ct_impact_layer *l, size_t feature);
 /* Number of distinct utility values of a line layer, and each one. */
 size_t ct_impact_layer_utility_count(const ct_impact_layer *l);
 const char *ct_impact_layer_utility(const ct_impact_layer *l, size_t i);

@@ -36,6 +36,9 @@ typedef struct ct_viewshed_desc {
      * output). 0 means the default, 1. Visible cells are 255, hidden ones 0. */
     uint8_t out_of_range_value;
     int threads;                   /* 0 = OpenMP default */
+    /* Optional: fraction of rows scanned, called from the calling thread. */
+    ct_progress_fn progress;
+    void *progress_user;
 } ct_viewshed_desc;
 
 typedef struct ct_viewshed {

@@ -62,6 +62,11 @@ void *ct_malloc_array(size_t count, size_t size);
 void *ct_calloc_array(size_t count, size_t size);
 char *ct_strdup(const char *s);
 
+/* Progress of a long computation: fraction done in 0..1, called from the
+ * calling thread only (analysis descriptors take one with a user pointer;
+ * NULL = no progress). The CLI draws it as a bar on stderr (cli/progress.c). */
+typedef void (*ct_progress_fn)(void *user, double fraction);
+
 #ifdef __cplusplus
 }
 #endif
