@@ -62,7 +62,7 @@ static ct_status grid_read(const char *path, double max_cells, grid *g, ct_error
         goto done;
     }
     if (w > MAX_SIDE || h > MAX_SIDE || (uint64_t)w * (uint64_t)h > MAX_CELLS) {
-        st = ct_error_set(err, CT_ERR_INPUT, "%s: raster of %d x %d cells is too large to draw (at most 2^36 cells)",
+        st = ct_error_set(err, CT_ERR_INPUT, "%s: raster of %d x %d cells is too large to draw (at most 2^28 a side, 2^36 cells)",
                           path, w, h);
         goto done;
     }
@@ -95,8 +95,12 @@ static ct_status grid_read(const char *path, double max_cells, grid *g, ct_error
         st = ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory for %d x %d cells", path, g->w, g->h);
         goto done;
     }
-    /* nearest-neighbour decimation by GDAL (it uses overviews when the file has them) */
-    if (GDALRasterIO(b, GF_Read, 0, 0, w, h, g->v, g->w, g->h, GDT_Float32, 0, 0) != CE_None) {
+    /* nearest-neighbour decimation by GDAL (it uses overviews when the file has them);
+     * GDAL's own messages are folded into ours, not printed */
+    CPLPushErrorHandler(quiet_handler);
+    CPLErr read = GDALRasterIO(b, GF_Read, 0, 0, w, h, g->v, g->w, g->h, GDT_Float32, 0, 0);
+    CPLPopErrorHandler();
+    if (read != CE_None) {
         st = ct_error_set(err, CT_ERR_INPUT, "%s: cannot read band 1: %s", path, CPLGetLastErrorMsg());
         goto done;
     }

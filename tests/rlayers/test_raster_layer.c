@@ -417,12 +417,19 @@ CT_TEST(test_bad_layers_skipped_scene_draws)
     const char *vrt = "<VRTDataset rasterXSize=\"2000000000\" rasterYSize=\"2000000000\">"
                       "<VRTRasterBand dataType=\"Byte\" band=\"1\"/></VRTDataset>\n";
     CT_REQUIRE(ct_file_write(ct_test_tmp_path("huge.vrt"), vrt, strlen(vrt), &err) == CT_OK);
+    /* a GeoTIFF cut short: its cells (or its directory) are gone */
+    uint8_t *tif = NULL;
+    size_t tif_size = 0;
+    CT_REQUIRE(ct_file_read(ct_test_tmp_path("good.tif"), 0, &tif, &tif_size, &err) == CT_OK);
+    CT_REQUIRE(ct_file_write(ct_test_tmp_path("cut.tif"), tif, tif_size / 2, &err) == CT_OK);
+    free(tif);
     const char *json =
         "{\"version\":1,\"crs\":\"EPSG:32649\",\"origin\":[113.08,22.58,0],\"layers\":["
         "{\"name\":\"missing\",\"type\":\"terrain\",\"source\":\"nope.tif\"},"
         "{\"name\":\"text\",\"type\":\"raster\",\"source\":\"text.tif\"},"
         "{\"name\":\"huge\",\"type\":\"raster\",\"source\":\"huge.vrt\"},"
         "{\"name\":\"badramp\",\"type\":\"raster\",\"source\":\"good.tif\",\"style\":{\"ramp\":\"rainbow\"}},"
+        "{\"name\":\"cut\",\"type\":\"terrain\",\"source\":\"cut.tif\"},"
         "{\"name\":\"good\",\"type\":\"raster\",\"source\":\"good.tif\","
         "\"style\":{\"color\":\"#ff0000\",\"height\":0}}]}";
     ct_scene *s = load_scene("s4.json", json);
@@ -431,8 +438,9 @@ CT_TEST(test_bad_layers_skipped_scene_draws)
     need_gl();
     ct_renderer *r = NULL;
     CT_REQUIRE(ct_renderer_create(ctx, &(ct_renderer_desc){.msaa = 1}, &r, &err) == CT_OK);
-    const char *expect[4] = {"nope.tif", "text.tif: not a raster", "too large", "layers[3].style.ramp: unknown ramp 'rainbow'"};
-    for (int i = 0; i < 4; i++) {
+    const char *expect[5] = {"nope.tif", "text.tif: not a raster", "too large",
+                             "layers[3].style.ramp: unknown ramp 'rainbow'", "cut.tif: "};
+    for (int i = 0; i < 5; i++) {
         ct_render_layer *l = NULL;
         memset(&err, 0, sizeof err);
         CT_CHECK(ct_render_layer_raster_create(r, s, &s->layers[i], &l, &err) == CT_ERR_INPUT);
@@ -447,8 +455,8 @@ CT_TEST(test_bad_layers_skipped_scene_draws)
     snprintf(args, sizeof args, "render %s -o %s --size 200x200 --camera %.9f,%.9f,500,0,-90 --background 0,255,0",
              ct_test_tmp_path("s4.json"), ct_test_tmp_path("s4.png"), LON0, LAT0);
     CT_CHECK_EQ_INT(run_cli(args, &out, &errs), 0);
-    const char *names[4] = {"layer missing:", "layer text:", "layer huge:", "layer badramp:"};
-    for (int i = 0; i < 4; i++)
+    const char *names[5] = {"layer missing:", "layer text:", "layer huge:", "layer badramp:", "layer cut:"};
+    for (int i = 0; i < 5; i++)
         CT_CHECK(strstr(errs, names[i]) != NULL);
     if (ct_test_failures)
         fprintf(stderr, "%s", errs);
