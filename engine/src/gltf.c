@@ -839,6 +839,31 @@ static uint32_t rd32(const uint8_t *p)
 #define CHUNK_JSON 0x4E4F534Au
 #define CHUNK_BIN 0x004E4942u
 
+/* Binary glTF 1.0 (KHR_binary_glTF): a 20-byte header (magic, version 1,
+ * length, contentLength, contentFormat 0 = JSON), the JSON content, then the
+ * body that the buffer "binary_glTF" refers to. */
+static ct_status parse_glb_v1(gltf_ctx *c, const uint8_t *d, size_t size, const uint8_t **json, size_t *json_len)
+{
+    if (size < 20)
+        return gltf_fail(c, "glTF 1.0 GLB header truncated: %zu bytes, need 20", size);
+    uint32_t length = rd32(d + 8), content_len = rd32(d + 12), format = rd32(d + 16);
+    if (length > size)
+        return gltf_fail(c, "byte 8: glTF 1.0 GLB length %u is larger than the %zu bytes available (truncated file)",
+                         length, size);
+    if (length < 20)
+        return gltf_fail(c, "byte 8: glTF 1.0 GLB length %u is smaller than its 20-byte header", length);
+    if (format != 0)
+        return gltf_fail(c, "byte 16: glTF 1.0 GLB contentFormat %u is not 0 (JSON)", format);
+    if (content_len > length - 20)
+        return gltf_fail(c, "byte 12: glTF 1.0 GLB contentLength %u runs past the GLB length %u", content_len, length);
+    *json = d + 20;
+    *json_len = content_len;
+    c->bin = d + 20 + content_len;
+    c->bin_size = length - 20 - content_len;
+    c->has_bin = true;
+    return CT_OK;
+}
+
 /* Splits a GLB into its JSON and BIN chunks (glTF 2.0 §4.4), checking every length. */
 static ct_status parse_glb(gltf_ctx *c, const uint8_t *d, size_t size, const uint8_t **json, size_t *json_len)
 {
@@ -846,7 +871,7 @@ static ct_status parse_glb(gltf_ctx *c, const uint8_t *d, size_t size, const uin
         return gltf_fail(c, "GLB header truncated: %zu bytes, need 12", size);
     uint32_t version = rd32(d + 4), length = rd32(d + 8);
     if (version == 1)
-        return gltf_fail(c, "GLB version 1 (glTF 1.0) is not supported, only glTF 2.0");
+        return parse_glb_v1(c, d, size, json, json_len);
     if (version != 2)
         return gltf_fail(c, "byte 4: unknown GLB version %u", version);
     if (length > size)
@@ -888,12 +913,8 @@ static ct_status parse_glb(gltf_ctx *c, const uint8_t *d, size_t size, const uin
 static ct_status check_asset(gltf_ctx *c)
 {
     const cJSON *asset = gltf_get_object(c->root, "asset");
-    if (!asset) {
-        if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c->root, "scenes")) ||
-            cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c->root, "scene")))
-            return gltf_fail(c, "asset: missing; this looks like glTF 1.0, which is not supported");
+    if (!asset)
         return gltf_fail(c, "asset: missing (required by glTF 2.0)");
-    }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(asset, "version");
     if (!cJSON_IsString(v))
         return gltf_fail(c, "asset.version: missing");
@@ -947,7 +968,9 @@ static ct_status parse_document(gltf_ctx *c, const uint8_t *data, size_t size)
     }
     if (!cJSON_IsObject(c->root))
         return gltf_fail(c, "the JSON document is not an object");
-    if ((st = check_asset(c)) || (st = load_extensions(c)))
+    if (gltf_v1_detect(c->root) && (st = gltf_v1_upgrade(c)))
+        return st;
+    if ((st = check_asset(c)) || (st = gltf_techniques_fallback(c)) || (st = load_extensions(c)))
         return st;
     if ((st = index_array(c, "buffers", &c->buffer_items, &c->buffer_count)) ||
         (st = index_array(c, "bufferViews", &c->view_items, &c->view_count)) ||
@@ -997,6 +1020,11 @@ static ct_status load(const char *name, const char *base_dir, const void *data, 
         return ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", name);
     c.g->default_scene = -1;
     ct_status st = data ? parse_document(&c, data, size) : gltf_fail(&c, "no data");
+    if (st && c.upgraded_v1 && err) {
+        /* The paths name the upgraded 2.0 document: say so. */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, " (in the glTF 2.0 upgrade of this glTF 1.0 file)");
+    }
     ctx_free(&c);
     if (st) {
         ct_gltf_destroy(c.g);

@@ -48,6 +48,7 @@ typedef struct gltf_ctx {
     gltf_view *views;      uint32_t view_count;
     uint32_t accessor_count;
     ct_gltf *g;
+    bool upgraded_v1;      /* the document was glTF 1.0, upgraded by gltf_v1.c */
 } gltf_ctx;
 
 /* Formats "NAME: message" into c->err with CT_ERR_INPUT and returns that. */
@@ -83,6 +84,19 @@ ct_status gltf_accessor_floats(gltf_ctx *c, int index, const char *path, unsigne
                                uint32_t *count, int *components);
 /* Decodes a SCALAR accessor of integers (or floats holding integers) to uint32. */
 ct_status gltf_accessor_uints(gltf_ctx *c, int index, const char *path, uint32_t **out, uint32_t *count);
+
+/* glTF 1.0 (gltf_v1.c). The attribute name an upgraded 1.0 document gives to
+ * oct-encoded 2-component normals, which the mesh reader decodes. */
+#define GLTF_V1_OCT_NORMAL "_CT_V1_OCT_NORMAL"
+/* True when the JSON document is glTF 1.0 (asset.version "1.x", or
+ * dictionaries keyed by id where 2.0 has arrays). */
+bool gltf_v1_detect(const cJSON *root);
+/* Replaces c->root (and c->g->json) by the glTF 2.0 equivalent of a 1.0
+ * document; errors name the 1.0 JSON path. */
+ct_status gltf_v1_upgrade(gltf_ctx *c);
+/* KHR_techniques_webgl materials: the technique's diffuse value becomes the
+ * base color and the extension is no longer required. */
+ct_status gltf_techniques_fallback(gltf_ctx *c);
 
 /* Meshes (gltf_mesh.c). */
 ct_status gltf_meshes_load(gltf_ctx *c);

@@ -136,6 +136,64 @@ static ct_status read_attribute(gltf_ctx *c, const draco_state *d, const char *n
     return CT_OK;
 }
 
+/* Oct-encoded 2-component normals of an upgraded glTF 1.0 document (early
+ * Cesium b3dm decoded them in their own shader): the integers are read as
+ * unsigned in [0, 255] or [0, 65535] and decoded as CesiumJS octDecodeInRange. */
+static ct_status read_oct_normals(gltf_ctx *c, const cJSON *attrs, ct_gltf_primitive *p, const char *path)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(attrs, GLTF_V1_OCT_NORMAL);
+    if (!a)
+        return CT_OK;
+    char ap[192];
+    snprintf(ap, sizeof ap, "%s.attributes.NORMAL (oct-encoded, glTF 1.0)", path);
+    if (!cJSON_IsNumber(a) || a->valuedouble < 0 || a->valuedouble > INT32_MAX)
+        return gltf_fail(c, "%s: not an accessor index", ap);
+    gltf_accessor_info info;
+    ct_status st = gltf_accessor_info_get(c, (int)a->valuedouble, ap, &info);
+    if (st)
+        return st;
+    int ct = info.component_type;
+    if (ct != 5120 && ct != 5121 && ct != 5122 && ct != 5123)
+        return gltf_fail(c, "%s: componentType %d is not an 8- or 16-bit integer", ap, ct);
+    float *f = NULL;
+    uint32_t count = 0;
+    if ((st = gltf_accessor_floats(c, (int)a->valuedouble, ap, BIT(2), &f, &count, NULL)))
+        return st;
+    if (count != p->vertex_count) {
+        free(f);
+        return gltf_fail(c, "%s: count %u differs from POSITION count %u", ap, count, p->vertex_count);
+    }
+    p->normals = ct_malloc_array((size_t)count ? count : 1, 3 * sizeof(float));
+    if (!p->normals) {
+        free(f);
+        return gltf_fail_status(c, CT_ERR_RUNTIME, "%s: out of memory", ap);
+    }
+    double range = ct == 5120 || ct == 5121 ? 255.0 : 65535.0, wrap = range + 1;
+    for (uint32_t i = 0; i < count; i++) {
+        double e[2];
+        for (int k = 0; k < 2; k++) {
+            e[k] = f[2 * i + k];
+            if (e[k] < 0)
+                e[k] += wrap; /* signed storage of an unsigned value */
+            e[k] = e[k] / range * 2.0 - 1.0;
+        }
+        double x = e[0], y = e[1], z = 1.0 - fabs(x) - fabs(y);
+        if (z < 0) {
+            double ox = x;
+            x = (1.0 - fabs(y)) * (x < 0 ? -1.0 : 1.0);
+            y = (1.0 - fabs(ox)) * (y < 0 ? -1.0 : 1.0);
+        }
+        double len = sqrt(x * x + y * y + z * z);
+        if (len == 0)
+            len = 1;
+        p->normals[3 * i] = (float)(x / len);
+        p->normals[3 * i + 1] = (float)(y / len);
+        p->normals[3 * i + 2] = (float)(z / len);
+    }
+    free(f);
+    return CT_OK;
+}
+
 static ct_status load_primitive(gltf_ctx *c, const cJSON *j, ct_gltf_primitive *p, const char *path)
 {
     ct_status st;
@@ -222,6 +280,8 @@ static ct_status load_primitive(gltf_ctx *c, const cJSON *j, ct_gltf_primitive *
             *attr_slot(p, (attr_kind)k) = data;
         }
     }
+    if (st == CT_OK && pos && !p->normals && c->upgraded_v1)
+        st = read_oct_normals(c, attrs, p, path);
     if (st == CT_OK && !pos)
         ct_log(CT_LOG_DEBUG, "%s: %s has no POSITION attribute; nothing to draw", c->name, path);
     if (st == CT_OK && implicit_ids && p->vertex_count) {
