@@ -42,12 +42,28 @@ typedef struct tileset_layer {
 
 /* ---- worker thread: bytes -> ct_tile_content ---- */
 
+/* Resources a content refers to (i3dm external glTF) come through the
+ * tileset's own fetcher: from disk inside its folder, or over HTTP. */
+typedef struct content_fetch {
+    const ct_tileset *ts;
+    const char *content_uri;
+} content_fetch;
+
+static ct_status fetch_resource(void *user, const char *uri, uint8_t **data, size_t *size, ct_error *err)
+{
+    const content_fetch *f = user;
+    return ct_tileset_fetch_resource(f->ts, f->content_uri, uri, data, size, err);
+}
+
 static ct_status decode(void *user, const char *uri, ct_content_type type, const uint8_t *data, size_t size,
                         const double tile_transform[16], void **decoded, size_t *cpu_bytes, ct_error *err)
 {
     char *path = ct_uri_to_path(uri);
     char *dir = path ? ct_path_dirname(path) : NULL;
-    ct_tile_content_options o = {.uri = path ? path : uri, .base_dir = dir, .tile_transform = tile_transform};
+    tileset_layer *L = user;
+    content_fetch cf = {L->ts, uri};
+    ct_tile_content_options o = {.uri = path ? path : uri, .base_dir = dir, .tile_transform = tile_transform,
+                                 .fetch = L->ts ? fetch_resource : NULL, .fetch_user = &cf};
     ct_tile_content *c = NULL;
     ct_status st = ct_tile_content_load_memory(data, size, &o, &c, err);
     free(dir);

@@ -6,6 +6,8 @@
 #include "ct_test.h"
 #include "tiles_test_scene.h"
 
+#include "citytwin/ct_tile_content.h"
+
 #include <signal.h>
 
 typedef struct server {
@@ -195,4 +197,212 @@ CT_TEST(faults_reported_then_recovered)
     server_stop(&s);
 }
 
-CT_TEST_MAIN(CT_CASE(faults_reported_then_recovered))
+/* ---- i3dm with an external glTF (gltfFormat 0) over HTTP ---- */
+
+/* The whole file, NUL-terminated. */
+static uint8_t *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *d = malloc(len > 0 ? (size_t)len + 1 : 1);
+    *n = d ? fread(d, 1, (size_t)(len > 0 ? len : 0), f) : 0;
+    if (d)
+        d[*n] = 0;
+    fclose(f);
+    return d;
+}
+
+typedef struct ext_decoder {
+    const ct_tileset *ts;
+} ext_decoder;
+
+typedef struct ext_fetch {
+    const ct_tileset *ts;
+    const char *content_uri;
+} ext_fetch;
+
+static ct_status ext_fetch_fn(void *user, const char *uri, uint8_t **data, size_t *size, ct_error *err)
+{
+    const ext_fetch *f = user;
+    return ct_tileset_fetch_resource(f->ts, f->content_uri, uri, data, size, err);
+}
+
+/* The decode callback as a renderer would write it: tile content with the
+ * tileset's fetcher for what the content refers to. */
+static ct_status ext_decode(void *user, const char *uri, ct_content_type type, const uint8_t *data, size_t size,
+                            const double tile_transform[16], void **decoded, size_t *cpu_bytes, ct_error *err)
+{
+    (void)type;
+    const ext_decoder *x = user;
+    ext_fetch f = {x->ts, uri};
+    ct_tile_content_options o = {.uri = uri, .skip_images = true, .tile_transform = tile_transform,
+                                 .fetch = ext_fetch_fn, .fetch_user = &f};
+    ct_tile_content *c = NULL;
+    ct_status st = ct_tile_content_load_memory(data, size, &o, &c, err);
+    if (st)
+        return st;
+    *decoded = c;
+    *cpu_bytes = size;
+    return CT_OK;
+}
+
+static void ext_free(void *user, void *decoded)
+{
+    (void)user;
+    ct_tile_content_destroy(decoded);
+}
+
+/* Loads the one-tile tileset at url; returns its content (NULL on failure)
+ * and the tile's error message in msg. */
+static ct_tile_content *load_one_tile(const char *url, ct_tileset **ts_out, char *msg, size_t msg_size)
+{
+    ext_decoder x = {0};
+    ct_tileset_desc d = {.uri = url, .workers = 1, .http_timeout_s = 5, .http_retries = -1, .retry_base_s = 60,
+                         .callbacks = {.user = &x, .decode = ext_decode, .free_decoded = ext_free}};
+    ct_tileset *ts = NULL;
+    ct_error err = {0};
+    msg[0] = 0;
+    if (ct_tileset_create(&d, &ts, &err) != CT_OK) {
+        snprintf(msg, msg_size, "%s", err.msg);
+        return NULL;
+    }
+    x.ts = ts;
+    ct_tileset_frame fr;
+    double t0 = ct_time_now();
+    const ct_tile *root = ct_tileset_root(ts);
+    while (ct_time_now() - t0 < 20) {
+        ct_tileset_view v = view_inside(ts);
+        ct_tileset_update(ts, &v, &fr, NULL);
+        if (root->contents[0].state == CT_CONTENT_READY || root->contents[0].failures > 0)
+            break;
+        tt_sleep_ms(5);
+    }
+    *ts_out = ts;
+    if (root->contents[0].error)
+        snprintf(msg, msg_size, "%s", root->contents[0].error);
+    return root->contents[0].state == CT_CONTENT_READY ? root->contents[0].decoded : NULL;
+}
+
+CT_TEST(i3dm_external_gltf_over_http)
+{
+    if (system("python3 -c 'import http.server' 2>/dev/null") != 0) {
+        fprintf(stderr, "python3 missing: skipping\n");
+        exit(77);
+    }
+    /* ok/: the sample as shipped (box.glb next to the i3dm); missing/: without box.glb */
+    char *root = tt_tempdir("http_ext");
+    CT_REQUIRE(root);
+    const char *src = ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/Instanced/InstancedGltfExternal");
+    const char *files[] = {"tileset.json", "instancedGltfExternal.i3dm", "box.glb"};
+    for (int sub = 0; sub < 2; sub++)
+        for (int i = 0; i < (sub ? 2 : 3); i++) {
+            char in[4096], out[1024];
+            snprintf(in, sizeof in, "%s/%s", src, files[i]);
+            snprintf(out, sizeof out, "%s/%s", sub ? "missing" : "ok", files[i]);
+            tt_write(root, out, ""); /* creates the folder */
+            snprintf(out, sizeof out, "%s/%s/%s", root, sub ? "missing" : "ok", files[i]);
+            size_t n = 0;
+            uint8_t *b = read_all(in, &n);
+            CT_REQUIRE(b);
+            tt_write_bytes(out, b, n);
+            free(b);
+        }
+    server s = {0};
+    CT_REQUIRE(server_start(&s, root));
+    server_mode(&s, "healthy");
+    int lvl = ct_log_get_level();
+    ct_log_set_level(CT_LOG_ERROR);
+
+    char url[256], msg[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/ok/tileset.json?key=abc", s.port);
+    ct_tileset *ts = NULL;
+    const ct_tile_content *c = load_one_tile(url, &ts, msg, sizeof msg);
+    if (!c)
+        fprintf(stderr, "  ok/: %s\n", msg);
+    CT_REQUIRE(c);
+    CT_CHECK_EQ_INT(c->instance_count, 25);
+    CT_CHECK_EQ_INT(c->triangle_count, 25 * 12); /* box.glb: 12 triangles (the Khronos Box, assimp) */
+    ct_tileset_destroy(ts);
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/missing/tileset.json", s.port);
+    c = load_one_tile(url, &ts, msg, sizeof msg);
+    fprintf(stderr, "  missing/: %s\n", msg);
+    CT_CHECK(c == NULL);
+    CT_CHECK(strstr(msg, "box.glb") && strstr(msg, "404"));
+    ct_tileset_destroy(ts);
+
+    /* the glTF was requested next to the i3dm, with the tileset URL's query */
+    char p[700], line[1024];
+    snprintf(p, sizeof p, "%s/requests.log", s.ctrl);
+    FILE *f = fopen(p, "r");
+    CT_REQUIRE(f);
+    bool glb = false;
+    while (fgets(line, sizeof line, f))
+        glb |= !strncmp(line, "/ok/box.glb?key=abc\t", 20);
+    fclose(f);
+    CT_CHECK(glb);
+    ct_log_set_level((ct_log_level)lvl);
+    server_stop(&s);
+    tt_rmtree(root);
+    free(root);
+}
+
+CT_TEST(i3dm_external_gltf_stays_in_folder)
+{
+    /* a local tileset whose i3dm names ../box.glb: refused by the sandbox */
+    char *root = tt_tempdir("ext_sandbox");
+    CT_REQUIRE(root);
+    const char *src = ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/Instanced/InstancedGltfExternal");
+    char in[4096], out[1024];
+    size_t n = 0;
+    snprintf(in, sizeof in, "%s/box.glb", src);
+    uint8_t *b = read_all(in, &n);
+    CT_REQUIRE(b);
+    snprintf(out, sizeof out, "%s/box.glb", root);
+    tt_write_bytes(out, b, n);
+    free(b);
+    snprintf(in, sizeof in, "%s/instancedGltfExternal.i3dm", src);
+    b = read_all(in, &n);
+    CT_REQUIRE(b && n > 32);
+    /* the URI "box.glb" sits at the end, padded: rewrite it as "../box.glb" padded the same */
+    uint32_t total = b[8] | b[9] << 8 | b[10] << 16 | (uint32_t)b[11] << 24;
+    size_t body = 32;
+    for (int k = 0; k < 4; k++)
+        body += b[12 + 4 * k] | b[13 + 4 * k] << 8 | b[14 + 4 * k] << 16 | (uint32_t)b[15 + 4 * k] << 24;
+    CT_REQUIRE(body + 7 <= total && !memcmp(b + body, "box.glb", 7));
+    uint8_t *nb = calloc(1, total + 8);
+    memcpy(nb, b, body);
+    memcpy(nb + body, "../box.glb", 10);
+    memset(nb + body + 10, ' ', total + 8 - body - 10);
+    uint32_t nt = total + 8;
+    nb[8] = (uint8_t)nt, nb[9] = (uint8_t)(nt >> 8), nb[10] = (uint8_t)(nt >> 16), nb[11] = (uint8_t)(nt >> 24);
+    snprintf(in, sizeof in, "%s/tileset.json", src);
+    uint8_t *tj = read_all(in, &n);
+    CT_REQUIRE(tj);
+    tt_write(root, "inner/tileset.json", (const char *)tj);
+    free(tj);
+    snprintf(out, sizeof out, "%s/inner/instancedGltfExternal.i3dm", root);
+    tt_write_bytes(out, nb, nt);
+    free(nb);
+    free(b);
+    char url[1024], msg[1024];
+    snprintf(url, sizeof url, "%s/inner/tileset.json", root);
+    ct_tileset *ts = NULL;
+    int lvl = ct_log_get_level();
+    ct_log_set_level(CT_LOG_ERROR);
+    const ct_tile_content *c = load_one_tile(url, &ts, msg, sizeof msg);
+    ct_log_set_level((ct_log_level)lvl);
+    fprintf(stderr, "  ../box.glb: %s\n", msg);
+    CT_CHECK(c == NULL);
+    CT_CHECK(strstr(msg, "box.glb") != NULL && strstr(msg, "outside") != NULL);
+    ct_tileset_destroy(ts);
+    tt_rmtree(root);
+    free(root);
+}
+
+CT_TEST_MAIN(CT_CASE(faults_reported_then_recovered), CT_CASE(i3dm_external_gltf_over_http),
+             CT_CASE(i3dm_external_gltf_stays_in_folder))

@@ -136,8 +136,12 @@ ct_status ct_content_fetch(const ct_content_ctx *ctx, const char *uri, uint8_t *
     *data = NULL;
     *size = 0;
     const ct_tile_content_options *o = ctx->opts;
-    if (o->fetch)
-        return o->fetch(o->fetch_user, uri, data, size, err);
+    if (o->fetch) {
+        ct_status st = o->fetch(o->fetch_user, uri, data, size, err);
+        if (st) /* the fetcher names the resolved URI; say which tile asked for it */
+            ct_error_prefix(err, "%s: external resource %s: ", ctx->uri, uri);
+        return st;
+    }
     if (!o->base_dir)
         return ct_error_set(err, CT_ERR_INPUT, "%s: external resource %s cannot be resolved (no base directory)",
                             ctx->uri, uri);

@@ -862,3 +862,26 @@ ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tile
 }
 
 void ct_tileset_get_stats(const ct_tileset *ts, ct_tileset_stats *stats) { *stats = ts->stats; }
+
+ct_status ct_tileset_fetch_resource(const ct_tileset *ts, const char *base_uri, const char *ref, uint8_t **data,
+                                    size_t *size, ct_error *err)
+{
+    *data = NULL;
+    *size = 0;
+    char *abs = ct_uri_resolve(base_uri, ref);
+    char *uri = abs && ct_uri_has_scheme(abs) && strncmp(abs, "file:", 5) != 0 ? ct_uri_with_query_of(abs, base_uri)
+                                                                              : NULL;
+    if (!abs) {
+        free(uri);
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    }
+    tileset_fetcher f = {0};
+    tileset_fetch_opts fo = ts->fetch_opts;
+    fo.cancel = NULL;
+    bool retryable = false;
+    ct_status st = tileset_fetch(&f, &fo, uri ? uri : abs, data, size, &retryable, err);
+    tileset_fetcher_cleanup(&f);
+    free(uri);
+    free(abs);
+    return st;
+}

@@ -254,6 +254,16 @@ typedef struct ct_tileset_frame {
  * I/O. The frame's arrays are owned by ts. */
 ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tileset_frame *frame, ct_error *err);
 void ct_tileset_get_stats(const ct_tileset *ts, ct_tileset_stats *stats);
+/* Fetches a resource that a content refers to (an i3dm's external glTF,
+ * gltfFormat 0) with the tileset's own rules: ref is resolved against
+ * base_uri (the content's URI as the decode callback got it), local reads
+ * stay inside the tileset's folder unless allow_outside_folder, HTTP uses
+ * the tileset's headers, timeout and retries, and the tileset URL's query is
+ * propagated. Thread-safe (each call uses its own connection): meant for the
+ * decode callback on worker threads, e.g. as a ct_tile_fetch_fn. *data is
+ * malloc'ed. Not cancelled with its tile; the HTTP timeout bounds it. */
+ct_status ct_tileset_fetch_resource(const ct_tileset *ts, const char *base_uri, const char *ref, uint8_t **data,
+                                    size_t *size, ct_error *err);
 
 /* ---- inspection (CLI tiles info / validate) -------------------------------- */
 
