@@ -3,6 +3,7 @@
  * dataset handle. On a 10,000 x 10,000 tiled GeoTIFF this is about twice as
  * fast in CPU time as one whole-raster GDALRasterIO, before the threads. */
 #include "citytwin/ct_visibility.h"
+#include "visibility_internal.h"
 
 #include <gdal.h>
 #include <cpl_conv.h>
@@ -14,6 +15,24 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <stdint.h>
+#endif
+
+void ct_visibility_advise_huge(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), b = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
 
 ct_status ct_visibility_dem_read(const char *path, int threads, ct_raster **out, ct_error *err)
 {
@@ -34,6 +53,7 @@ ct_status ct_visibility_dem_read(const char *path, int threads, ct_raster **out,
         GDALClose(ds);
         return ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory for %dx%d cells", path, w, h);
     }
+    ct_visibility_advise_huge(r->data, (size_t)w * h * sizeof(float));
     if (GDALGetGeoTransform(ds, r->geotransform) != CE_None) {
         double id[6] = {0, 1, 0, 0, 0, -1};
         memcpy(r->geotransform, id, sizeof id);

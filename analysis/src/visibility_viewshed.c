@@ -10,6 +10,7 @@
  * up-right, down-left, down-right) only reads its own previous row and its
  * own cells, so the four run in parallel with identical results. */
 #include "citytwin/ct_visibility.h"
+#include "visibility_internal.h"
 
 #include <gdal.h>
 #include <ogr_srs_api.h>
@@ -78,6 +79,13 @@ static inline double edge_height(int i, int j, double za, double zb, double zo)
     if (i == j)
         return line_height(i, za, zo);
     return ((za - zo) * i + (zb - zo) * (j - i)) / (j - 1) + zo;
+}
+
+/* Observable height left by a cell of height h under a sight line at z:
+ * max(h, z), and z for a hole (NaN h compares false). */
+static inline double observable(double h, double z)
+{
+    return h > z ? h : z;
 }
 
 /* Visibility of one cell given its height h and the sight-line height z;
@@ -151,56 +159,184 @@ static void scan_observer_column(vs_ctx *c)
     }
 }
 
-/* One quadrant: sxd, syd = +-1 (direction away from the observer). */
-static void scan_quadrant(const vs_ctx *c, int sxd, int syd, double *prev, double *cur)
+/* One quadrant (sxd, syd = +-1, away from the observer), scanned one row at a
+ * time. Arrays are indexed by dx, the column distance from the observer's
+ * column (0 = that column): P and C hold the observable heights of the
+ * previous and the current row, H the current row's heights (curvature
+ * applied, NaN for holes), Z its sight-line heights. */
+typedef struct vs_quad {
+    int sxd, syd;
+    int nq, nrows;  /* cells per row beside the observer's column, rows beyond the observer's row */
+    int lim;        /* cells of the current row within range: dx = 1..lim */
+    double *P, *C, *H, *Z;
+} vs_quad;
+
+/* Row dy of a quadrant, before the part that depends on its own cells:
+ * heights, range, the cells nearer the observer's column than the diagonal
+ * (they only read the previous row: independent, vectorizable), the
+ * diagonal cell. The arithmetic is edge_height / line_height's, in the
+ * same order, so the results are bitwise those of the plain scan. */
+static void quad_row_begin(const vs_ctx *c, vs_quad *q, int dy, const double *D)
 {
-    int nq = sxd > 0 ? c->w - 1 - c->cx : c->cx;
-    if (nq <= 0)
+    int row = c->cy + q->syd * dy;
+    const float *src = c->dem->data + (size_t)(c->ys + row) * c->dem->width + (size_t)(c->xs + c->cx);
+    double *restrict H = q->H;
+    int lim = 0;
+    for (int dx = 1; dx <= q->nq; dx++) {
+        double r2 = offset_r2(c, q->sxd * dx, q->syd * dy);
+        if (c->md2 > 0 && r2 > c->md2)
+            break; /* distance only grows further out along the row */
+        double v = src[q->sxd * dx];
+        if (c->diam > 0)
+            v -= c->cc * r2 / c->diam;
+        H[dx] = v;
+        lim = dx;
+    }
+    q->lim = lim;
+    const double *restrict P = q->P;
+    double *restrict C = q->C, *restrict Z = q->Z;
+    double zo = c->zo;
+    int na = dy - 1 < lim ? dy - 1 : lim;
+    double dm = D[dy - 1];
+    for (int dx = 1; dx <= na; dx++) {
+        double z = ((P[dx - 1] - zo) * D[dx] + (P[dx] - zo) * D[dy - dx]) / dm + zo;
+        Z[dx] = z;
+        C[dx] = observable(H[dx], z);
+    }
+    if (dy <= lim) {
+        double za = P[dy - 1];
+        double z = dy == 1 ? za : (za - zo) / dm + za;
+        Z[dy] = z;
+        C[dy] = observable(H[dy], z);
+    }
+}
+
+/* The cells beyond the diagonal (dx > dy) each depend on the previous cell
+ * of the same row: a chain bound by the division's latency. Up to four
+ * quadrants' chains are interleaved so that the core overlaps them. */
+#define CHAIN_STEP(k)                                                                                       \
+    do {                                                                                                    \
+        int dx_ = dy + 1 + t;                                                                               \
+        double z_ = ((L[k]->P[dx_ - 1] - zo) * ddy + (cp##k - zo) * D[dx_ - dy]) / D[dx_ - 1] + zo;         \
+        L[k]->Z[dx_] = z_;                                                                                  \
+        cp##k = observable(L[k]->H[dx_], z_);                                                               \
+        L[k]->C[dx_] = cp##k;                                                                               \
+    } while (0)
+
+static void quad_chains(vs_quad **lanes, int nl, int dy, double zo, const double *D)
+{
+    vs_quad *L[4];
+    int n[4];
+    int m = 0;
+    for (int i = 0; i < nl; i++) {
+        int k = lanes[i]->lim - dy;
+        if (k <= 0)
+            continue;
+        /* insertion by decreasing length */
+        int j = m++;
+        while (j > 0 && n[j - 1] < k) {
+            n[j] = n[j - 1];
+            L[j] = L[j - 1];
+            j--;
+        }
+        n[j] = k;
+        L[j] = lanes[i];
+    }
+    if (m == 0)
         return;
-    for (int k = 0; k < nq; k++)
-        prev[k] = c->row0[c->cx + sxd * (k + 1)];
-    double prev_center = c->row0[c->cx];
-    for (int dy = 1;; dy++) {
-        int row = c->cy + syd * dy;
-        if (row < 0 || row >= c->h)
-            break;
-        uint8_t *orow = c->out + (size_t)row * c->w;
-        bool out = false;
+    double ddy = D[dy];
+    double cp0 = L[0]->C[dy], cp1 = m > 1 ? L[1]->C[dy] : 0, cp2 = m > 2 ? L[2]->C[dy] : 0,
+           cp3 = m > 3 ? L[3]->C[dy] : 0;
+    int t = 0;
+    if (m == 4) {
+        for (; t < n[3]; t++) {
+            CHAIN_STEP(0);
+            CHAIN_STEP(1);
+            CHAIN_STEP(2);
+            CHAIN_STEP(3);
+        }
+        m = 3;
+    }
+    if (m == 3) {
+        for (; t < n[2]; t++) {
+            CHAIN_STEP(0);
+            CHAIN_STEP(1);
+            CHAIN_STEP(2);
+        }
+        m = 2;
+    }
+    if (m == 2) {
+        for (; t < n[1]; t++) {
+            CHAIN_STEP(0);
+            CHAIN_STEP(1);
+        }
+    }
+    for (; t < n[0]; t++)
+        CHAIN_STEP(0);
+    (void)cp1;
+    (void)cp2;
+    (void)cp3;
+}
+
+/* Writes row dy's cells, counts them, and makes it the previous row. */
+static void quad_row_end(const vs_ctx *c, vs_quad *q, int dy)
+{
+    int row = c->cy + q->syd * dy;
+    uint8_t *o = c->out + (size_t)row * c->w + c->cx;
+    const double *restrict H = q->H, *restrict Z = q->Z;
+    double tz = c->tz;
+    uint8_t oor = c->oor;
+    int lim = q->lim;
+    if (q->sxd > 0) {
+        for (int dx = 1; dx <= lim; dx++) {
+            double h = H[dx];
+            uint8_t v = h + tz < Z[dx] ? 0 : 255;
+            o[dx] = h != h ? oor : v;
+        }
+        for (int dx = lim + 1; dx <= q->nq; dx++)
+            o[dx] = oor;
+    } else {
+        for (int dx = 1; dx <= lim; dx++) {
+            double h = H[dx];
+            uint8_t v = h + tz < Z[dx] ? 0 : 255;
+            o[-dx] = h != h ? oor : v;
+        }
+        for (int dx = lim + 1; dx <= q->nq; dx++)
+            o[-dx] = oor;
+    }
+    double *t = q->P;
+    q->P = q->C;
+    q->C = t;
+    q->P[0] = c->center[row];
+}
+
+/* Scans a group of quadrants in lockstep, row distance by row distance. */
+static void scan_quadrants(const vs_ctx *c, vs_quad **g, int ng, const double *D)
+{
+    int maxrows = 0;
+    for (int i = 0; i < ng; i++)
+        if (g[i]->nq > 0 && g[i]->nrows > maxrows)
+            maxrows = g[i]->nrows;
+    for (int dy = 1; dy <= maxrows; dy++) {
+        vs_quad *act[4];
+        int na = 0;
+        for (int i = 0; i < ng; i++)
+            if (g[i]->nq > 0 && dy <= g[i]->nrows)
+                act[na++] = g[i];
+        for (int i = 0; i < na; i++)
+            quad_row_begin(c, act[i], dy, D);
+        quad_chains(act, na, dy, c->zo, D);
+        for (int i = 0; i < na; i++)
+            quad_row_end(c, act[i], dy);
         if (c->progress) {
             int done;
 #pragma omp atomic capture
-            done = ++*c->rows_done;
+            done = *c->rows_done += na;
 #ifdef _OPENMP
             if (omp_get_thread_num() == 0)
 #endif
                 c->progress(c->progress_user, done / (2.0 * c->h));
         }
-        for (int dx = 1; dx <= nq; dx++) {
-            int k = dx - 1;
-            int col = c->cx + sxd * dx;
-            if (out) {
-                orow[col] = c->oor;
-                continue;
-            }
-            double h, r2 = offset_r2(c, sxd * dx, syd * dy);
-            if (!cell_height(c, col, row, r2, &h)) {
-                out = true; /* distance only grows further out along the row */
-                orow[col] = c->oor;
-                continue;
-            }
-            double last_toward = dx == 1 ? prev_center : prev[k - 1];
-            double z;
-            if (dx >= dy)
-                z = dx == dy ? line_height(dy, last_toward, c->zo)
-                             : edge_height(dy, dx, last_toward, cur[k - 1], c->zo);
-            else
-                z = edge_height(dx, dy, last_toward, prev[k], c->zo);
-            cur[k] = set_cell(c, &orow[col], h, z);
-        }
-        double *t = prev;
-        prev = cur;
-        cur = t;
-        prev_center = c->center[row];
     }
 }
 
@@ -298,7 +434,9 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
     if (nthreads > 4)
         nthreads = 4;
 #endif
-    double *bufs = ct_malloc_array((size_t)8 * (c.w + 1), sizeof(double));
+    /* Per quadrant: P, C, H, Z rows of w + 1 doubles; D[i] = i as a double. */
+    size_t rl = (size_t)c.w + 2;
+    double *bufs = ct_malloc_array(16 * rl + (size_t)(c.w > c.h ? c.w : c.h) + 2, sizeof(double));
     if (!v || !c.out || !c.center || !c.row0 || !bufs) {
         free(v);
         free(c.out);
@@ -311,13 +449,43 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
     c.progress = desc->progress;
     c.progress_user = desc->progress_user;
     c.rows_done = &rows_done;
+    ct_visibility_advise_huge(c.out, (size_t)c.w * c.h);
+    double *D = bufs + 16 * rl;
+    for (int i = 0; i < (c.w > c.h ? c.w : c.h) + 2; i++)
+        D[i] = i;
     scan_observer_row(&c);
     scan_observer_column(&c);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    vs_quad quads[4];
     for (int q = 0; q < 4; q++) {
-        double *p = bufs + (size_t)2 * q * (c.w + 1);
-        scan_quadrant(&c, q & 1 ? 1 : -1, q & 2 ? 1 : -1, p, p + c.w + 1);
+        vs_quad *Q = &quads[q];
+        double *b = bufs + 4 * rl * q;
+        Q->sxd = q & 1 ? 1 : -1;
+        Q->syd = q & 2 ? 1 : -1;
+        Q->nq = Q->sxd > 0 ? c.w - 1 - c.cx : c.cx;
+        Q->nrows = Q->syd > 0 ? c.h - 1 - c.cy : c.cy;
+        Q->lim = 0;
+        Q->P = b;
+        Q->C = b + rl;
+        Q->H = b + 2 * rl;
+        Q->Z = b + 3 * rl;
+        for (int dx = 0; dx <= Q->nq; dx++)
+            Q->P[dx] = c.row0[c.cx + Q->sxd * dx];
     }
+    /* Groups of quadrants scanned by one thread each: all four interleaved on
+     * one thread, the upper and the lower pair on two, one each on four. */
+    int ngroups = nthreads >= 4 ? 4 : nthreads >= 2 ? 2 : 1;
+    vs_quad *groups[4][4] = {{&quads[0], &quads[1], &quads[2], &quads[3]}};
+    int gsize[4] = {4};
+    if (ngroups == 2) {
+        groups[0][0] = &quads[0], groups[0][1] = &quads[1], gsize[0] = 2;
+        groups[1][0] = &quads[2], groups[1][1] = &quads[3], gsize[1] = 2;
+    } else if (ngroups == 4) {
+        for (int q = 0; q < 4; q++)
+            groups[q][0] = &quads[q], gsize[q] = 1;
+    }
+#pragma omp parallel for schedule(static, 1) num_threads(ngroups)
+    for (int g = 0; g < ngroups; g++)
+        scan_quadrants(&c, groups[g], gsize[g], D);
     free(bufs);
     free(c.center);
     free(c.row0);
