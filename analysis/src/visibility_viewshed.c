@@ -536,7 +536,30 @@ ct_status ct_viewshed_write_gtiff(const ct_viewshed *v, const char *path, ct_err
         GDALSetProjection(ds, v->crs_wkt);
     GDALRasterBandH b = GDALGetRasterBand(ds, 1);
     GDALSetRasterNoDataValue(b, v->out_of_range_value);
-    CPLErr e = GDALRasterIO(b, GF_Write, 0, 0, v->width, v->height, v->cells, v->width, v->height, GDT_Byte, 0, 0);
+    /* Tile by tile through GDALWriteBlock from one small buffer: a whole-
+     * raster GDALRasterIO would first copy the mask into GDAL's block cache
+     * (another 100 MB of fresh memory for a 10,000^2 grid). */
+    int bx = 0, by = 0;
+    GDALGetBlockSize(b, &bx, &by);
+    CPLErr e = CE_None;
+    uint8_t *tile = bx > 0 && by > 0 ? malloc((size_t)bx * by) : NULL;
+    if (!tile) {
+        e = GDALRasterIO(b, GF_Write, 0, 0, v->width, v->height, v->cells, v->width, v->height, GDT_Byte, 0, 0);
+    } else {
+        int nbx = (v->width + bx - 1) / bx, nby = (v->height + by - 1) / by;
+        for (int j = 0; j < nby && e == CE_None; j++)
+            for (int i = 0; i < nbx && e == CE_None; i++) {
+                int cw = (i + 1) * bx > v->width ? v->width - i * bx : bx;
+                int ch = (j + 1) * by > v->height ? v->height - j * by : by;
+                if (cw < bx || ch < by)
+                    memset(tile, v->out_of_range_value, (size_t)bx * by);
+                for (int r = 0; r < ch; r++)
+                    memcpy(tile + (size_t)r * bx, v->cells + (size_t)(j * by + r) * v->width + (size_t)i * bx,
+                           (size_t)cw);
+                e = GDALWriteBlock(b, i, j, tile);
+            }
+        free(tile);
+    }
     GDALClose(ds);
     if (e != CE_None)
         return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot write: %s", path, CPLGetLastErrorMsg());
