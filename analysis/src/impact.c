@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* qsort_r */
 #include "citytwin/ct_impact.h"
 #include "citytwin/ct_geo.h"
+#include "impact_flat.h"
 
 #include <gdal.h>
 #include <ogr_api.h>
@@ -30,6 +31,7 @@ struct ct_impact_layer {
     char **utilities;
     size_t utility_count;
     OGRFeatureH *features;   /* attributes (no geometry), or NULL */
+    ct_impact_flat flat;     /* coordinates for point-incident distances */
 };
 
 static void geos_msg(const char *fmt, ...)
@@ -323,6 +325,15 @@ ct_status ct_impact_layer_load(const ct_impact_layer_desc *desc, ct_impact_layer
             OGR_F_Destroy(f);
             continue;
         }
+        if (!ct_impact_flat_add(&l->flat, l->geos, gg)) {
+            GEOSGeom_destroy_r(l->geos, gg);
+            OGR_F_Destroy(f);
+            CPLPopErrorHandler();
+            free(wkb);
+            GEOSWKBReader_destroy_r(l->geos, rd);
+            st = ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", desc->source);
+            goto done;
+        }
         size_t i = l->n;
         l->geoms[i] = gg;
         int dim = GEOSGeom_getDimensions_r(l->geos, gg);
@@ -398,6 +409,7 @@ void ct_impact_layer_destroy(ct_impact_layer *l)
     free(l->occupants);
     free(l->utility);
     free(l->features);
+    ct_impact_flat_free(&l->flat);
     free(l->name);
     if (l->geos)
         GEOS_finish_r(l->geos);
@@ -601,7 +613,9 @@ ct_status ct_impact_run(ct_impact_layer *const *layers, size_t n, const ct_impac
             double d;
             /* A point incident: plain GEOS distance (point-in-polygon + facets) is
              * cheaper than the prepared one, which indexes each candidate's facets. */
-            if (!(is_point ? GEOSDistance_r(h, inc, l->geoms[fi], &d) : GEOSPreparedDistance_r(h, prep, l->geoms[fi], &d)))
+            d = is_point ? ct_impact_flat_distance(&l->flat, fi, px, py) : -1;
+            if (d < 0 &&
+                !(is_point ? GEOSDistance_r(h, inc, l->geoms[fi], &d) : GEOSPreparedDistance_r(h, prep, l->geoms[fi], &d)))
                 continue;
             /* GEOS 3.11's prepared distance from a line or polygon measures between
              * facets only: a polygon holding the whole incident comes out at its
