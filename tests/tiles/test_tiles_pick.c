@@ -464,6 +464,62 @@ CT_TEST(pick_b3dm_building)
     cJSON_Delete(bt);
 }
 
+/* i3dm: each instance is its own draw call, so a pick names the instance; the
+ * hit must lie on the instance whose POSITION (read here from the feature
+ * table) is nearest, and the properties are that instance's batch-table row. */
+CT_TEST(pick_i3dm_instance)
+{
+    const char *dir = ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/Instanced/InstancedWithBatchTable");
+    char ts[1024], i3dm[1024];
+    snprintf(ts, sizeof ts, "%s/tileset.json", dir);
+    snprintf(i3dm, sizeof i3dm, "%s/instancedWithBatchTable.i3dm", dir);
+    uint8_t *d = NULL;
+    size_t n = 0;
+    ct_error err;
+    CT_REQUIRE(ct_file_read(i3dm, 1 << 20, &d, &n, &err) == CT_OK && n >= 32);
+    uint32_t h[8];
+    memcpy(h, d, sizeof h); /* magic, version, byteLength, ft json, ft bin, bt json, bt bin, gltfFormat */
+    cJSON *ft = cJSON_ParseWithLength((const char *)d + 32, h[3]);
+    cJSON *bt = cJSON_ParseWithLength((const char *)d + 32 + h[3] + h[4], h[5]);
+    CT_REQUIRE(ft && bt);
+    int count = cJSON_GetObjectItem(ft, "INSTANCES_LENGTH")->valueint;
+    int pos_off = cJSON_GetObjectItem(cJSON_GetObjectItem(ft, "POSITION"), "byteOffset")->valueint;
+    CT_REQUIRE(count > 0 && 32 + h[3] + (size_t)pos_off + (size_t)count * 12 <= n);
+    char args[4096], *out = NULL;
+    snprintf(args, sizeof args, "pick '%s' --fit --pixel 160,120 --size 320x240 --wait --json", ts);
+    CT_REQUIRE(run(args, &out) == 0);
+    cJSON *j = cJSON_Parse(out);
+    free(out);
+    CT_REQUIRE(j);
+    CT_REQUIRE(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
+    int inst = (int)num(j, "instance");
+    CT_CHECK(inst >= 0 && inst < count);
+    CT_CHECK_NEAR(num(j, "feature_id"), inst, 0); /* no BATCH_ID: the instance index */
+    CT_CHECK(!strcmp(str(cJSON_GetObjectItem(j, "tile"), "content_format"), "i3dm"));
+    int nearest = -1;
+    double best = 1e300;
+    for (int i = 0; i < count; i++) {
+        float p[3];
+        memcpy(p, d + 32 + h[3] + pos_off + 12 * i, 12);
+        double dd = 0;
+        for (int k = 0; k < 3; k++)
+            dd += pow(p[k] - item(j, "position", k), 2);
+        if (dd < best)
+            best = dd, nearest = i;
+    }
+    CT_CHECK_EQ_INT(inst, nearest);
+    const cJSON *col;
+    cJSON_ArrayForEach(col, bt)
+    {
+        CT_CHECK(cJSON_Compare(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "properties"), col->string),
+                               cJSON_GetArrayItem(col, inst), true));
+    }
+    cJSON_Delete(j);
+    cJSON_Delete(ft);
+    cJSON_Delete(bt);
+    free(d);
+}
+
 CT_TEST(pick_metadata_granularities)
 {
     const char *ts = ct_test_data("3dtiles/3d-tiles-samples/1.1/MetadataGranularities/tileset.json");
@@ -550,5 +606,5 @@ CT_TEST(pick_structural_metadata_tileset)
 }
 
 CT_TEST_MAIN(CT_CASE(property_table_values), CT_CASE(property_table_corrupt), CT_CASE(structural_metadata_glb),
-             CT_CASE(pick_b3dm_building), CT_CASE(pick_metadata_granularities),
+             CT_CASE(pick_b3dm_building), CT_CASE(pick_i3dm_instance), CT_CASE(pick_metadata_granularities),
              CT_CASE(pick_structural_metadata_tileset))
