@@ -77,6 +77,7 @@ static ct_status decode(void *user, const char *uri, ct_content_type type, const
         const ct_gltf *g = c->models[i].gltf;
         for (uint32_t k = 0; g && k < g->image_count; k++)
             bytes += (size_t)g->images[k].width * (size_t)g->images[k].height * 4;
+        bytes += ct_property_tables_bytes(c->models[i].property_tables);
     }
     *cpu_bytes = bytes;
     return CT_OK;

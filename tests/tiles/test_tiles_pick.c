@@ -112,6 +112,10 @@ CT_TEST(property_table_values)
     CT_CHECK_EQ_INT(ct_property_tables_count(t), 1);
     CT_CHECK_EQ_INT(ct_property_tables_rows(t, 0), 3);
     CT_CHECK(!strcmp(ct_property_tables_class(t, 0), "bldg"));
+    size_t all = 0; /* every view is referenced, so all are copied */
+    for (size_t i = 0; i < sizeof VIEWS / sizeof VIEWS[0]; i++)
+        all += VIEWS[i].size;
+    CT_CHECK_EQ_INT((int)ct_property_tables_bytes(t), (int)all);
     cJSON *r[3];
     for (int i = 0; i < 3; i++) {
         r[i] = ct_property_tables_row(t, 0, (uint32_t)i);

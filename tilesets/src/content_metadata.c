@@ -204,6 +204,14 @@ uint32_t ct_property_tables_rows(const ct_property_tables *t, uint32_t table)
     return json_count(cJSON_GetObjectItemCaseSensitive(table_at(t, table), "count"), &n) ? (uint32_t)n : 0;
 }
 
+size_t ct_property_tables_bytes(const ct_property_tables *t)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; t && i < t->view_count; i++)
+        n += t->view_sizes[i];
+    return n;
+}
+
 /* ---- one row ---- */
 
 /* How one property of one table is stored and typed. */

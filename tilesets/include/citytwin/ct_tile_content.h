@@ -184,6 +184,8 @@ void ct_property_tables_destroy(ct_property_tables *t);
 uint32_t ct_property_tables_count(const ct_property_tables *t);
 const char *ct_property_tables_class(const ct_property_tables *t, uint32_t table); /* NULL if none */
 uint32_t ct_property_tables_rows(const ct_property_tables *t, uint32_t table);
+/* Bytes held (copied buffer views), for memory budgets. */
+size_t ct_property_tables_bytes(const ct_property_tables *t);
 /* Row as {"property": value}: SCALAR -> number, VECn/MATn -> array (MATn
  * column-major), STRING -> string, BOOLEAN -> bool, ENUM -> its name, arrays
  * -> arrays; normalized, offset and scale applied; a noData value becomes the
