@@ -48,7 +48,7 @@ static const char USAGE[] =
     "                    gauge hydrographs), the JSON report (see docs/report.md)\n"
     "  --progress        progress bar on stderr even when it is not a terminal\n"
     "Coordinates are in the DEM's CRS unless --crs says otherwise. Run under\n"
-    "mpirun -np N for row-strip domain decomposition (same result as one process).\n";
+    "mpirun -np N for 2D block domain decomposition (same result as one process).\n";
 
 /* ------------------------------------------------------------------ static */
 

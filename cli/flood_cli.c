@@ -269,6 +269,8 @@ static cJSON *report_json(const ct_flood_sim_result *r)
     cJSON_AddNumberToObject(o, "boundary_out_m3", r->boundary_out_m3);
     cJSON_AddNumberToObject(o, "final_volume_m3", r->final_volume_m3);
     cJSON_AddNumberToObject(o, "ranks", r->ranks);
+    cJSON_AddNumberToObject(o, "blocks_x", r->blocks_x);
+    cJSON_AddNumberToObject(o, "blocks_y", r->blocks_y);
     return o;
 }
 
@@ -305,23 +307,14 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
     bool mpi = ct_flood_mpi_init(&rank, &size);
     ct_error err = {0};
     int rc = 0;
-    ct_raster *dem = NULL, *manning = NULL;
+    /* Only the DEM's header here: each rank reads its own block in the run. */
+    ct_raster *dem = NULL, *full_dem = NULL;
     ct_flood_series rain = {0};
     ct_flood_inflow inflows[FLOOD_CLI_MAX];
     memset(inflows, 0, sizeof inflows);
-    uint8_t *blocked = NULL;
     ct_flood_sim_result res = {0};
-    if (ct_raster_read(a->dem, &dem, &err) != CT_OK)
+    if (ct_raster_read_header(a->dem, &dem, &err) != CT_OK)
         goto fail;
-    if (a->manning_raster) {
-        if (ct_raster_read(a->manning_raster, &manning, &err) != CT_OK)
-            goto fail;
-        if (manning->width != dem->width || manning->height != dem->height) {
-            ct_error_set(&err, CT_ERR_INPUT, "%s: %dx%d cells, the DEM has %dx%d", a->manning_raster, manning->width,
-                         manning->height, dem->width, dem->height);
-            goto fail;
-        }
-    }
     if (a->rain_series && flood_cli_read_series(a->rain_series, &rain, &err) != CT_OK)
         goto fail;
     for (int i = 0; i < a->n_inflows; i++) {
@@ -341,19 +334,14 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
         for (int i = 0; i < a->n_inflows; i++)
             inflows[i].x = xy[2 * i], inflows[i].y = xy[2 * i + 1];
     }
-    if (a->buildings) {
-        size_t n;
-        if (ct_flood_buildings_mask(dem, a->buildings, &blocked, &n, &err) != CT_OK)
-            goto fail;
-        ct_log(CT_LOG_INFO, "%s: %zu cells blocked by buildings", a->buildings, n);
-    }
-    if (rank == 0 && ct_dir_create(a->out_dir, &err) != CT_OK)
+    if (ct_dir_create(a->out_dir, &err) != CT_OK) /* every rank: none may stop alone before the run */
         goto fail;
     snap_ctx snap = {a->out_dir, dem};
     ct_flood_sim_desc d = {
-        .dem = dem, .duration_s = a->duration, .rain_mm_h = a->rain, .rain_series = rain,
-        .inflows = inflows, .n_inflows = a->n_inflows, .manning = a->manning, .manning_raster = manning,
-        .blocked = blocked, .gauges_xy = a->gauges, .n_gauges = a->n_gauges, .gauge_every_s = a->gauge_every,
+        .duration_s = a->duration, .rain_mm_h = a->rain, .rain_series = rain,
+        .inflows = inflows, .n_inflows = a->n_inflows, .manning = a->manning,
+        .dem = NULL, .dem_path = a->dem, .manning_path = a->manning_raster, .buildings_src = a->buildings,
+        .gauges_xy = a->gauges, .n_gauges = a->n_gauges, .gauge_every_s = a->gauge_every,
         .snapshot_every_s = a->snapshot_every, .alpha = a->alpha, .theta = a->theta,
         .use_initial_level = a->has_initial_level, .initial_level = a->initial_level,
         .on_snapshot = write_snapshot, .user = &snap, .use_mpi = mpi,
@@ -387,7 +375,9 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
             cJSON_Delete(rep);
             goto fail;
         }
-        if (a->report && flood_cli_write_html(a->report, a, dem, &res, rep, &err) != CT_OK) {
+        /* the report draws the whole DEM: read it here, on rank 0 only */
+        if (a->report && (ct_raster_read(a->dem, &full_dem, &err) != CT_OK ||
+                          flood_cli_write_html(a->report, a, full_dem, &res, rep, &err) != CT_OK)) {
             cJSON_Delete(rep);
             goto fail;
         }
@@ -403,14 +393,14 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
     }
     goto done;
 fail:
-    rc = cli_fail_err(sub, &err);
+    /* every rank fails alike (the run agrees on the first error): rank 0 says it */
+    rc = rank == 0 ? cli_fail_err(sub, &err) : (int)err.status;
 done:
     ct_flood_sim_result_free(&res);
-    free(blocked);
     for (int i = 0; i < a->n_inflows; i++)
         ct_flood_series_free(&inflows[i].q_m3s);
     ct_flood_series_free(&rain);
-    ct_raster_destroy(manning);
+    ct_raster_destroy(full_dem);
     ct_raster_destroy(dem);
     if (mpi)
         ct_flood_mpi_finalize();

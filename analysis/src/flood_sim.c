@@ -16,12 +16,16 @@
  * scaled down by the same factor (each face flux is scaled by its donor
  * cell's factor, so both sides see the same flux).
  *
- * Data layout: the rows of this process (all rows, or an MPI row strip) plus
- * one halo row above and below. qx has w+1 faces per owned row (face c is
- * west of cell c); qy face k lies between local rows k-1 and k (k = 0..nh+2;
- * faces 0 and nh+2 are only needed for the q-centred average and come from
- * the neighbours). Everything a face needs is in the halo, so a strip
- * computes exactly the same floats as one process. OpenMP splits rows. */
+ * Data layout: the block of this process (the whole grid, or one block of an
+ * MPI Cartesian grid of blocks) plus a one-cell halo on every side, row
+ * stride W = nw + 2. qx holds nw+3 faces per owned row (face j west of local
+ * column j; faces 0 and nw+2 only feed the q-centred average and come from
+ * the west/east neighbours); qy face row k lies between local rows k-1 and k
+ * (k = 0..nh+2, owned columns only; rows 0 and nh+2 from the north/south
+ * neighbours). A face on a block edge is computed by both blocks from the
+ * same inputs (cells, old fluxes, the donor's limiter factor: all in the
+ * halo), so a block computes exactly the same floats as one process; no
+ * corner cell is ever read. OpenMP splits rows. */
 #include "citytwin/ct_flood.h"
 #include "citytwin/ct_geo.h"
 
@@ -37,19 +41,26 @@
 
 typedef struct sim {
     int w, h;          /* global grid */
-    int r0, nh;        /* owned global rows [r0, r0+nh) */
-    int up, down;      /* neighbour ranks, -1 at the global edge */
+    int r0, c0;        /* global row/column of the first owned cell */
+    int nh, nw;        /* owned rows and columns */
+    int W;             /* local row stride: nw + 2 */
+    int nb[4];         /* neighbour ranks by CT_FLOOD_NORTH..EAST, -1 at the global edge */
     int rank, size;
+    int px, py;        /* blocks: px columns x py rows */
     bool mpi;
+#ifdef CT_HAVE_MPI
+    MPI_Comm comm;
+#endif
     float dx, dy;
     double area;
-    float *z, *d, *n2;  /* (nh+2)*w; n2 NULL when Manning's n is constant */
+    float *z, *d, *n2;  /* (nh+2)*W; n2 NULL when Manning's n is constant */
     float n2c;
-    uint8_t *wall;      /* (nh+2)*w: 1 = nodata or building */
-    float *qx, *qx1;    /* nh*(w+1), old and new */
-    float *qy, *qy1;    /* (nh+3)*w */
-    float *f;           /* (nh+2)*w limiter factors */
-    float *maxd, *maxv, *arrive; /* nh*w */
+    uint8_t *wall;      /* (nh+2)*W: 1 = nodata, building or outside the grid */
+    float *qx, *qx1;    /* nh*(nw+3), old and new */
+    float *qy, *qy1;    /* (nh+3)*nw */
+    float *f;           /* (nh+2)*W limiter factors (1 in halos at the global edge) */
+    float *maxd, *maxv, *arrive; /* nh*nw */
+    float *xbuf;        /* halo packing: 8 * (max(nw, nh) + 1) floats */
     float theta, alpha, h_dry, h_wet;
     ct_flood_boundary b[4];
     bool par;           /* big enough for OpenMP threads to pay off */
@@ -114,53 +125,127 @@ void ct_flood_mpi_finalize(void)
 #endif
 }
 
-/* Sends own first/last row of a (nh+2)-row array to the neighbours and
- * receives their rows into the halo rows 0 and nh+1. */
-static void halo_rows(sim *s, float *a)
+/* Block of grid index i of n blocks over len cells: [start, start+count). */
+static void block_range(int len, int n, int i, int *start, int *count)
+{
+    *start = (int)((long long)len * i / n);
+    *count = (int)((long long)len * (i + 1) / n) - *start;
+}
+
+#ifdef CT_HAVE_MPI
+static int peer(int r) { return r >= 0 ? r : MPI_PROC_NULL; }
+
+/* Sends n floats to the low neighbour (north/west) while receiving the high
+ * one's into rcv_hi, then the reverse. Missing neighbours: nothing moves. */
+static void exchange_axis(sim *s, int lo, int hi, const float *snd_lo, float *rcv_hi, const float *snd_hi,
+                          float *rcv_lo, int n, int tag)
+{
+    MPI_Sendrecv(snd_lo, n, MPI_FLOAT, peer(lo), tag, rcv_hi, n, MPI_FLOAT, peer(hi), tag, s->comm,
+                 MPI_STATUS_IGNORE);
+    MPI_Sendrecv(snd_hi, n, MPI_FLOAT, peer(hi), tag + 1, rcv_lo, n, MPI_FLOAT, peer(lo), tag + 1, s->comm,
+                 MPI_STATUS_IGNORE);
+}
+
+/* Local column lc of owned rows 1..nh (stride W) to/from a packed buffer. */
+static void col_pack(const sim *s, const float *a, int lc, float *buf)
+{
+    for (int lr = 1; lr <= s->nh; lr++)
+        buf[lr - 1] = a[(size_t)lr * s->W + lc];
+}
+
+static void col_unpack(const sim *s, float *a, int lc, const float *buf)
+{
+    for (int lr = 1; lr <= s->nh; lr++)
+        a[(size_t)lr * s->W + lc] = buf[lr - 1];
+}
+
+/* Face column j of the nh qx rows (stride nw+3) to/from a packed buffer. */
+static void qx_pack(const sim *s, const float *qx, int j, float *buf)
+{
+    for (int r = 0; r < s->nh; r++)
+        buf[r] = qx[(size_t)r * (s->nw + 3) + j];
+}
+
+static void qx_unpack(const sim *s, float *qx, int j, const float *buf)
+{
+    for (int r = 0; r < s->nh; r++)
+        qx[(size_t)r * (s->nw + 3) + j] = buf[r];
+}
+#endif
+
+/* Halo of a cell field (limiter factors): the owned edge rows and columns
+ * go to the four neighbours' halos. Corners are never read. */
+static void halo_cells(sim *s, float *a)
 {
 #ifdef CT_HAVE_MPI
     if (!s->mpi)
         return;
-    int w = s->w, nh = s->nh;
-    int up = s->up >= 0 ? s->up : MPI_PROC_NULL, down = s->down >= 0 ? s->down : MPI_PROC_NULL;
-    MPI_Sendrecv(a + (size_t)1 * w, w, MPI_FLOAT, up, 1, a + (size_t)(nh + 1) * w, w, MPI_FLOAT, down, 1,
-                 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    MPI_Sendrecv(a + (size_t)nh * w, w, MPI_FLOAT, down, 2, a, w, MPI_FLOAT, up, 2, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
+    const int W = s->W, nw = s->nw, nh = s->nh;
+    if (s->py > 1)
+        exchange_axis(s, s->nb[CT_FLOOD_NORTH], s->nb[CT_FLOOD_SOUTH], a + (size_t)W + 1,
+                      a + (size_t)(nh + 1) * W + 1, a + (size_t)nh * W + 1, a + 1, nw, 1);
+    if (s->px > 1) {
+        float *b = s->xbuf, *sw = b, *re = b + nh, *se = b + 2 * nh, *rw = b + 3 * nh;
+        col_pack(s, a, 1, sw);
+        col_pack(s, a, nw, se);
+        exchange_axis(s, s->nb[CT_FLOOD_WEST], s->nb[CT_FLOOD_EAST], sw, re, se, rw, nh, 3);
+        if (s->nb[CT_FLOOD_EAST] >= 0)
+            col_unpack(s, a, nw + 1, re);
+        if (s->nb[CT_FLOOD_WEST] >= 0)
+            col_unpack(s, a, 0, rw);
+    }
 #else
     (void)s;
     (void)a;
 #endif
 }
 
-/* End of step: depth rows and qy faces in one message per neighbour. */
-static void halo_state(sim *s, float *qy, float *buf)
+/* End of step: depths of the edge rows/columns and the face fluxes next to
+ * the shared faces (qy rows 2 and nh, qx columns 2 and nw), one message per
+ * neighbour. */
+static void halo_state(sim *s, float *qx, float *qy)
 {
 #ifdef CT_HAVE_MPI
     if (!s->mpi)
         return;
-    int w = s->w, nh = s->nh;
-    int up = s->up >= 0 ? s->up : MPI_PROC_NULL, down = s->down >= 0 ? s->down : MPI_PROC_NULL;
-    float *snd = buf, *rcv = buf + 2 * (size_t)w;
-    /* upwards: my first owned row and face 2; from below: their first row and face 2 */
-    memcpy(snd, s->d + (size_t)1 * w, sizeof(float) * w);
-    memcpy(snd + w, qy + (size_t)2 * w, sizeof(float) * w);
-    MPI_Sendrecv(snd, 2 * w, MPI_FLOAT, up, 5, rcv, 2 * w, MPI_FLOAT, down, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    if (s->down >= 0) {
-        memcpy(s->d + (size_t)(nh + 1) * w, rcv, sizeof(float) * w);
-        memcpy(qy + (size_t)(nh + 2) * w, rcv + w, sizeof(float) * w);
+    const int W = s->W, nw = s->nw, nh = s->nh;
+    float *b = s->xbuf;
+    if (s->py > 1) {
+        float *sn = b, *rs = b + 2 * nw, *ss = b + 4 * nw, *rn = b + 6 * nw;
+        memcpy(sn, s->d + (size_t)W + 1, sizeof(float) * nw);
+        memcpy(sn + nw, qy + (size_t)2 * nw, sizeof(float) * nw);
+        memcpy(ss, s->d + (size_t)nh * W + 1, sizeof(float) * nw);
+        memcpy(ss + nw, qy + (size_t)nh * nw, sizeof(float) * nw);
+        exchange_axis(s, s->nb[CT_FLOOD_NORTH], s->nb[CT_FLOOD_SOUTH], sn, rs, ss, rn, 2 * nw, 5);
+        if (s->nb[CT_FLOOD_SOUTH] >= 0) {
+            memcpy(s->d + (size_t)(nh + 1) * W + 1, rs, sizeof(float) * nw);
+            memcpy(qy + (size_t)(nh + 2) * nw, rs + nw, sizeof(float) * nw);
+        }
+        if (s->nb[CT_FLOOD_NORTH] >= 0) {
+            memcpy(s->d + 1, rn, sizeof(float) * nw);
+            memcpy(qy, rn + nw, sizeof(float) * nw);
+        }
     }
-    memcpy(snd, s->d + (size_t)nh * w, sizeof(float) * w);
-    memcpy(snd + w, qy + (size_t)nh * w, sizeof(float) * w);
-    MPI_Sendrecv(snd, 2 * w, MPI_FLOAT, down, 6, rcv, 2 * w, MPI_FLOAT, up, 6, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    if (s->up >= 0) {
-        memcpy(s->d, rcv, sizeof(float) * w);
-        memcpy(qy, rcv + w, sizeof(float) * w);
+    if (s->px > 1) {
+        float *sw = b, *re = b + 2 * nh, *se = b + 4 * nh, *rw = b + 6 * nh;
+        col_pack(s, s->d, 1, sw);
+        qx_pack(s, qx, 2, sw + nh);
+        col_pack(s, s->d, nw, se);
+        qx_pack(s, qx, nw, se + nh);
+        exchange_axis(s, s->nb[CT_FLOOD_WEST], s->nb[CT_FLOOD_EAST], sw, re, se, rw, 2 * nh, 7);
+        if (s->nb[CT_FLOOD_EAST] >= 0) {
+            col_unpack(s, s->d, nw + 1, re);
+            qx_unpack(s, qx, nw + 2, re + nh);
+        }
+        if (s->nb[CT_FLOOD_WEST] >= 0) {
+            col_unpack(s, s->d, 0, rw);
+            qx_unpack(s, qx, 0, rw + nh);
+        }
     }
 #else
     (void)s;
+    (void)qx;
     (void)qy;
-    (void)buf;
 #endif
 }
 
@@ -169,7 +254,7 @@ static void allreduce_max_n(sim *s, double *v, int n)
 {
 #ifdef CT_HAVE_MPI
     if (s->mpi)
-        MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, s->comm);
 #endif
     (void)s;
     (void)v;
@@ -178,14 +263,7 @@ static void allreduce_max_n(sim *s, double *v, int n)
 
 static double allreduce_max(sim *s, double v)
 {
-#ifdef CT_HAVE_MPI
-    if (s->mpi) {
-        double r;
-        MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        return r;
-    }
-#endif
-    (void)s;
+    allreduce_max_n(s, &v, 1);
     return v;
 }
 
@@ -194,7 +272,7 @@ static double reduce_sum(sim *s, double v)
 #ifdef CT_HAVE_MPI
     if (s->mpi) {
         double r;
-        MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_SUM, s->comm);
         return r;
     }
 #endif
@@ -202,8 +280,33 @@ static double reduce_sum(sim *s, double v)
     return v;
 }
 
-/* Gathers the owned rows (nh*w floats) of every rank into out (w*h, rank 0). */
-static void gather_rows(sim *s, const float *own, float *out)
+/* Every rank learns the first failure: the lowest failing rank's status and
+ * message are broadcast, so rank 0 reports what went wrong wherever it was. */
+static ct_status agree_status(sim *s, ct_status st, ct_error *err)
+{
+#ifdef CT_HAVE_MPI
+    if (s->mpi) {
+        int mine = st != CT_OK ? s->rank : s->size, first = s->size;
+        MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, s->comm);
+        if (first == s->size)
+            return CT_OK;
+        int code = (int)st;
+        MPI_Bcast(&code, 1, MPI_INT, first, s->comm);
+        ct_error tmp = {0};
+        ct_error *e = err ? err : &tmp;
+        MPI_Bcast(e->msg, (int)sizeof e->msg, MPI_CHAR, first, s->comm);
+        e->status = (ct_status)code;
+        return (ct_status)code;
+    }
+#endif
+    (void)s;
+    (void)err;
+    return st;
+}
+
+/* Gathers every rank's owned block (nh*nw floats, row-major) into the global
+ * w*h grid out on rank 0; tmp: w*h floats on rank 0 (the packed blocks). */
+static void gather_blocks(sim *s, const float *own, float *out, float *tmp)
 {
 #ifdef CT_HAVE_MPI
     if (s->mpi) {
@@ -211,19 +314,34 @@ static void gather_rows(sim *s, const float *own, float *out)
         if (s->rank == 0) {
             counts = malloc(sizeof(int) * s->size);
             displs = malloc(sizeof(int) * s->size);
+            int off = 0;
             for (int i = 0; i < s->size; i++) {
-                int a = (int)((long long)s->h * i / s->size), b = (int)((long long)s->h * (i + 1) / s->size);
-                counts[i] = (b - a) * s->w;
-                displs[i] = a * s->w;
+                int rs, nr, cs, nc;
+                block_range(s->h, s->py, i / s->px, &rs, &nr);
+                block_range(s->w, s->px, i % s->px, &cs, &nc);
+                counts[i] = nr * nc;
+                displs[i] = off;
+                off += nr * nc;
             }
         }
-        MPI_Gatherv(own, s->nh * s->w, MPI_FLOAT, out, counts, displs, MPI_FLOAT, 0, MPI_COMM_WORLD);
+        MPI_Gatherv(own, s->nh * s->nw, MPI_FLOAT, tmp, counts, displs, MPI_FLOAT, 0, s->comm);
+        if (s->rank == 0) {
+            for (int i = 0; i < s->size; i++) {
+                int rs, nr, cs, nc;
+                block_range(s->h, s->py, i / s->px, &rs, &nr);
+                block_range(s->w, s->px, i % s->px, &cs, &nc);
+                for (int r = 0; r < nr; r++)
+                    memcpy(out + (size_t)(rs + r) * s->w + cs, tmp + displs[i] + (size_t)r * nc,
+                           sizeof(float) * nc);
+            }
+        }
         free(counts);
         free(displs);
         return;
     }
 #endif
-    memcpy(out, own, sizeof(float) * (size_t)s->nh * s->w);
+    (void)tmp;
+    memcpy(out, own, sizeof(float) * (size_t)s->nh * s->nw);
 }
 
 /* ------------------------------------------------------------ the scheme */
@@ -341,67 +459,74 @@ static inline float boundary_flux(const sim *s, const ct_flood_boundary *b, size
     return qq;
 }
 
-/* Pass A: all new face fluxes of the owned rows. */
+/* Pass A: all new face fluxes of the owned block. */
 static void compute_fluxes(sim *s, float dt)
 {
-    const int w = s->w, nh = s->nh;
+    const int W = s->W, nw = s->nw, nh = s->nh, QW = nw + 3;
     const float th = s->theta, tc = 0.5f * (1.0f - s->theta);
     const float dx = s->dx, dy = s->dy, hd = s->h_dry;
+    const bool west_edge = s->nb[CT_FLOOD_WEST] < 0, east_edge = s->nb[CT_FLOOD_EAST] < 0;
+    /* interior faces j in [jlo, jhi]: face j lies between local columns j-1 and j */
+    const int jlo = west_edge ? 2 : 1, jhi = east_edge ? nw : nw + 1;
 #pragma omp parallel for schedule(static) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
-        const size_t base = (size_t)lr * w;
+        const size_t base = (size_t)lr * W;
         const float *z = s->z + base, *d = s->d + base;
         const uint8_t *wl = s->wall + base;
-        const float *qo = s->qx + (size_t)(lr - 1) * (w + 1);
-        float *qn = s->qx1 + (size_t)(lr - 1) * (w + 1);
+        const float *qo = s->qx + (size_t)(lr - 1) * QW;
+        float *qn = s->qx1 + (size_t)(lr - 1) * QW;
         const float *n2r = s->n2 ? s->n2 + base : NULL;
-        flux_row(z, d, z + 1, d + 1, wl, wl + 1, qo + 1, qo, qo + 2, qn + 1, w - 1, n2r, n2r ? n2r + 1 : NULL, s->n2c,
-                 th, tc, G * dt, G * dt / dx, hd);
-        qn[0] = boundary_flux(s, &s->b[CT_FLOOD_WEST], base, w > 1 ? (long)(base + 1) : -1, qo[0], dt, dx, -1.0f);
-        qn[w] = boundary_flux(s, &s->b[CT_FLOOD_EAST], base + w - 1, w > 1 ? (long)(base + w - 2) : -1, qo[w], dt, dx,
-                              1.0f);
+        const int a = jlo - 1;
+        flux_row(z + a, d + a, z + a + 1, d + a + 1, wl + a, wl + a + 1, qo + jlo, qo + jlo - 1, qo + jlo + 1,
+                 qn + jlo, jhi - jlo + 1, n2r ? n2r + a : NULL, n2r ? n2r + a + 1 : NULL, s->n2c, th, tc, G * dt,
+                 G * dt / dx, hd);
+        if (west_edge)
+            qn[1] = boundary_flux(s, &s->b[CT_FLOOD_WEST], base + 1, s->w > 1 ? (long)(base + 2) : -1, qo[1], dt, dx,
+                                  -1.0f);
+        if (east_edge)
+            qn[nw + 1] = boundary_flux(s, &s->b[CT_FLOOD_EAST], base + nw, s->w > 1 ? (long)(base + nw - 1) : -1,
+                                       qo[nw + 1], dt, dx, 1.0f);
     }
     /* qy faces k = 1..nh+1 (between local rows k-1 and k). */
 #pragma omp parallel for schedule(static) if (s->par)
     for (int k = 1; k <= nh + 1; k++) {
-        const float *qo = s->qy + (size_t)k * w, *qp = qo - w, *qnx = qo + w;
-        float *qn = s->qy1 + (size_t)k * w;
-        bool top_edge = k == 1 && s->up < 0, bottom_edge = k == nh + 1 && s->down < 0;
+        const float *qo = s->qy + (size_t)k * nw, *qp = qo - nw, *qnx = qo + nw;
+        float *qn = s->qy1 + (size_t)k * nw;
+        bool top_edge = k == 1 && s->nb[CT_FLOOD_NORTH] < 0, bottom_edge = k == nh + 1 && s->nb[CT_FLOOD_SOUTH] < 0;
         if (top_edge || bottom_edge) {
             int lr = top_edge ? 1 : nh;
             int side = top_edge ? CT_FLOOD_NORTH : CT_FLOOD_SOUTH;
-            long step = top_edge ? w : -(long)w;
+            long step = top_edge ? W : -(long)W;
             bool has_in = s->h > 1;
-            for (int c = 0; c < w; c++) {
-                size_t i = (size_t)lr * w + c;
+            for (int c = 0; c < nw; c++) {
+                size_t i = (size_t)lr * W + c + 1;
                 qn[c] = boundary_flux(s, &s->b[side], i, has_in ? (long)i + step : -1, qo[c], dt, dy,
                                       top_edge ? -1.0f : 1.0f);
             }
             continue;
         }
-        const size_t ba = (size_t)(k - 1) * w, bb = (size_t)k * w;
+        const size_t ba = (size_t)(k - 1) * W + 1, bb = (size_t)k * W + 1;
         const float *za = s->z + ba, *zb = s->z + bb, *da = s->d + ba, *db = s->d + bb;
         const uint8_t *wa = s->wall + ba, *wb = s->wall + bb;
         const float *n2a = s->n2 ? s->n2 + ba : NULL, *n2b = s->n2 ? s->n2 + bb : NULL;
-        flux_row(za, da, zb, db, wa, wb, qo, qp, qnx, qn, w, n2a, n2b, s->n2c, th, tc, G * dt, G * dt / dy, hd);
+        flux_row(za, da, zb, db, wa, wb, qo, qp, qnx, qn, nw, n2a, n2b, s->n2c, th, tc, G * dt, G * dt / dy, hd);
     }
 }
 
-/* Pass B + C: limiter factors, then donor scaling of the face fluxes.
- * Returns whether any factor was below 1 on this rank. */
+/* Pass B + C: limiter factors, then donor scaling of the face fluxes. */
 static void limit_fluxes(sim *s, float dt)
 {
-    const int w = s->w, nh = s->nh;
+    const int W = s->W, nw = s->nw, nh = s->nh, QW = nw + 3;
     const float ax = dt * s->dy, ay = dt * s->dx; /* face length * dt */
     const float vol = s->dx * s->dy;
     int any = 0;
 #pragma omp parallel for schedule(static) reduction(| : any) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
-        const float *qx = s->qx1 + (size_t)(lr - 1) * (w + 1);
-        const float *qn = s->qy1 + (size_t)lr * w, *qs = qn + w;
-        const float *d = s->d + (size_t)lr * w;
-        float *f = s->f + (size_t)lr * w;
-        for (int c = 0; c < w; c++) {
+        const float *qx = s->qx1 + (size_t)(lr - 1) * QW + 1; /* qx[c]: west face of owned column c */
+        const float *qn = s->qy1 + (size_t)lr * nw, *qs = qn + nw;
+        const float *d = s->d + (size_t)lr * W + 1;
+        float *f = s->f + (size_t)lr * W + 1;
+        for (int c = 0; c < nw; c++) {
             float out = ax * (maxf(qx[c + 1], 0.0f) + maxf(-qx[c], 0.0f)) +
                         ay * (maxf(qs[c], 0.0f) + maxf(-qn[c], 0.0f));
             float avail = d[c] * vol;
@@ -410,37 +535,33 @@ static void limit_fluxes(sim *s, float dt)
             any |= lim;
         }
     }
-    /* Under MPI the neighbours' factors are always needed (a face on the strip
+    /* Under MPI the neighbours' factors are always needed (a face on the block
      * edge may have its donor there); alone, skip when nothing was limited. */
     if (!s->mpi && !any)
         return;
-    halo_rows(s, s->f);
+    halo_cells(s, s->f);
+    /* Halo factors at the global edge stay 1: inflow from outside is not scaled. */
 #pragma omp parallel for schedule(static) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
-        float *qx = s->qx1 + (size_t)(lr - 1) * (w + 1);
-        const float *f = s->f + (size_t)lr * w;
-        for (int c = 1; c < w; c++) {
-            float q = qx[c];
+        float *qx = s->qx1 + (size_t)(lr - 1) * QW;
+        const float *f = s->f + (size_t)lr * W;
+        for (int j = 1; j <= nw + 1; j++) {
+            float q = qx[j];
             if (q > 0)
-                qx[c] = q * f[c - 1];
+                qx[j] = q * f[j - 1];
             else if (q < 0)
-                qx[c] = q * f[c];
+                qx[j] = q * f[j];
         }
-        if (qx[0] < 0)
-            qx[0] *= f[0];
-        if (qx[w] > 0)
-            qx[w] *= f[w - 1];
     }
 #pragma omp parallel for schedule(static) if (s->par)
     for (int k = 1; k <= nh + 1; k++) {
-        float *qy = s->qy1 + (size_t)k * w;
-        const float *fa = s->f + (size_t)(k - 1) * w, *fb = s->f + (size_t)k * w;
-        bool top_edge = k == 1 && s->up < 0, bottom_edge = k == nh + 1 && s->down < 0;
-        for (int c = 0; c < w; c++) {
+        float *qy = s->qy1 + (size_t)k * nw;
+        const float *fa = s->f + (size_t)(k - 1) * W + 1, *fb = s->f + (size_t)k * W + 1;
+        for (int c = 0; c < nw; c++) {
             float q = qy[c];
-            if (q > 0 && !top_edge)
+            if (q > 0)
                 qy[c] = q * fa[c];
-            else if (q < 0 && !bottom_edge)
+            else if (q < 0)
                 qy[c] = q * fb[c];
         }
     }
@@ -455,22 +576,22 @@ typedef struct step_stats {
 /* Pass D: depths from the flux divergence and rain; maxima and arrival. */
 static void update_depths(sim *s, float dt, float rain_m, double t_end, step_stats *st)
 {
-    const int w = s->w, nh = s->nh;
+    const int W = s->W, nw = s->nw, nh = s->nh, QW = nw + 3;
     const float cx = dt / s->dx, cy = dt / s->dy;
     const float hd = s->h_dry, hw = s->h_wet;
     float hmax = 0;
     double clipped = 0;
 #pragma omp parallel for schedule(static) reduction(max : hmax) reduction(+ : clipped) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
-        const float *qx = s->qx1 + (size_t)(lr - 1) * (w + 1);
-        const float *qn = s->qy1 + (size_t)lr * w, *qs = qn + w;
-        float *d = s->d + (size_t)lr * w;
-        const uint8_t *wl = s->wall + (size_t)lr * w;
-        float *md = s->maxd + (size_t)(lr - 1) * w, *mv = s->maxv + (size_t)(lr - 1) * w;
-        float *ar = s->arrive + (size_t)(lr - 1) * w;
+        const float *qx = s->qx1 + (size_t)(lr - 1) * QW + 1;
+        const float *qn = s->qy1 + (size_t)lr * nw, *qs = qn + nw;
+        float *d = s->d + (size_t)lr * W + 1;
+        const uint8_t *wl = s->wall + (size_t)lr * W + 1;
+        float *md = s->maxd + (size_t)(lr - 1) * nw, *mv = s->maxv + (size_t)(lr - 1) * nw;
+        float *ar = s->arrive + (size_t)(lr - 1) * nw;
         const float tf = (float)t_end;
         float clip_row = 0;
-        for (int c = 0; c < w; c++) {
+        for (int c = 0; c < nw; c++) {
             float v = d[c] + cx * (qx[c] - qx[c + 1]) + cy * (qn[c] - qs[c]) + rain_m;
             clip_row += maxf(-v, 0.0f);
             v = maxf(v, 0.0f);
@@ -490,22 +611,27 @@ static void update_depths(sim *s, float dt, float rain_m, double t_end, step_sta
     }
     st->hmax = hmax;
     st->clipped = clipped * (double)s->dx * s->dy;
-    /* Boundary exchange over the step (outward positive). */
+    /* Boundary exchange over the step (outward positive), on the global edges only. */
     double bin = 0, bout = 0;
     for (int lr = 1; lr <= nh; lr++) {
-        const float *qx = s->qx1 + (size_t)(lr - 1) * (w + 1);
-        double west = -qx[0] * (double)s->dy * dt, east = qx[w] * (double)s->dy * dt;
-        if (west > 0) bout += west; else bin -= west;
-        if (east > 0) bout += east; else bin -= east;
+        const float *qx = s->qx1 + (size_t)(lr - 1) * QW;
+        if (s->nb[CT_FLOOD_WEST] < 0) {
+            double west = -qx[1] * (double)s->dy * dt;
+            if (west > 0) bout += west; else bin -= west;
+        }
+        if (s->nb[CT_FLOOD_EAST] < 0) {
+            double east = qx[nw + 1] * (double)s->dy * dt;
+            if (east > 0) bout += east; else bin -= east;
+        }
     }
-    if (s->up < 0)
-        for (int c = 0; c < w; c++) {
-            double v = -s->qy1[(size_t)1 * w + c] * (double)s->dx * dt;
+    if (s->nb[CT_FLOOD_NORTH] < 0)
+        for (int c = 0; c < nw; c++) {
+            double v = -s->qy1[(size_t)1 * nw + c] * (double)s->dx * dt;
             if (v > 0) bout += v; else bin -= v;
         }
-    if (s->down < 0)
-        for (int c = 0; c < w; c++) {
-            double v = s->qy1[(size_t)(nh + 1) * w + c] * (double)s->dx * dt;
+    if (s->nb[CT_FLOOD_SOUTH] < 0)
+        for (int c = 0; c < nw; c++) {
+            double v = s->qy1[(size_t)(nh + 1) * nw + c] * (double)s->dx * dt;
             if (v > 0) bout += v; else bin -= v;
         }
     st->bnd_in = bin;
@@ -515,12 +641,12 @@ static void update_depths(sim *s, float dt, float rain_m, double t_end, step_sta
 static double stored_volume(const sim *s)
 {
     double v = 0;
-    const int w = s->w;
+    const int W = s->W;
 #pragma omp parallel for schedule(static) reduction(+ : v) if (s->par)
     for (int lr = 1; lr <= s->nh; lr++) {
-        const float *d = s->d + (size_t)lr * w;
+        const float *d = s->d + (size_t)lr * W + 1;
         double rv = 0;
-        for (int c = 0; c < w; c++)
+        for (int c = 0; c < s->nw; c++)
             rv += d[c];
         v += rv;
     }
@@ -541,6 +667,11 @@ static void sim_free(sim *s)
     free(s->maxd);
     free(s->maxv);
     free(s->arrive);
+    free(s->xbuf);
+#ifdef CT_HAVE_MPI
+    if (s->mpi && s->comm != MPI_COMM_NULL)
+        MPI_Comm_free(&s->comm);
+#endif
 }
 
 void ct_flood_sim_result_free(ct_flood_sim_result *r)
@@ -568,51 +699,300 @@ static void inflow_state(const sim *s, const ct_flood_sim_desc *desc, const long
         }
 }
 
-/* Local cell index (local row lr) of a global (col,row), or -1 if not owned. */
+/* Local cell index of a global (col,row), or -1 if not owned. */
 static long owned_index(const sim *s, int col, int row)
 {
-    if (row < s->r0 || row >= s->r0 + s->nh)
+    if (row < s->r0 || row >= s->r0 + s->nh || col < s->c0 || col >= s->c0 + s->nw)
         return -1;
-    return (long)(row - s->r0 + 1) * s->w + col;
+    return (long)(row - s->r0 + 1) * s->W + (col - s->c0 + 1);
 }
 
-/* Gathers a local (nh+2)-row or nh-row field into a global raster on rank 0;
- * cells not above thr (or NAN; -1 marks never wet) become NAN. */
-static ct_status gather_field(sim *s, const float *own_rows, const ct_raster *dem, float thr, ct_raster **out,
-                              float *tmp_global, ct_error *err)
+/* Owned cells of a (nh+2)*W field into a packed nh*nw block (walls NAN). */
+static void own_depths(const sim *s, float *own)
+{
+    for (int lr = 1; lr <= s->nh; lr++)
+        for (int c = 1; c <= s->nw; c++) {
+            size_t i = (size_t)lr * s->W + c;
+            own[(size_t)(lr - 1) * s->nw + c - 1] = s->wall[i] ? NAN : s->d[i];
+        }
+}
+
+/* Gathers an owned nh*nw field into a global raster on rank 0; cells not
+ * above thr (or NAN; -1 marks never wet) become NAN. */
+static ct_status gather_field(sim *s, const float *own, const ct_raster *like, float thr, ct_raster **out,
+                              float *glob, float *tmp, ct_error *err)
 {
     *out = NULL;
-    float *dst = tmp_global;
-    gather_rows(s, own_rows, dst);
+    gather_blocks(s, own, glob, tmp);
     if (s->rank != 0)
         return CT_OK;
-    ct_raster *r = ct_raster_create(s->w, s->h, dem);
+    ct_raster *r = ct_raster_create(s->w, s->h, like);
     if (!r)
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     size_t n = (size_t)s->w * s->h;
     for (size_t i = 0; i < n; i++) {
-        float v = dst[i];
+        float v = glob[i];
         r->data[i] = !(v > thr) ? NAN : v;
     }
     *out = r;
     return CT_OK;
 }
 
+/* ------------------------------------------------------------- set-up */
+
+/* Splits the ranks into py x px blocks on a Cartesian communicator (more
+ * blocks along the longer side: shorter halos) and finds this rank's block
+ * and neighbours. Alone: one block, no neighbours. */
+static ct_status setup_blocks(sim *s, bool use_mpi, ct_error *err)
+{
+    s->rank = 0;
+    s->size = 1;
+    s->px = s->py = 1;
+    for (int k = 0; k < 4; k++)
+        s->nb[k] = -1;
+    int iy = 0, ix = 0;
+#ifdef CT_HAVE_MPI
+    s->comm = MPI_COMM_NULL;
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (use_mpi && inited) {
+        int size;
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        int dims[2] = {0, 0}, periods[2] = {0, 0};
+        MPI_Dims_create(size, 2, dims); /* dims[0] >= dims[1] */
+        int py = s->h > s->w ? dims[0] : dims[1], px = size / py;
+        if (py > s->h || px > s->w)
+            return ct_error_set(err, CT_ERR_USAGE, "%d MPI ranks (%d x %d blocks) for a DEM of %d x %d cells", size,
+                                px, py, s->w, s->h);
+        int d2[2] = {py, px};
+        if (MPI_Cart_create(MPI_COMM_WORLD, 2, d2, periods, 0, &s->comm) != MPI_SUCCESS)
+            return ct_error_set(err, CT_ERR_RUNTIME, "MPI_Cart_create failed");
+        s->mpi = true;
+        s->size = size;
+        s->py = py;
+        s->px = px;
+        MPI_Comm_rank(s->comm, &s->rank); /* no reordering: the same rank as in MPI_COMM_WORLD */
+        int coords[2];
+        MPI_Cart_coords(s->comm, s->rank, 2, coords);
+        iy = coords[0];
+        ix = coords[1];
+        int lo, hi;
+        MPI_Cart_shift(s->comm, 0, 1, &lo, &hi);
+        s->nb[CT_FLOOD_NORTH] = lo == MPI_PROC_NULL ? -1 : lo;
+        s->nb[CT_FLOOD_SOUTH] = hi == MPI_PROC_NULL ? -1 : hi;
+        MPI_Cart_shift(s->comm, 1, 1, &lo, &hi);
+        s->nb[CT_FLOOD_WEST] = lo == MPI_PROC_NULL ? -1 : lo;
+        s->nb[CT_FLOOD_EAST] = hi == MPI_PROC_NULL ? -1 : hi;
+    }
+#else
+    (void)use_mpi;
+    (void)err;
+#endif
+    block_range(s->h, s->py, iy, &s->r0, &s->nh);
+    block_range(s->w, s->px, ix, &s->c0, &s->nw);
+    s->W = s->nw + 2;
+    return CT_OK;
+}
+
+/* The block plus halo ((nh+2) x W floats) of an in-memory raster, NAN outside. */
+static float *window_of(const sim *s, const ct_raster *r)
+{
+    float *out = ct_malloc_array((size_t)(s->nh + 2) * s->W, sizeof(float));
+    if (!out)
+        return NULL;
+    for (int lr = 0; lr < s->nh + 2; lr++)
+        for (int lc = 0; lc < s->W; lc++) {
+            int gr = s->r0 + lr - 1, gc = s->c0 + lc - 1;
+            bool in = gr >= 0 && gr < s->h && gc >= 0 && gc < s->w;
+            out[(size_t)lr * s->W + lc] = in ? r->data[(size_t)gr * s->w + gc] : NAN;
+        }
+    return out;
+}
+
+/* The block plus halo of a file, read with a GDAL window (NAN outside). */
+static ct_status window_read(const sim *s, const char *path, float **out, ct_error *err)
+{
+    ct_raster *r = NULL;
+    ct_status st = ct_raster_read_window(path, s->c0 - 1, s->r0 - 1, s->W, s->nh + 2, &r, err);
+    if (st != CT_OK)
+        return st;
+    *out = r->data;
+    r->data = NULL;
+    ct_raster_destroy(r);
+    return CT_OK;
+}
+
+/* Copies the window of a global w*h byte mask for a block (0 outside). */
+static void mask_window(const uint8_t *mask, int w, int h, int r0, int nh, int c0, int nw, uint8_t *out)
+{
+    const int W = nw + 2;
+    for (int lr = 0; lr < nh + 2; lr++)
+        for (int lc = 0; lc < W; lc++) {
+            int gr = r0 + lr - 1, gc = c0 + lc - 1;
+            bool in = gr >= 0 && gr < h && gc >= 0 && gc < w;
+            out[(size_t)lr * W + lc] = in ? mask[(size_t)gr * w + gc] : 0;
+        }
+}
+
+/* This block's building mask window: from desc->blocked, or rasterized on
+ * rank 0 over the whole grid (exactly the cells of a one-process run) and
+ * sent to each rank. *out stays NULL when there are no buildings. */
+static ct_status load_buildings(sim *s, const ct_flood_sim_desc *desc, const ct_raster *hdr, uint8_t **out,
+                                ct_error *err)
+{
+    *out = NULL;
+    size_t nloc = (size_t)(s->nh + 2) * s->W;
+    if (desc->blocked) {
+        uint8_t *bw = malloc(nloc);
+        if (!bw)
+            return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+        mask_window(desc->blocked, s->w, s->h, s->r0, s->nh, s->c0, s->nw, bw);
+        *out = bw;
+        return CT_OK;
+    }
+    if (!desc->buildings_src)
+        return CT_OK;
+    uint8_t *full = NULL;
+    size_t n = 0;
+    ct_status st = CT_OK;
+    if (s->rank == 0) {
+        st = ct_flood_buildings_mask(hdr, desc->buildings_src, &full, &n, err);
+        if (st == CT_OK)
+            ct_log(CT_LOG_INFO, "%s: %zu cells blocked by buildings", desc->buildings_src, n);
+    }
+    uint8_t *bw = malloc(nloc);
+    if (st == CT_OK && !bw)
+        st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    st = agree_status(s, st, err);
+    if (st != CT_OK) {
+        free(full);
+        free(bw);
+        return st;
+    }
+    if (s->rank == 0)
+        mask_window(full, s->w, s->h, s->r0, s->nh, s->c0, s->nw, bw);
+#ifdef CT_HAVE_MPI
+    if (s->mpi) {
+        if (s->rank == 0) {
+            uint8_t *buf = NULL;
+            for (int i = 1; i < s->size; i++) {
+                int r0, nh, c0, nw;
+                block_range(s->h, s->py, i / s->px, &r0, &nh);
+                block_range(s->w, s->px, i % s->px, &c0, &nw);
+                size_t m = (size_t)(nh + 2) * (nw + 2);
+                uint8_t *nb = realloc(buf, m); /* grows; a failure here ends the job */
+                if (!nb)
+                    MPI_Abort(s->comm, 3);
+                buf = nb;
+                mask_window(full, s->w, s->h, r0, nh, c0, nw, buf);
+                MPI_Send(buf, (int)m, MPI_BYTE, i, 9, s->comm);
+            }
+            free(buf);
+        } else {
+            MPI_Recv(bw, (int)nloc, MPI_BYTE, 0, 9, s->comm, MPI_STATUS_IGNORE);
+        }
+    }
+#endif
+    free(full);
+    *out = bw;
+    return CT_OK;
+}
+
+/* Fills z, wall, n2, initial depths and the limiter factors of the block
+ * plus halo from the DEM (memory or file), Manning raster and buildings. */
+static ct_status load_block(sim *s, const ct_flood_sim_desc *desc, const ct_raster *hdr, long *valid_local,
+                            long *blocked_local, ct_error *err)
+{
+    float *zw = NULL, *nwin = NULL;
+    uint8_t *bw = NULL;
+    ct_status st = CT_OK;
+    if (desc->dem)
+        zw = window_of(s, desc->dem);
+    else
+        st = window_read(s, desc->dem_path, &zw, err);
+    if (st == CT_OK && !zw)
+        st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    if (st == CT_OK && desc->manning_raster) {
+        if (desc->manning_raster->width != s->w || desc->manning_raster->height != s->h)
+            st = ct_error_set(err, CT_ERR_INPUT, "Manning raster: %dx%d cells, the DEM has %dx%d",
+                              desc->manning_raster->width, desc->manning_raster->height, s->w, s->h);
+        else if (!(nwin = window_of(s, desc->manning_raster)))
+            st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    } else if (st == CT_OK && desc->manning_path) {
+        ct_raster *mh = NULL;
+        st = ct_raster_read_header(desc->manning_path, &mh, err);
+        if (st == CT_OK && (mh->width != s->w || mh->height != s->h))
+            st = ct_error_set(err, CT_ERR_INPUT, "%s: %dx%d cells, the DEM has %dx%d", desc->manning_path, mh->width,
+                              mh->height, s->w, s->h);
+        ct_raster_destroy(mh);
+        if (st == CT_OK)
+            st = window_read(s, desc->manning_path, &nwin, err);
+    }
+    st = agree_status(s, st, err);
+    if (st == CT_OK)
+        st = load_buildings(s, desc, hdr, &bw, err);
+    if (st != CT_OK) {
+        free(zw);
+        free(nwin);
+        free(bw);
+        return st;
+    }
+    long valid = 0, blocked = 0;
+    const size_t nloc = (size_t)(s->nh + 2) * s->W;
+    for (size_t i = 0; i < nloc; i++) {
+        int lr = (int)(i / (size_t)s->W), lc = (int)(i % (size_t)s->W);
+        float z = zw[i];
+        bool wall = isnan(z) || (bw && bw[i]);
+        s->f[i] = 1.0f;
+        s->wall[i] = wall;
+        s->z[i] = wall ? 0.0f : z;
+        if (s->n2) {
+            float n = nwin ? nwin[i] : NAN;
+            s->n2[i] = (isnan(n) || n <= 0) ? s->n2c : n * n;
+        }
+        if (!wall && desc->use_initial_level && (float)desc->initial_level > z)
+            s->d[i] = (float)desc->initial_level - z;
+        bool own = lr >= 1 && lr <= s->nh && lc >= 1 && lc <= s->nw;
+        valid += own && !wall;
+        blocked += own && bw && bw[i];
+    }
+    *valid_local = valid;
+    *blocked_local = blocked;
+    free(zw);
+    free(nwin);
+    free(bw);
+    return CT_OK;
+}
+
 ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *res, ct_error *err)
 {
     memset(res, 0, sizeof *res);
-    const ct_raster *dem = desc->dem;
     double t_start = ct_time_now();
     if (!(desc->duration_s > 0))
         return ct_error_set(err, CT_ERR_USAGE, "duration must be > 0");
+    if (!desc->dem && !desc->dem_path)
+        return ct_error_set(err, CT_ERR_USAGE, "no DEM (dem or dem_path)");
+    /* The grid's size and georeferencing: the raster itself, or the file's header. */
+    ct_raster *hdr_owned = NULL;
+    if (!desc->dem) {
+        ct_status st = ct_raster_read_header(desc->dem_path, &hdr_owned, err);
+        if (st != CT_OK)
+            return st;
+    }
+    const ct_raster *dem = desc->dem ? desc->dem : hdr_owned;
+    ct_status st = CT_OK;
     if (dem->crs_wkt && *dem->crs_wkt && ct_crs_is_geographic(dem->crs_wkt))
-        return ct_error_set(err, CT_ERR_INPUT,
-                            "the dynamic flood needs a projected DEM in metres; this one is geographic "
-                            "(reproject it, e.g. gdalwarp -t_srs EPSG:NNNN)");
-    if (dem->geotransform[2] != 0 || dem->geotransform[4] != 0)
-        return ct_error_set(err, CT_ERR_INPUT, "rotated DEM grids are not supported");
-    if (dem->width < 1 || dem->height < 1)
-        return ct_error_set(err, CT_ERR_INPUT, "empty DEM");
+        st = ct_error_set(err, CT_ERR_INPUT,
+                          "the dynamic flood needs a projected DEM in metres; this one is geographic "
+                          "(reproject it, e.g. gdalwarp -t_srs EPSG:NNNN)");
+    else if (dem->geotransform[2] != 0 || dem->geotransform[4] != 0)
+        st = ct_error_set(err, CT_ERR_INPUT, "rotated DEM grids are not supported");
+    else if (dem->width < 1 || dem->height < 1)
+        st = ct_error_set(err, CT_ERR_INPUT, "empty DEM");
+    if (st != CT_OK) {
+        ct_raster_destroy(hdr_owned);
+        return st;
+    }
     sim s = {0};
     s.w = dem->width;
     s.h = dem->height;
@@ -623,81 +1003,55 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     s.alpha = desc->alpha > 0 ? (float)desc->alpha : 0.7f;
     s.h_dry = desc->h_dry > 0 ? (float)desc->h_dry : 0.001f;
     s.h_wet = desc->h_wet > 0 ? (float)desc->h_wet : 0.01f;
-    if (s.theta > 1 || s.alpha > 1)
+    if (s.theta > 1 || s.alpha > 1) {
+        ct_raster_destroy(hdr_owned);
         return ct_error_set(err, CT_ERR_USAGE, "theta and alpha must be in (0, 1]");
+    }
     double manning = desc->manning > 0 ? desc->manning : 0.03;
     s.n2c = (float)(manning * manning);
     memcpy(s.b, desc->boundary, sizeof s.b);
-    s.rank = 0;
-    s.size = 1;
-    s.up = s.down = -1;
-#ifdef CT_HAVE_MPI
-    if (desc->use_mpi) {
-        int inited = 0;
-        MPI_Initialized(&inited);
-        if (inited) {
-            s.mpi = true;
-            MPI_Comm_rank(MPI_COMM_WORLD, &s.rank);
-            MPI_Comm_size(MPI_COMM_WORLD, &s.size);
-        }
+    st = setup_blocks(&s, desc->use_mpi, err);
+    if (st != CT_OK) {
+        ct_raster_destroy(hdr_owned);
+        return st;
     }
-#endif
-    if (s.size > s.h)
-        return ct_error_set(err, CT_ERR_USAGE, "%d MPI ranks for a DEM of %d rows", s.size, s.h);
-    s.r0 = (int)((long long)s.h * s.rank / s.size);
-    s.nh = (int)((long long)s.h * (s.rank + 1) / s.size) - s.r0;
-    s.up = s.rank > 0 ? s.rank - 1 : -1;
-    s.down = s.rank < s.size - 1 ? s.rank + 1 : -1;
-    const int w = s.w, nh = s.nh;
-    s.par = (size_t)nh * w >= 32768;
-    size_t nloc = (size_t)(nh + 2) * w, nown = (size_t)nh * w;
+    const int w = s.w, W = s.W, nh = s.nh, nw = s.nw;
+    s.par = (size_t)nh * nw >= 32768;
+    size_t nloc = (size_t)(nh + 2) * W, nown = (size_t)nh * nw;
     s.z = ct_calloc_array(nloc, sizeof(float));
     s.d = ct_calloc_array(nloc, sizeof(float));
     s.wall = ct_calloc_array(nloc, 1);
-    s.qx = ct_calloc_array((size_t)nh * (w + 1), sizeof(float));
-    s.qx1 = ct_calloc_array((size_t)nh * (w + 1), sizeof(float));
-    s.qy = ct_calloc_array((size_t)(nh + 3) * w, sizeof(float));
-    s.qy1 = ct_calloc_array((size_t)(nh + 3) * w, sizeof(float));
+    s.qx = ct_calloc_array((size_t)nh * (nw + 3), sizeof(float));
+    s.qx1 = ct_calloc_array((size_t)nh * (nw + 3), sizeof(float));
+    s.qy = ct_calloc_array((size_t)(nh + 3) * nw, sizeof(float));
+    s.qy1 = ct_calloc_array((size_t)(nh + 3) * nw, sizeof(float));
     s.f = ct_malloc_array(nloc, sizeof(float));
     s.maxd = ct_malloc_array(nown, sizeof(float));
     s.maxv = ct_malloc_array(nown, sizeof(float));
     s.arrive = ct_malloc_array(nown, sizeof(float));
-    if (desc->manning_raster)
+    s.xbuf = ct_malloc_array(8 * ((size_t)(nw > nh ? nw : nh) + 1), sizeof(float));
+    if (desc->manning_raster || desc->manning_path)
         s.n2 = ct_malloc_array(nloc, sizeof(float));
-    float *global_tmp = s.rank == 0 ? ct_malloc_array((size_t)w * s.h, sizeof(float)) : NULL;
+    size_t nglob = (size_t)w * s.h;
+    float *glob = s.rank == 0 ? ct_malloc_array(nglob, sizeof(float)) : NULL;
+    float *gtmp = s.rank == 0 && s.mpi ? ct_malloc_array(nglob, sizeof(float)) : NULL;
     if (!s.z || !s.d || !s.wall || !s.qx || !s.qx1 || !s.qy || !s.qy1 || !s.f || !s.maxd || !s.maxv || !s.arrive ||
-        (desc->manning_raster && !s.n2) || (s.rank == 0 && !global_tmp)) {
+        !s.xbuf || ((desc->manning_raster || desc->manning_path) && !s.n2) || (s.rank == 0 && !glob) ||
+        (s.rank == 0 && s.mpi && !gtmp))
+        st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory for a %dx%d flood", w, s.h);
+    st = agree_status(&s, st, err);
+    long valid_local = 0, blocked_local = 0;
+    if (st == CT_OK)
+        st = load_block(&s, desc, dem, &valid_local, &blocked_local, err);
+    if (st != CT_OK) {
         sim_free(&s);
-        free(global_tmp);
-        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory for a %dx%d flood", w, s.h);
-    }
-    /* Local rows including halos; rows outside the grid are walls. */
-    long valid_local = 0;
-    for (int lr = 0; lr < nh + 2; lr++) {
-        int gr = s.r0 + lr - 1;
-        for (int c = 0; c < w; c++) {
-            size_t i = (size_t)lr * w + c;
-            s.f[i] = 1.0f;
-            if (gr < 0 || gr >= s.h) {
-                s.wall[i] = 1;
-                continue;
-            }
-            size_t gi = (size_t)gr * w + c;
-            float z = dem->data[gi];
-            bool wall = isnan(z) || (desc->blocked && desc->blocked[gi]);
-            s.wall[i] = wall;
-            s.z[i] = wall ? 0.0f : z;
-            if (s.n2) {
-                float n = desc->manning_raster->data[gi];
-                s.n2[i] = (isnan(n) || n <= 0) ? s.n2c : n * n;
-            }
-            if (!wall && desc->use_initial_level && (float)desc->initial_level > z)
-                s.d[i] = (float)desc->initial_level - z;
-            if (!wall && lr >= 1 && lr <= nh)
-                valid_local++;
-        }
+        free(glob);
+        free(gtmp);
+        ct_raster_destroy(hdr_owned);
+        return st;
     }
     double valid_cells = reduce_sum(&s, (double)valid_local);
+    res->blocked_cells = (size_t)reduce_sum(&s, (double)blocked_local);
     for (size_t i = 0; i < nown; i++) {
         s.maxd[i] = -1.0f; /* never wet; NAN in the outputs */
         s.maxv[i] = -1.0f;
@@ -705,9 +1059,9 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     }
     /* Initial water counts as already arrived (t = 0). */
     for (int lr = 1; lr <= nh; lr++)
-        for (int c = 0; c < w; c++) {
-            float v = s.d[(size_t)lr * w + c];
-            size_t o = (size_t)(lr - 1) * w + c;
+        for (int c = 1; c <= nw; c++) {
+            float v = s.d[(size_t)lr * W + c];
+            size_t o = (size_t)(lr - 1) * nw + c - 1;
             if (v > s.h_dry) {
                 s.maxd[o] = v;
                 s.maxv[o] = 0;
@@ -715,17 +1069,15 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             if (v > s.h_wet)
                 s.arrive[o] = 0;
         }
-    /* Inflow and gauge cells. */
-    ct_status st = CT_OK;
+    /* Inflow and gauge cells: found on the whole grid, owned by one rank. */
     long *inflow_cell = calloc((size_t)desc->n_inflows + 1, sizeof(long));
     long *gauge_cell = calloc((size_t)desc->n_gauges + 1, sizeof(long));
+    if (!inflow_cell || !gauge_cell)
+        st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     for (int i = 0; i < desc->n_inflows && st == CT_OK; i++) {
         int c, r;
         if (!ct_flood_cell_of(dem, desc->inflows[i].x, desc->inflows[i].y, &c, &r))
             st = ct_error_set(err, CT_ERR_INPUT, "inflow %d (%.3f,%.3f) lies outside the DEM", i + 1,
-                              desc->inflows[i].x, desc->inflows[i].y);
-        else if (isnan(dem->data[(size_t)r * w + c]) || (desc->blocked && desc->blocked[(size_t)r * w + c]))
-            st = ct_error_set(err, CT_ERR_INPUT, "inflow %d (%.3f,%.3f) lies on nodata or a building", i + 1,
                               desc->inflows[i].x, desc->inflows[i].y);
         else
             inflow_cell[i] = owned_index(&s, c, r);
@@ -738,6 +1090,12 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         else
             gauge_cell[i] = owned_index(&s, c, r);
     }
+    /* the owner checks its inflow cells */
+    for (int i = 0; i < desc->n_inflows && st == CT_OK; i++)
+        if (inflow_cell[i] >= 0 && s.wall[inflow_cell[i]])
+            st = ct_error_set(err, CT_ERR_INPUT, "inflow %d (%.3f,%.3f) lies on nodata or a building", i + 1,
+                              desc->inflows[i].x, desc->inflows[i].y);
+    st = agree_status(&s, st, err);
     double gauge_every = desc->gauge_every_s > 0 ? desc->gauge_every_s : 60.0;
     int max_gauge_times = desc->n_gauges ? (int)(desc->duration_s / gauge_every) + 3 : 0;
     if (desc->snapshot_every_s > 0 && desc->n_gauges)
@@ -749,16 +1107,24 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         if (!res->gauge_t || !res->gauge_depth || !res->gauge_wse)
             st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     }
+    double *gbuf = ct_calloc_array(2 * (size_t)desc->n_gauges + 1, sizeof(double));
+    float *own = ct_malloc_array(nown ? nown : 1, sizeof(float));
+    if (st == CT_OK && (!own || !gbuf))
+        st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    st = agree_status(&s, st, err);
     if (st != CT_OK) {
+        free(own);
+        free(gbuf);
         free(inflow_cell);
         free(gauge_cell);
         sim_free(&s);
-        free(global_tmp);
+        free(glob);
+        free(gtmp);
+        ct_raster_destroy(hdr_owned);
         ct_flood_sim_result_free(res);
         return st;
     }
 
-    halo_rows(&s, s.d);
     double v0 = reduce_sum(&s, stored_volume(&s));
     double rain_total = 0, inflow_total = 0, bnd_in = 0, bnd_out = 0, clipped = 0;
     double hmax = 0;
@@ -774,8 +1140,6 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         h_inflow = red[1];
         rise_inflow = red[2];
     }
-    double *gbuf = ct_calloc_array(2 * (size_t)desc->n_gauges + 1, sizeof(double));
-    float *halo_buf = ct_malloc_array(4 * (size_t)w, sizeof(float));
     const double dt_max = desc->dt_max > 0 ? desc->dt_max : 5.0;
     const double T = desc->duration_s;
     double t = 0, next_snap = desc->snapshot_every_s > 0 ? desc->snapshot_every_s : INFINITY;
@@ -783,17 +1147,14 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     long long steps = 0;
     /* 2D CFL length: 1 / sqrt(1/dx² + 1/dy²) (dx / sqrt 2 for square cells). */
     const double min_d = 1.0 / sqrt(1.0 / ((double)s.dx * s.dx) + 1.0 / ((double)s.dy * s.dy));
-    float *own = ct_malloc_array(nown ? nown : 1, sizeof(float));
-    if (!own || !gbuf || !halo_buf)
-        st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
 
     while (st == CT_OK) {
-        /* Gauges at t (rank-local values, reduced with max: others give -inf). */
+        /* Gauges at t (the owner's values, max-reduced: others give -inf). */
         if (desc->n_gauges && t >= next_gauge - 1e-9 && res->n_gauge_times < max_gauge_times) {
             int k = res->n_gauge_times++;
             res->gauge_t[k] = t;
             for (int g = 0; g < desc->n_gauges; g++) {
-                /* the owner's value; others -inf (max-reduced); walls: -1e30 -> NAN */
+                /* walls: -1e30 -> NAN */
                 double dv = -INFINITY, wv = -INFINITY;
                 long i = gauge_cell[g];
                 if (i >= 0) {
@@ -861,7 +1222,7 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
                     ss.hmax = s.d[ci];
             }
         }
-        halo_state(&s, s.qy1, halo_buf);
+        halo_state(&s, s.qx1, s.qy1);
         float *tmp = s.qx;
         s.qx = s.qx1;
         s.qx1 = tmp;
@@ -882,41 +1243,31 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             desc->progress(desc->progress_user, T > 0 ? t / T : 1);
         if (t >= next_snap - 1e-9) {
             if (desc->on_snapshot) {
-                for (int lr = 1; lr <= nh; lr++)
-                    for (int c = 0; c < w; c++) {
-                        size_t i = (size_t)lr * w + c;
-                        own[(size_t)(lr - 1) * w + c] = s.wall[i] ? NAN : s.d[i];
-                    }
-                gather_rows(&s, own, global_tmp);
+                own_depths(&s, own);
+                gather_blocks(&s, own, glob, gtmp);
                 if (s.rank == 0) {
-                    size_t ng = (size_t)w * s.h;
-                    for (size_t i = 0; i < ng; i++)
-                        if (!(global_tmp[i] > s.h_dry))
-                            global_tmp[i] = NAN;
-                    st = desc->on_snapshot(desc->user, next_snap, global_tmp, err);
+                    for (size_t i = 0; i < nglob; i++)
+                        if (!(glob[i] > s.h_dry))
+                            glob[i] = NAN;
+                    st = desc->on_snapshot(desc->user, next_snap, glob, err);
                 }
                 /* every rank learns whether rank 0 failed */
-                double fail = allreduce_max(&s, st != CT_OK ? 1.0 : 0.0);
-                if (fail > 0 && st == CT_OK)
-                    st = ct_error_set(err, CT_ERR_RUNTIME, "snapshot failed on rank 0");
+                st = agree_status(&s, st, err);
             }
             next_snap += desc->snapshot_every_s;
         }
     }
     if (st == CT_OK) {
         /* Outputs. */
-        for (int lr = 1; lr <= nh; lr++)
-            for (int c = 0; c < w; c++) {
-                size_t i = (size_t)lr * w + c;
-                own[(size_t)(lr - 1) * w + c] = s.wall[i] ? NAN : s.d[i];
-            }
-        st = gather_field(&s, own, dem, s.h_dry, &res->final_depth, global_tmp, err);
+        own_depths(&s, own);
+        st = gather_field(&s, own, dem, s.h_dry, &res->final_depth, glob, gtmp, err);
         if (st == CT_OK)
-            st = gather_field(&s, s.maxd, dem, s.h_dry, &res->max_depth, global_tmp, err);
+            st = gather_field(&s, s.maxd, dem, s.h_dry, &res->max_depth, glob, gtmp, err);
         if (st == CT_OK)
-            st = gather_field(&s, s.maxv, dem, -0.5f, &res->max_velocity, global_tmp, err);
+            st = gather_field(&s, s.maxv, dem, -0.5f, &res->max_velocity, glob, gtmp, err);
         if (st == CT_OK)
-            st = gather_field(&s, s.arrive, dem, -0.5f, &res->arrival_time, global_tmp, err);
+            st = gather_field(&s, s.arrive, dem, -0.5f, &res->arrival_time, glob, gtmp, err);
+        st = agree_status(&s, st, err);
     }
     if (st == CT_OK) {
         double vf = reduce_sum(&s, stored_volume(&s));
@@ -924,17 +1275,18 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         res->inflow_m3 = reduce_sum(&s, inflow_total);
         res->boundary_in_m3 = reduce_sum(&s, bnd_in);
         res->boundary_out_m3 = reduce_sum(&s, bnd_out);
-        double clip = reduce_sum(&s, clipped);
+        (void)clipped; /* clipping shows up in the balance itself */
         res->initial_volume_m3 = v0;
         res->final_volume_m3 = vf;
         double in = res->rain_m3 + res->inflow_m3 + res->boundary_in_m3;
         double scale = fmax(fmax(in, v0), fmax(vf, 1e-9));
         res->mass_balance_error = fabs(vf - v0 - in + res->boundary_out_m3) / scale;
-        (void)clip; /* clipping shows up in the balance itself */
         res->steps = steps;
         res->simulated_s = t;
         res->ranks = s.size;
-        double maxd = 0, area = 0;
+        res->blocks_x = s.px;
+        res->blocks_y = s.py;
+        double maxd = 0;
         long wet = 0;
         for (size_t i = 0; i < nown; i++) {
             float v = s.maxd[i];
@@ -944,8 +1296,7 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
                 wet++;
         }
         res->max_depth_m = allreduce_max(&s, maxd);
-        area = reduce_sum(&s, (double)wet) * s.area;
-        res->flooded_area_m2 = area;
+        res->flooded_area_m2 = reduce_sum(&s, (double)wet) * s.area;
         res->seconds = ct_time_now() - t_start;
         res->cell_updates_per_s = res->seconds > 0 ? (double)steps * valid_cells / res->seconds : 0;
         if (s.rank != 0) {
@@ -959,11 +1310,12 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     }
     free(own);
     free(gbuf);
-    free(halo_buf);
     free(inflow_cell);
     free(gauge_cell);
-    free(global_tmp);
+    free(glob);
+    free(gtmp);
     sim_free(&s);
+    ct_raster_destroy(hdr_owned);
     if (st != CT_OK)
         ct_flood_sim_result_free(res);
     return st;

@@ -17,25 +17,23 @@ static void gdal_init(void)
 
 static void quiet_handler(CPLErr cls, CPLErrorNum num, const char *msg) { (void)cls; (void)num; (void)msg; }
 
-ct_status ct_raster_read(const char *path, ct_raster **out, ct_error *err)
+/* Opens path and fills r's size, georeferencing, CRS and nodata (no data). */
+static ct_status open_header(const char *path, GDALDatasetH *ds_out, ct_raster **out, ct_error *err)
 {
     *out = NULL;
+    *ds_out = NULL;
     pthread_once(&g_gdal_once, gdal_init);
     CPLPushErrorHandler(quiet_handler);
     GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
     CPLPopErrorHandler();
     if (!ds)
         return ct_error_set(err, CT_ERR_INPUT, "%s: not a raster GDAL can read (%s)", path, CPLGetLastErrorMsg());
-    ct_status st = CT_OK;
     ct_raster *r = calloc(1, sizeof *r);
     int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
     if (!r || GDALGetRasterCount(ds) < 1 || w <= 0 || h <= 0) {
-        st = ct_error_set(err, CT_ERR_INPUT, "%s: raster has no band or zero size", path);
-        goto done;
-    }
-    if ((uint64_t)w * (uint64_t)h > (uint64_t)2000000000) {
-        st = ct_error_set(err, CT_ERR_INPUT, "%s: raster of %dx%d cells is too large", path, w, h);
-        goto done;
+        free(r);
+        GDALClose(ds);
+        return ct_error_set(err, CT_ERR_INPUT, "%s: raster has no band or zero size", path);
     }
     r->width = w;
     r->height = h;
@@ -45,25 +43,102 @@ ct_status ct_raster_read(const char *path, ct_raster **out, ct_error *err)
     }
     const char *wkt = GDALGetProjectionRef(ds);
     r->crs_wkt = strdup(wkt ? wkt : "");
-    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
     int has = 0;
-    double nd = GDALGetRasterNoDataValue(b, &has);
+    double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(ds, 1), &has);
     r->has_nodata = has != 0;
     r->nodata = nd;
+    if (!r->crs_wkt) {
+        ct_raster_destroy(r);
+        GDALClose(ds);
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    }
+    *ds_out = ds;
+    *out = r;
+    return CT_OK;
+}
+
+ct_status ct_raster_read_header(const char *path, ct_raster **out, ct_error *err)
+{
+    GDALDatasetH ds;
+    ct_status st = open_header(path, &ds, out, err);
+    if (st == CT_OK)
+        GDALClose(ds);
+    return st;
+}
+
+/* Reads window (col0,row0,w,h) of band 1 into r->data (w*h), NAN outside the
+ * raster and on nodata; r holds the file's header and becomes the window. */
+static ct_status read_window(const char *path, GDALDatasetH ds, ct_raster *r, int col0, int row0, int w, int h,
+                             ct_error *err)
+{
+    if (w <= 0 || h <= 0 || (uint64_t)w * (uint64_t)h > (uint64_t)2000000000)
+        return ct_error_set(err, CT_ERR_INPUT, "%s: window of %dx%d cells is empty or too large", path, w, h);
+    const int fw = r->width, fh = r->height;
     r->data = malloc((size_t)w * h * sizeof(float));
-    if (!r->data || !r->crs_wkt) {
-        st = ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory for %dx%d raster", path, w, h);
-        goto done;
-    }
-    if (GDALRasterIO(b, GF_Read, 0, 0, w, h, r->data, w, h, GDT_Float32, 0, 0) != CE_None) {
-        st = ct_error_set(err, CT_ERR_INPUT, "%s: cannot read band 1: %s", path, CPLGetLastErrorMsg());
-        goto done;
-    }
-    float ndf = (float)nd;
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        if (has && (r->data[i] == ndf || (isnan(ndf) && isnan(r->data[i]))))
+    if (!r->data)
+        return ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory for %dx%d raster", path, w, h);
+    /* the part inside the raster */
+    int a0 = col0 > 0 ? col0 : 0, b0 = row0 > 0 ? row0 : 0;
+    int a1 = col0 + w < fw ? col0 + w : fw, b1 = row0 + h < fh ? row0 + h : fh;
+    if (a0 > 0 || b0 > 0 || a1 < col0 + w || b1 < row0 + h || a1 <= a0 || b1 <= b0)
+        for (size_t i = 0; i < (size_t)w * h; i++)
             r->data[i] = NAN;
-done:
+    if (a1 > a0 && b1 > b0) {
+        float *dst = r->data + (size_t)(b0 - row0) * w + (a0 - col0);
+        GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+        if (GDALRasterIO(b, GF_Read, a0, b0, a1 - a0, b1 - b0, dst, a1 - a0, b1 - b0, GDT_Float32, sizeof(float),
+                         (GSpacing)sizeof(float) * w) != CE_None)
+            return ct_error_set(err, CT_ERR_INPUT, "%s: cannot read band 1: %s", path, CPLGetLastErrorMsg());
+        if (r->has_nodata) {
+            float ndf = (float)r->nodata;
+            for (int y = b0; y < b1; y++) {
+                float *row = r->data + (size_t)(y - row0) * w + (a0 - col0);
+                for (int x = 0; x < a1 - a0; x++)
+                    if (row[x] == ndf || (isnan(ndf) && isnan(row[x])))
+                        row[x] = NAN;
+            }
+        }
+    }
+    double *g = r->geotransform;
+    double x0 = g[0] + col0 * g[1] + row0 * g[2], y0 = g[3] + col0 * g[4] + row0 * g[5];
+    if (col0 != 0 || row0 != 0) {
+        g[0] = x0;
+        g[3] = y0;
+    }
+    r->width = w;
+    r->height = h;
+    return CT_OK;
+}
+
+ct_status ct_raster_read_window(const char *path, int col0, int row0, int w, int h, ct_raster **out, ct_error *err)
+{
+    GDALDatasetH ds;
+    ct_raster *r;
+    ct_status st = open_header(path, &ds, &r, err);
+    if (st != CT_OK)
+        return st;
+    st = read_window(path, ds, r, col0, row0, w, h, err);
+    GDALClose(ds);
+    if (st != CT_OK) {
+        ct_raster_destroy(r);
+        return st;
+    }
+    *out = r;
+    return CT_OK;
+}
+
+ct_status ct_raster_read(const char *path, ct_raster **out, ct_error *err)
+{
+    GDALDatasetH ds;
+    ct_raster *r;
+    *out = NULL;
+    ct_status st = open_header(path, &ds, &r, err);
+    if (st != CT_OK)
+        return st;
+    if ((uint64_t)r->width * (uint64_t)r->height > (uint64_t)2000000000)
+        st = ct_error_set(err, CT_ERR_INPUT, "%s: raster of %dx%d cells is too large", path, r->width, r->height);
+    else
+        st = read_window(path, ds, r, 0, 0, r->width, r->height, err);
     GDALClose(ds);
     if (st != CT_OK) {
         ct_raster_destroy(r);

@@ -6,7 +6,8 @@
  *    (fill, spill, merge);
  *  - dynamic 2D flood: the local inertial shallow-water scheme (Bates et al.
  *    2010, q-centred variant of de Almeida et al. 2012), OpenMP on rows and,
- *    when launched by mpirun, MPI row strips with halo exchange.
+ *    when launched by mpirun, MPI 2D blocks (a Cartesian communicator) with
+ *    one-cell halos; each rank can read only its block from the files.
  *
  * Rasters are ct_raster (row-major from the top-left, NAN = nodata). Points
  * are X,Y in the DEM's CRS. Depth outputs are metres, NAN where dry. */
@@ -161,10 +162,19 @@ typedef struct ct_flood_sim_desc {
      * w*h metres, NAN where dry. A non-OK return aborts the run. */
     ct_status (*on_snapshot)(void *user, double t, const float *depth, ct_error *err);
     void *user;
-    bool use_mpi;                   /* split rows across MPI_COMM_WORLD (after ct_flood_mpi_init) */
+    bool use_mpi;                   /* split the grid into 2D blocks across MPI_COMM_WORLD (after ct_flood_mpi_init) */
     /* Optional: called on rank 0 after each time step with simulated/duration. */
     ct_progress_fn progress;
     void *progress_user;
+    /* Read from files instead (appended): when dem is NULL, every rank reads
+     * only its block plus a one-cell halo of dem_path (GDAL windowed reads),
+     * and of manning_path (when manning_raster is NULL; same size as the DEM).
+     * buildings_src (OGR polygons, when blocked is NULL) is rasterized once
+     * on rank 0 on the whole grid, as ct_flood_buildings_mask, and each rank
+     * gets its block. Result rasters take the DEM file's georeferencing. */
+    const char *dem_path;
+    const char *manning_path;
+    const char *buildings_src;
 } ct_flood_sim_desc;
 
 typedef struct ct_flood_sim_result {
@@ -182,6 +192,8 @@ typedef struct ct_flood_sim_result {
     double mass_balance_error;      /* |final - initial - in + out| / max(in, initial, final) */
     double max_depth_m, flooded_area_m2;
     int ranks;
+    int blocks_x, blocks_y;         /* MPI block grid: columns x rows of blocks (1 x 1 alone) */
+    size_t blocked_cells;           /* cells blocked by buildings (buildings_src or blocked) */
 } ct_flood_sim_result;
 
 ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *res, ct_error *err);

@@ -22,6 +22,13 @@ typedef struct ct_raster {
 
 /* Reads band 1 of any GDAL raster as float, nodata cells turned into NAN. */
 ct_status ct_raster_read(const char *path, ct_raster **out, ct_error *err);
+/* Reads only the size, georeferencing and nodata of band 1 (data stays NULL),
+ * e.g. to plan which window each process reads. */
+ct_status ct_raster_read_header(const char *path, ct_raster **out, ct_error *err);
+/* Reads the window of band 1 with top-left cell (col0,row0) and size w x h,
+ * which may reach past the raster's edges: those cells are NAN, like nodata.
+ * The geotransform is the window's (shifted to its top-left corner). */
+ct_status ct_raster_read_window(const char *path, int col0, int row0, int w, int h, ct_raster **out, ct_error *err);
 /* A blank raster of the given size (data zeroed), copying georeferencing from like (may be NULL). */
 ct_raster *ct_raster_create(int width, int height, const ct_raster *like);
 void ct_raster_destroy(ct_raster *r);
