@@ -87,7 +87,7 @@ static int run_static(flood_cli_args *a)
     for (int k = 0; k < n; k++) {
         char path[4096];
         flood_cli_series_path(a->out, n > 1 ? a->levels[k] : NAN, path, sizeof path);
-        if (ct_raster_write_gtiff(depths[k], path, CT_RASTER_FLOAT32, true, -9999.0, &err) != CT_OK) {
+        if (ct_flood_raster_write(depths[k], path, &err) != CT_OK) {
             cJSON_Delete(levels);
             rc = cli_fail_err(SUB, &err);
             goto free_depths;

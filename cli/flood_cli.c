@@ -240,7 +240,7 @@ static ct_status write_snapshot(void *user, double t, const float *depth, ct_err
     char name[64], *path;
     snprintf(name, sizeof name, "depth_%.0f.tif", t);
     path = ct_path_join(s->dir, name);
-    ct_status st = ct_raster_write_gtiff(&r, path, CT_RASTER_FLOAT32, true, -9999.0, err);
+    ct_status st = ct_flood_raster_write(&r, path, err);
     free(path);
     return st;
 }
@@ -248,7 +248,7 @@ static ct_status write_snapshot(void *user, double t, const float *depth, ct_err
 static ct_status write_grid(const char *dir, const char *name, const ct_raster *r, ct_error *err)
 {
     char *path = ct_path_join(dir, name);
-    ct_status st = ct_raster_write_gtiff(r, path, CT_RASTER_FLOAT32, true, -9999.0, err);
+    ct_status st = ct_flood_raster_write(r, path, err);
     free(path);
     return st;
 }

@@ -3,8 +3,8 @@
  * compare, as r.lake reads level and DEM as FCELL) and it is connected to a
  * seed through such cells (8-connectivity as r.lake's 3x3 window, or 4);
  * nodata cells never flood and block the flow; depth = level - ground in
- * float32. A breadth-first fill over a flat queue: O(cells), no per-cell
- * allocation. */
+ * float32. A scanline (span) fill: O(cells), row-wise memory access, a small
+ * stack of run starts; area and volume gathered while filling. */
 #include "citytwin/ct_flood.h"
 
 #include <math.h>
@@ -22,54 +22,119 @@ static int cmp_level_desc(const void *a, const void *b)
     return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
-/* Fills from the seeds in s[0..n) that share one level. depth doubles as the
- * visited marker (non-NAN = flooded); queue has room for every cell. */
-static void fill_level(const ct_raster *dem, float *depth, uint32_t *queue, const seed_info *s, int n, float level,
-                       int connectivity, bool rlake_compat)
+/* Flood statistics gathered while filling: per row, so the sums do not
+ * depend on the fill order within a row's area factor. */
+typedef struct fill_stats {
+    double *row_sum;  /* Σ depth per row */
+    size_t *row_cnt;  /* flooded cells per row */
+    float maxd;
+} fill_stats;
+
+/* A growable stack of cell indices (span starts). */
+typedef struct cell_stack {
+    uint32_t *v;
+    size_t n, cap;
+} cell_stack;
+
+static bool stack_push(cell_stack *s, uint32_t k)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 4096;
+        uint32_t *nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv)
+            return false;
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n++] = k;
+    return true;
+}
+
+static inline void flood_cells(const float *z, float *depth, size_t a, size_t b, float level, int row,
+                               fill_stats *st)
+{
+    double sum = 0;
+    float mx = st->maxd;
+    for (size_t i = a; i <= b; i++) {
+        float d = level - z[i];
+        depth[i] = d;
+        sum += d;
+        mx = d > mx ? d : mx;
+    }
+    st->row_sum[row] += sum;
+    st->row_cnt[row] += b - a + 1;
+    st->maxd = mx;
+}
+
+/* Scanline (span) fill from the seeds in s[0..n) that share one level: each
+ * popped cell grows into the maximal run of floodable cells of its row, the
+ * run is flooded at once, and the rows above and below are scanned over the
+ * run (one cell wider each side with 8-connectivity) for the starts of new
+ * runs. Floodable: ground strictly below the level (NAN ground fails the
+ * compare) and not flooded yet; depth doubles as the visited marker. The
+ * same cells as a breadth-first fill, with a small stack and row-wise memory
+ * access. r.lake compatibility: last-column cells never spread, so runs stop
+ * at column w-2 and the last column is flooded afterwards from its western
+ * neighbours. Returns false when out of memory. */
+static bool fill_level(const ct_raster *dem, float *depth, cell_stack *stack, const seed_info *s, int n,
+                       float level, int connectivity, bool rlake_compat, fill_stats *st)
 {
     const int w = dem->width, h = dem->height;
     const float *z = dem->data;
-    size_t head = 0, tail = 0;
+    const int cmax = rlake_compat ? w - 2 : w - 1; /* last column that spreads */
+#define FLOODABLE(k) (z[k] < level && isnan(depth[k]))
+    stack->n = 0;
     for (int i = 0; i < n; i++) {
         size_t k = (size_t)s[i].row * w + s[i].col;
         if (!isnan(depth[k]))
             continue;
-        depth[k] = level - z[k];
-        queue[tail++] = (uint32_t)k;
+        if (s[i].col > cmax) /* an r.lake last-column seed floods only itself */
+            flood_cells(z, depth, k, k, level, s[i].row, st);
+        else if (!stack_push(stack, (uint32_t)k))
+            return false;
     }
-    static const int dc8[8] = {-1, 0, 1, -1, 1, -1, 0, 1}, dr8[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
-    static const int dc4[4] = {0, -1, 1, 0}, dr4[4] = {-1, 0, 0, 1};
-    const int *dc = connectivity == 4 ? dc4 : dc8, *dr = connectivity == 4 ? dr4 : dr8;
-    const int nn = connectivity == 4 ? 4 : 8;
-    while (head < tail) {
-        uint32_t k = queue[head++];
-        int r = (int)(k / (uint32_t)w), c = (int)(k % (uint32_t)w);
-        /* r.lake's window reads the last column as dry: it never spreads from there. */
-        if (rlake_compat && c == w - 1)
+    const int widen = connectivity == 8 ? 1 : 0;
+    while (stack->n > 0) {
+        uint32_t k = stack->v[--stack->n];
+        if (!FLOODABLE(k))
             continue;
-        if (r > 0 && r < h - 1 && c > 0 && c < w - 1) {
-            for (int i = 0; i < nn; i++) {
-                size_t m = (size_t)((long)k + (long)dr[i] * w + dc[i]);
-                float zm = z[m];
-                if (zm < level && isnan(depth[m])) { /* NAN ground fails zm < level */
-                    depth[m] = level - zm;
-                    queue[tail++] = (uint32_t)m;
-                }
-            }
-        } else {
-            for (int i = 0; i < nn; i++) {
-                int rr = r + dr[i], cc = c + dc[i];
-                if (rr < 0 || rr >= h || cc < 0 || cc >= w)
+        int r = (int)(k / (uint32_t)w), c = (int)(k % (uint32_t)w);
+        size_t row = (size_t)r * w;
+        int l = c, rr = c;
+        while (l > 0 && FLOODABLE(row + l - 1))
+            l--;
+        while (rr < cmax && FLOODABLE(row + rr + 1))
+            rr++;
+        flood_cells(z, depth, row + l, row + rr, level, r, st);
+        int a = l - widen > 0 ? l - widen : 0, b = rr + widen < cmax ? rr + widen : cmax;
+        for (int nr = r - 1; nr <= r + 1; nr += 2) {
+            if (nr < 0 || nr >= h)
+                continue;
+            size_t nrow = (size_t)nr * w;
+            for (int x = a; x <= b; x++) {
+                if (!FLOODABLE(nrow + x))
                     continue;
-                size_t m = (size_t)rr * w + cc;
-                float zm = z[m];
-                if (zm < level && isnan(depth[m])) {
-                    depth[m] = level - zm;
-                    queue[tail++] = (uint32_t)m;
-                }
+                if (!stack_push(stack, (uint32_t)(nrow + x)))
+                    return false;
+                while (x + 1 <= b && FLOODABLE(nrow + x + 1)) /* one push per run */
+                    x++;
             }
         }
     }
+    if (rlake_compat && w >= 2) {
+        for (int r = 0; r < h; r++) {
+            size_t k = (size_t)r * w + w - 1, west = k - 1;
+            if (!FLOODABLE(k))
+                continue;
+            bool wet = !isnan(depth[west]);
+            if (connectivity == 8)
+                wet = wet || (r > 0 && !isnan(depth[west - w])) || (r + 1 < h && !isnan(depth[west + w]));
+            if (wet)
+                flood_cells(z, depth, k, k, level, r, st);
+        }
+    }
+#undef FLOODABLE
+    return true;
 }
 
 ct_status ct_flood_static_run(const ct_flood_static_desc *d, ct_raster **depth_out, ct_flood_static_result *res,
@@ -117,12 +182,15 @@ ct_status ct_flood_static_run(const ct_flood_static_desc *d, ct_raster **depth_o
     }
     ct_raster *depth = ct_raster_create(dem->width, dem->height, dem);
     size_t cells = (size_t)dem->width * dem->height;
-    uint32_t *queue = ct_malloc_array(cells, sizeof(uint32_t));
     double *row_area = ct_flood_row_areas(dem);
-    if (!depth || !queue || !row_area) {
+    fill_stats st = {ct_calloc_array((size_t)dem->height, sizeof(double)),
+                     ct_calloc_array((size_t)dem->height, sizeof(size_t)), 0.0f};
+    cell_stack stack = {0};
+    if (!depth || !row_area || !st.row_sum || !st.row_cnt) {
         ct_raster_destroy(depth);
-        free(queue);
         free(row_area);
+        free(st.row_sum);
+        free(st.row_cnt);
         free(seeds);
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory for a %dx%d flood", dem->width, dem->height);
     }
@@ -131,36 +199,35 @@ ct_status ct_flood_static_run(const ct_flood_static_desc *d, ct_raster **depth_o
     /* Higher levels first: a lower seed's flood is either inside a higher
      * one's (nothing to add) or disjoint from it, so one marker suffices. */
     qsort(seeds, (size_t)used, sizeof *seeds, cmp_level_desc);
-    for (int i = 0; i < used;) {
+    bool ok = true;
+    for (int i = 0; i < used && ok;) {
         int j = i;
         while (j < used && seeds[j].level == seeds[i].level)
             j++;
-        fill_level(dem, depth->data, queue, seeds + i, j - i, seeds[i].level, conn, d->rlake_compat);
+        ok = fill_level(dem, depth->data, &stack, seeds + i, j - i, seeds[i].level, conn, d->rlake_compat, &st);
         i = j;
     }
     size_t n = 0;
-    double area = 0, vol = 0, maxd = 0;
+    double area = 0, vol = 0;
     for (int r = 0; r < dem->height; r++) {
-        const float *row = depth->data + (size_t)r * dem->width;
-        for (int c = 0; c < dem->width; c++) {
-            float v = row[c];
-            if (isnan(v))
-                continue;
-            n++;
-            area += row_area[r];
-            vol += row_area[r] * v;
-            if (v > maxd)
-                maxd = v;
-        }
+        n += st.row_cnt[r];
+        area += row_area[r] * (double)st.row_cnt[r];
+        vol += row_area[r] * st.row_sum[r];
     }
     res->cells = n;
     res->area_m2 = area;
     res->volume_m3 = vol;
-    res->max_depth_m = maxd;
+    res->max_depth_m = st.maxd;
     res->seeds_used = used;
-    free(queue);
+    free(stack.v);
+    free(st.row_sum);
+    free(st.row_cnt);
     free(row_area);
     free(seeds);
+    if (!ok) {
+        ct_raster_destroy(depth);
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory for a %dx%d flood", dem->width, dem->height);
+    }
     *depth_out = depth;
     return CT_OK;
 }

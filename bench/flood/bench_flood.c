@@ -30,6 +30,17 @@ static double cpu_s(int who)
 
 static const char *UTM32 = "EPSG:32632";
 
+static double file_mb(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NAN;
+    fseek(f, 0, SEEK_END);
+    double n = (double)ftell(f);
+    fclose(f);
+    return n / 1e6;
+}
+
 static int sh(const char *cmd)
 {
     int rc = system(cmd);
@@ -134,13 +145,16 @@ int main(int argc, char **argv)
         /* seed in the valley floor, level 18 m above the lowest valley ground */
         double sx = 500000 + ns * 2.0 * 0.5 + 1.0, sy = 5300000 + ns * 2.0 * 0.75 + 1.0, level = 112.5;
         snprintf(out, sizeof out, "%s/ours_depth.tif", work);
+        double load[3] = {0, 0, 0};
+        getloadavg(load, 3);
+        printf("load average before: %.1f %.1f %.1f (2 cores shared)\n", load[0], load[1], load[2]);
         double t0 = ct_time_now(), c0 = cpu_s(RUSAGE_SELF);
         ct_raster *r = NULL;
         if (ct_raster_read(dem, &r, &err) != CT_OK) {
             fprintf(stderr, "%s\n", err.msg);
             return 2;
         }
-        double t1 = ct_time_now();
+        double t1 = ct_time_now(), c1 = cpu_s(RUSAGE_SELF);
         double seed[2] = {sx, sy};
         /* r.lake's last-column quirk on, so the cells can be compared one to one */
         ct_flood_static_desc d = {.dem = r, .seeds_xy = seed, .n_seeds = 1, .level = level, .rlake_compat = true};
@@ -150,8 +164,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return 2;
         }
-        double t2 = ct_time_now();
-        if (ct_raster_write_gtiff(depth, out, CT_RASTER_FLOAT32, true, -9999, &err) != CT_OK) {
+        double t2 = ct_time_now(), c2 = cpu_s(RUSAGE_SELF);
+        if (ct_flood_raster_write(depth, out, &err) != CT_OK) {
             fprintf(stderr, "%s\n", err.msg);
             return 3;
         }
@@ -161,8 +175,9 @@ int main(int argc, char **argv)
         double ours = t3 - t0;
         printf("static flood %dx%d (%.0f M cells), level %.1f: %zu cells flooded, volume %.0f m3\n", ns, ns,
                (double)ns * ns / 1e6, level, res.cells, res.volume_m3);
-        printf("  citytwin: read %.2f s + flood %.2f s + write %.2f s = %.2f s wall, %.2f s CPU\n", t1 - t0, t2 - t1,
-               t3 - t2, ours, c3 - c0);
+        printf("  citytwin: read %.2f s + flood %.2f s + write %.2f s = %.2f s wall; CPU read %.2f + flood %.2f + "
+               "write %.2f = %.2f s; output %.0f MB\n",
+               t1 - t0, t2 - t1, t3 - t2, ours, c1 - c0, c2 - c1, c3 - c2, c3 - c0, file_mb(out));
         fflush(stdout);
         if (grass && sh("command -v grass >/dev/null 2>&1") == 0) {
             char script[1024];
@@ -190,8 +205,13 @@ int main(int argc, char **argv)
                 printf("  GRASS:    r.in.gdal %.2f s + r.lake %.2f s + r.out.gdal %.2f s = %.2f s "
                        "wall (%.2f s with session start), %.2f s CPU\n",
                        s1 - s0, s2 - s1, s3 - s2, s3 - s0, g1 - g0, gc1 - gc0);
+                char gp[1100];
+                snprintf(gp, sizeof gp, "%s/grass_depth.tif", work);
+                printf("  GRASS output (DEFLATE level 6): %.0f MB\n", file_mb(gp));
                 printf("  ratio GRASS / citytwin: %.1fx wall (whole job), %.1fx CPU; r.lake / our flood: %.1fx wall\n",
                        (s3 - s0) / ours, (gc1 - gc0) / (c3 - c0), (s2 - s1) / (t2 - t1));
+                getloadavg(load, 3);
+                printf("  load average after: %.1f %.1f %.1f\n", load[0], load[1], load[2]);
                 /* same cells? */
                 ct_raster *a = NULL, *b = NULL;
                 snprintf(out, sizeof out, "%s/ours_depth.tif", work);

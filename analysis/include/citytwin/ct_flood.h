@@ -39,6 +39,14 @@ bool ct_flood_cell_of(const ct_raster *dem, double x, double y, int *col, int *r
 ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths, const double *levels, int n,
                                 ct_error *err);
 
+/* Writes a flood result raster (depths, velocities, times) as a Float32
+ * GeoTIFF made for speed on large grids: 256 x 256 tiles written one by one
+ * (no copy of the whole grid), DEFLATE level 1 with the floating-point
+ * predictor (smaller than level 6 without it, several times faster), NAN
+ * cells as nodata -9999, and tiles that are entirely dry not written at all
+ * (GDAL's SPARSE_OK: readers built on GDAL see them as nodata). */
+ct_status ct_flood_raster_write(const ct_raster *r, const char *path, ct_error *err);
+
 /* ------------------------------------------------- static (bathtub) flood */
 
 typedef struct ct_flood_static_desc {
