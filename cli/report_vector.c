@@ -32,7 +32,10 @@ static report_map *box_map(box b)
 {
     if (!(b.maxx >= b.minx))
         return NULL;
-    double pad = 0.5 * fmax(100 - (b.maxx - b.minx), 100 - (b.maxy - b.miny)); /* at least 100 m wide */
+    /* At least 100 m across; report_map_create_box adds 5 % more around, and
+     * 5 % here keeps start/end dots clear of the corner decorations. */
+    double pad = fmax(0.5 * fmax(100 - (b.maxx - b.minx), 100 - (b.maxy - b.miny)),
+                      0.05 * fmax(b.maxx - b.minx, b.maxy - b.miny));
     if (pad > 0)
         b.minx -= pad, b.maxx += pad, b.miny -= pad, b.maxy += pad;
     return report_map_create_box(b.minx, b.miny, b.maxx, b.maxy, 0);
@@ -255,8 +258,9 @@ ct_status report_impact_write(const char *path, int argc, char **argv, ct_impact
         report_map_legend(m, report_palette((int)k + 1), label);
     }
     if (inc && m) {
-        report_map_ogr(m, inc, END, END);
-        report_map_legend(m, END, "incident");
+        report_rgba black = {20, 20, 20, 255};
+        report_map_ogr(m, inc, black, black);
+        report_map_legend(m, black, "incident");
     }
     if (inc)
         OGR_G_DestroyGeometry(inc);
