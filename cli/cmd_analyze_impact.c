@@ -1,5 +1,6 @@
 /* citytwin analyze impact: what lies within rings around an incident. */
 #include "cli.h"
+#include "progress.h"
 #include "report_vector.h"
 
 #include "citytwin/ct_geo.h"
@@ -23,7 +24,7 @@ static const char USAGE[] =
     "                 (--radius R | --rings R1,R2,... | --preset gas-leak|explosion|chemical)\n"
     "                 --layer NAME=SRC [--layer ...] [--id-field FIELD | --id-field NAME=FIELD ...]\n"
     "                 [--where NAME=SQL ...] [--crs CRS] [--utility-field F] [-o OUT.gpkg|OUT.geojson] [--json]\n"
-    "                 [--report OUT.html]\n\n"
+    "                 [--report OUT.html] [--progress]\n\n"
     "Lists and counts the features of each layer within each ring around an incident,\n"
     "by exact distance (the features PostGIS ST_DWithin returns). Rings are cumulative:\n"
     "a ring holds the features of the rings inside it.\n\n"
@@ -43,7 +44,8 @@ static const char USAGE[] =
     "  -o OUT               selected features + ring_m + distance_m per layer, and a 'rings' layer\n"
     "  --json               print {rings: [{radius_m, layers: {NAME: {count, ids, ...}}}], ...}\n"
     "  --report OUT.html    self-contained HTML page: rings and hit features (coloured by ring)\n"
-    "                       over the layers, counts per ring and layer, the JSON (docs/report.md)\n";
+    "                       over the layers, counts per ring and layer, the JSON (docs/report.md)\n"
+    "  --progress           progress bar on stderr even when it is not a terminal\n";
 
 static int run(int argc, char **argv);
 const ct_cli_command ct_cmd_analyze_impact = {"impact", run, "what lies within rings around an incident", USAGE};
@@ -204,13 +206,17 @@ static int run(int argc, char **argv)
                *utility_field = NULL, *report_path = NULL;
     double at[2] = {NAN, NAN}, radii[MAX_RINGS];
     int nr = 0;
-    bool json = false, has_at = false;
+    bool json = false, has_at = false, progress = false;
     int rc = 0;
     ct_error err = {0};
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) {
             json = true;
+            continue;
+        }
+        if (!strcmp(a, "--progress")) {
+            progress = true;
             continue;
         }
         if (!v) {
@@ -385,8 +391,13 @@ static int run(int argc, char **argv)
             goto done;
         }
     }
-    ct_impact_query q = {.x = at[0], .y = at[1], .wkt = inc_wkt, .radii = radii, .radius_count = (size_t)nr};
-    if (ct_impact_run(layers, nla, &q, &res, &err) != CT_OK) {
+    cli_progress bar;
+    cli_progress_begin(&bar, "impact", progress);
+    ct_impact_query q = {.x = at[0], .y = at[1], .wkt = inc_wkt, .radii = radii, .radius_count = (size_t)nr,
+                         .progress = cli_progress_update, .progress_user = &bar};
+    ct_status run_st = ct_impact_run(layers, nla, &q, &res, &err);
+    cli_progress_end(&bar);
+    if (run_st != CT_OK) {
         rc = cli_fail_err(SUB, &err);
         goto done;
     }

@@ -609,6 +609,8 @@ ct_status ct_impact_run(ct_impact_layer *const *layers, size_t n, const ct_impac
             break;
         }
         for (size_t c = 0; c < cand.n; c++) {
+            if (q->progress && (c & 1023) == 0)
+                q->progress(q->progress_user, (li + (double)c / (double)cand.n) / (double)n);
             size_t fi = cand.v[c];
             double d;
             /* A point incident: plain GEOS distance (point-in-polygon + facets) is

@@ -459,6 +459,22 @@ CT_TEST(impact_report)
     }
     rt_page_free(&p);
     cJSON_Delete(j);
+    /* --progress: a bar on stderr, stdout still one JSON object */
+    const char *log = ct_test_tmp_path("impact_progress.txt"), *jout = ct_test_tmp_path("impact_out.json");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze impact --at 500000,5300000 --rings 100,200 --layer pois=%s "
+             "--json --progress >%s 2>%s", CT_BINARY_DIR, pts, jout, log);
+    CT_REQUIRE(rt_sh(cmd) == 0);
+    uint8_t *a, *b;
+    size_t na, nb;
+    CT_REQUIRE(ct_file_read(log, 1 << 20, &a, &na, &err) == CT_OK);
+    CT_CHECK(strstr((char *)a, "impact [") != NULL && strstr((char *)a, "100 %\n") != NULL);
+    free(a);
+    CT_REQUIRE(ct_file_read(jout, 1 << 20, &b, &nb, &err) == CT_OK);
+    cJSON *j2 = cJSON_Parse((char *)b);
+    CT_CHECK(j2 != NULL && cJSON_GetObjectItem(j2, "rings") != NULL);
+    cJSON_Delete(j2);
+    free(b);
 }
 
 CT_TEST_MAIN(CT_CASE(flood_static_report), CT_CASE(pond_report), CT_CASE(flood_dynamic_report),

@@ -49,6 +49,9 @@ typedef struct ct_impact_query {
     const char *wkt;           /* a line or polygon incident (any WKT geometry), in the layers' CRS */
     const double *radii;       /* metres, ascending, > 0 */
     size_t radius_count;
+    /* Optional: share of the candidate features measured (layer by layer). */
+    ct_progress_fn progress;
+    void *progress_user;
 } ct_impact_query;
 
 typedef struct ct_impact_hit {
