@@ -130,6 +130,22 @@ done:
     return st;
 }
 
+/* Heights beyond +-100 km are not terrain but an untagged nodata (e.g. -3.4e38,
+ * FLT_MAX): holes, not spikes. */
+static void grid_heights_only(grid *g)
+{
+    g->vmin = INFINITY, g->vmax = -INFINITY;
+    g->valid = 0;
+    for (size_t i = 0; i < (size_t)g->w * g->h; i++) {
+        if (!(fabsf(g->v[i]) <= 1e5f)) {
+            g->v[i] = NAN;
+            continue;
+        }
+        g->vmin = fmin(g->vmin, g->v[i]), g->vmax = fmax(g->vmax, g->v[i]);
+        g->valid++;
+    }
+}
+
 static void grid_xy(const grid *g, double col, double row, double *x, double *y)
 {
     *x = g->gt[0] + col * g->gt[1] + row * g->gt[2];
@@ -481,6 +497,7 @@ static ct_status build_terrain(const ct_scene *scene, const ct_scene_layer *laye
     if (st)
         return st;
     grid *g = &b->g;
+    grid_heights_only(g);
     if (g->w < 2 || g->h < 2)
         return ct_error_set(err, CT_ERR_INPUT, "%s: a terrain needs at least 2 x 2 cells, got %d x %d", path, g->w,
                             g->h);
@@ -616,6 +633,8 @@ static ct_status ground_open(const ct_scene *scene, const ct_raster_style *s, co
     if (!t)
         return CT_OK;
     ct_status st = grid_read(t->source, style_cells(t->style), &gr->g, err);
+    if (!st)
+        grid_heights_only(&gr->g); /* as the terrain layer draws it */
     if (!st && (gr->g.w < 2 || gr->g.h < 2))
         st = ct_error_set(err, CT_ERR_INPUT, "%s: a terrain needs at least 2 x 2 cells", t->source);
     if (st) {

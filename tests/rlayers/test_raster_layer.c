@@ -175,6 +175,7 @@ CT_TEST(test_terrain_colors_hole_footprint)
     for (int r = 0; r < 20; r++)
         for (int c = 0; c < 20; c++)
             dem[r * 20 + c] = c >= 12 && c <= 15 && r >= 4 && r <= 7 ? NAN : 10.0f;
+    dem[19 * 20 + 0] = -3.4e38f; /* an untagged nodata in the south-west corner: a hole, not a spike */
     double gt[6] = {e0 - 100, 10, 0, n0 + 100, 0, -10};
     write_tif(ct_test_tmp_path("dem1.tif"), 20, 20, gt, 32649, dem);
     ct_scene *s = load_scene("s1.json",
@@ -224,6 +225,9 @@ CT_TEST(test_terrain_colors_hole_footprint)
     CT_CHECK(ct_render_layer_raster_value(v.layers[0], p.position, &value));
     CT_CHECK_NEAR(value, 10, 1e-6);
     CT_CHECK_NEAR(ct_geo_lonlat_from_ecef(p.position).z, 10, 0.05);
+    ct_dvec3 bc;
+    double br;
+    CT_CHECK(v.layers[0]->vt->bounds(v.layers[0], &bc, &br) && br < 200);
     view_close(&v);
     ct_scene_destroy(s);
 }
