@@ -35,6 +35,10 @@ void cli_print_json(cJSON *obj);
 /* `tiles info` for a tileset.json (cmd_tiles.c), shared with `citytwin info`. */
 int cli_tiles_info(const char *path, bool json);
 
+/* The demo's results step (cli/demo_results.c): runs the scene's flood,
+ * impact and route presets in a demo folder and writes ct_demo_result_files. */
+ct_status cli_demo_results(const char *dir, ct_error *err);
+
 /* Subcommands, one file each (cli/cmd_*.c). */
 extern const ct_cli_command ct_cmd_render, ct_cmd_view, ct_cmd_info, ct_cmd_pick, ct_cmd_tiles,
     ct_cmd_analyze, ct_cmd_demo;

@@ -4,6 +4,7 @@
 
 #include "citytwin/ct_demo.h"
 #include "citytwin/ct_raster_layer.h"
+#include "citytwin/ct_vector.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -94,6 +95,24 @@ static ct_status open_tileset(ct_renderer *r, const char *source, const ct_scene
     return cli_tileset_layer_create(r, &d, out, err);
 }
 
+/* Vector layers (docs/scene.md, "Vector layers"): features placed in the
+ * scene's frame; ground heights from the scene's first terrain layer (drawn
+ * or not) when it is a local file. */
+static ct_status open_vector(ct_renderer *r, const ct_scene *sc, const ct_scene_layer *sl, ct_render_layer **out,
+                             ct_error *err)
+{
+    ct_vector_desc d = {.source = sl->source, .name = sl->name, .style = sl->style, .has_frame = sc->has_origin,
+                        .frame_crs = sc->crs};
+    if (sl->source_is_url)
+        return ct_error_set(err, CT_ERR_INPUT, "vector sources are read from files, not URLs (%s)", sl->source);
+    ct_scene_frame_to_ecef(sc, d.frame_to_ecef);
+    ct_scene_layer_transform(sl, d.placement);
+    for (uint32_t i = 0; i < sc->layer_count && !d.dem; i++)
+        if (sc->layers[i].type == CT_LAYER_TERRAIN && !sc->layers[i].source_is_url)
+            d.dem = sc->layers[i].source;
+    return ct_render_layer_vector_create(r, &d, out, err);
+}
+
 static bool add_layer(cli_scene *s, ct_render_layer *l)
 {
     ct_render_layer **n = realloc(s->layers, (s->layer_count + 1) * sizeof *n);
@@ -129,6 +148,8 @@ static ct_status open_scene_file(cli_scene *s, const char *path, ct_renderer *r,
             st = open_tileset(r, sl->source, sc, sl, opts, &l, err);
         } else if (sl->type == CT_LAYER_TERRAIN || sl->type == CT_LAYER_RASTER) {
             st = ct_render_layer_raster_create(r, sc, sl, &l, err);
+        } else if (sl->type == CT_LAYER_VECTOR) {
+            st = open_vector(r, sc, sl, &l, err);
         } else {
             ct_log(CT_LOG_WARN, "%s: layer %s: %s layers are not drawn yet; skipped", path, sl->name,
                    ct_layer_type_name(sl->type));
@@ -164,7 +185,8 @@ int cli_scene_open(const char *sub, char **inputs, int n, ct_renderer *r, const 
     char demo[4096];
     char *demo_inputs[1] = {demo};
     if (n == 0) {
-        if (ct_demo_scene_path(demo, sizeof demo, &err) != CT_OK)
+        ct_demo_desc dd = {.results = cli_demo_results};
+        if (ct_demo_scene_path_ex(demo, sizeof demo, &dd, &err) != CT_OK)
             return cli_fail(sub, err.status, "built-in demo scene: %s", err.msg);
         inputs = demo_inputs;
         n = 1;

@@ -11,7 +11,10 @@ static const char USAGE[] =
     "\n"
     "Generates the demo district (a synthetic riverside quarter of a river-delta\n"
     "port city, EPSG:4547): scene.json, dem.tif, buildings/roads/pois/river\n"
-    "GeoJSON and district.glb. Same options, same bytes.\n"
+    "GeoJSON and district.glb, then runs the scene's analysis presets and\n"
+    "writes their results, drawn as layers: flood_depth.tif and\n"
+    "flood_extent.geojson (river flood to 2.0 m), impact.geojson (gas-leak\n"
+    "rings), route.geojson (fire engine route). Same options, same bytes.\n"
     "\n"
     "  --out-dir DIR    where to write (default: the demo cache that `render` and\n"
     "                   `view` use with no INPUT, generated once)\n"
@@ -25,7 +28,7 @@ static int run(int argc, char **argv)
         return 0;
     const char *out_dir = NULL;
     bool json = false, custom = false;
-    ct_demo_desc desc = {0};
+    ct_demo_desc desc = {.results = cli_demo_results};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -60,7 +63,7 @@ static int run(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s", out_dir);
         snprintf(scene, sizeof scene, "%s/scene.json", out_dir);
     } else {
-        if (ct_demo_scene_path(scene, sizeof scene, &err))
+        if (ct_demo_scene_path_ex(scene, sizeof scene, &desc, &err))
             return cli_fail_err("demo", &err);
         char *d = ct_path_dirname(scene);
         snprintf(dir, sizeof dir, "%s", d ? d : ".");
@@ -71,16 +74,20 @@ static int run(int argc, char **argv)
         cJSON_AddStringToObject(o, "dir", dir);
         cJSON_AddStringToObject(o, "scene", scene);
         cJSON *files = cJSON_AddArrayToObject(o, "files");
-        for (int i = 0; ct_demo_files[i]; i++) {
-            char *p = ct_path_join(dir, ct_demo_files[i]);
-            cJSON_AddItemToArray(files, cJSON_CreateString(p ? p : ct_demo_files[i]));
-            free(p);
-        }
+        for (int k = 0; k < 2; k++)
+            for (const char *const *f = k ? ct_demo_result_files : ct_demo_files; *f; f++) {
+                char *p = ct_path_join(dir, *f);
+                cJSON_AddItemToArray(files, cJSON_CreateString(p ? p : *f));
+                free(p);
+            }
         cli_print_json(o);
     } else {
         printf("demo district written to %s\n", dir);
         for (int i = 0; ct_demo_files[i]; i++)
             printf("  %s\n", ct_demo_files[i]);
+        printf("analysis results (the scene's presets):\n");
+        for (int i = 0; ct_demo_result_files[i]; i++)
+            printf("  %s\n", ct_demo_result_files[i]);
         printf("open it with: citytwin view %s   (or: citytwin render %s -o demo.png)\n", scene, scene);
     }
     return 0;

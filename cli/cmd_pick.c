@@ -98,6 +98,12 @@ static int run(int argc, char **argv)
         const ct_gltf *g = l && l->vt->bounds && l->model_source ? (const ct_gltf *)l->model_source : NULL;
         const char *node_name = g && p.node >= 0 && (uint32_t)p.node < g->node_count ? g->nodes[p.node].name : NULL;
         const char *mesh_name = g && p.mesh >= 0 && (uint32_t)p.mesh < g->mesh_count ? g->meshes[p.mesh].name : NULL;
+        /* vector layers: the OGR FID and attributes of the feature */
+        char *fj = l && l->vt->feature_json && p.feature_id >= 0 ? l->vt->feature_json(l, p.feature_id) : NULL;
+        cJSON *feature = fj ? cJSON_Parse(fj) : NULL;
+        free(fj);
+        const cJSON *fid = cJSON_GetObjectItemCaseSensitive(feature, "fid");
+        const cJSON *props = cJSON_GetObjectItemCaseSensitive(feature, "properties");
         ct_dvec3 ll = {0, 0, 0};
         double value = 0; /* terrain/raster layers: the cell's value under the hit */
         bool has_value = p.hit && ct_render_layer_raster_value(l, p.position, &value);
@@ -115,10 +121,14 @@ static int run(int argc, char **argv)
                 if (mesh_name)
                     cJSON_AddStringToObject(o, "mesh_name", mesh_name);
                 cJSON_AddNumberToObject(o, "primitive", p.primitive);
-                if (p.feature_id >= 0)
+                if (cJSON_IsNumber(fid))
+                    cJSON_AddNumberToObject(o, "feature_id", fid->valuedouble);
+                else if (p.feature_id >= 0)
                     cJSON_AddNumberToObject(o, "feature_id", (double)p.feature_id);
                 else
                     cJSON_AddNullToObject(o, "feature_id");
+                if (cJSON_IsObject(props))
+                    cJSON_AddItemToObject(o, "properties", cJSON_Duplicate(props, true));
                 cJSON_AddNumberToObject(o, "instance", p.instance);
                 double pos[3] = {p.position.x, p.position.y, p.position.z};
                 cJSON_AddItemToObject(o, "position", cJSON_CreateDoubleArray(pos, 3));
@@ -176,6 +186,7 @@ static int run(int argc, char **argv)
         }
         if (!json)
             cJSON_Delete(o);
+        cJSON_Delete(feature);
     }
     cli_headless_close(ctx, r, &scene);
     return rc;
@@ -203,4 +214,6 @@ const ct_cli_command ct_cmd_pick = {
     "                         feature_id, instance, position, lonlat, distance_m;\n"
     "                         value (the cell's value) for terrain and raster layers;\n"
     "                         tilesets add tileset, tile, properties, property_table,\n"
-    "                         class, metadata (docs/3dtiles.md, Picking)\n"};
+    "                         class, metadata (docs/3dtiles.md, Picking); for vector\n"
+    "                         layers feature_id is the OGR FID and properties holds the\n"
+    "                         feature's attributes (docs/scene.md, Vector layers)\n"};

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 /* Bump when the generated content changes, so cached copies are regenerated. */
-#define DEMO_GENERATOR_VERSION 4
+#define DEMO_GENERATOR_VERSION 5
 #define DEMO_DEFAULT_SEED 20260529u
 #define DEMO_CRS "EPSG:4547"
 #define DEMO_GEOG_CRS "EPSG:4490"
@@ -36,6 +36,8 @@
 
 const char *const ct_demo_files[] = {"scene.json",     "dem.tif",      "buildings.geojson", "roads.geojson",
                                      "pois.geojson",   "river.geojson", "district.glb",     NULL};
+const char *const ct_demo_result_files[] = {"flood_depth.tif", "flood_extent.geojson", "impact.geojson",
+                                            "route.geojson", NULL};
 
 /* ---- deterministic randomness ------------------------------------------ */
 
@@ -927,7 +929,41 @@ static const demo_poi *find_poi(const demo_district *d, const char *kind, int nt
     return NULL;
 }
 
-static ct_status write_scene(const demo_district *d, const char *path, ct_crs_transform *t, ct_error *err)
+/* Layers showing the analysis presets' results (written by the results step,
+ * ct_demo_desc.results): flood extent at its water level, impact rings,
+ * rescue route. Styles: docs/scene.md, "Vector layers". */
+static void add_result_layers(cJSON *layers)
+{
+    cJSON *l = layer_json("flood", "vector", "flood_extent.geojson", true);
+    cJSON *st = cJSON_AddObjectToObject(l, "style");
+    cJSON_AddStringToObject(st, "color", "#2f6fd0");
+    cJSON_AddNumberToObject(st, "opacity", 0.55);
+    cJSON_AddStringToObject(st, "height", "level");
+    cJSON_AddNumberToObject(st, "outline_width", 2);
+    cJSON_AddItemToArray(layers, l);
+    l = layer_json("impact_rings", "vector", "impact.geojson", true);
+    st = cJSON_AddObjectToObject(l, "style");
+    cJSON_AddStringToObject(st, "where", "layer = 'rings'");
+    cJSON_AddStringToObject(st, "color_by", "radius_m");
+    cJSON *colors = cJSON_AddObjectToObject(st, "colors");
+    cJSON_AddStringToObject(colors, "50", "#e31a1c");
+    cJSON_AddStringToObject(colors, "150", "#fd8d3c");
+    cJSON_AddStringToObject(colors, "300", "#fecc5c");
+    cJSON_AddNumberToObject(st, "opacity", 0.35);
+    cJSON_AddNumberToObject(st, "outline_width", 6);
+    cJSON_AddNumberToObject(st, "lift", 1);
+    cJSON_AddNumberToObject(st, "min_height", 2.1); /* on the flood water (2.0 m), not the river bed */
+    cJSON_AddItemToArray(layers, l);
+    l = layer_json("rescue_route", "vector", "route.geojson", true);
+    st = cJSON_AddObjectToObject(l, "style");
+    cJSON_AddStringToObject(st, "color", "#00e5ff");
+    cJSON_AddNumberToObject(st, "width", 10);
+    cJSON_AddNumberToObject(st, "lift", 2);
+    cJSON_AddItemToArray(layers, l);
+}
+
+static ct_status write_scene(const demo_district *d, const char *path, ct_crs_transform *t, bool results,
+                             ct_error *err)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "version", 1);
@@ -967,17 +1003,22 @@ static ct_status write_scene(const demo_district *d, const char *path, ct_crs_tr
     cJSON_AddStringToObject(colors, "school", "#9467bd");
     cJSON_AddStringToObject(st, "label", "name");
     cJSON_AddItemToArray(layers, l);
+    if (results)
+        add_result_layers(layers);
 
     /* Cameras: local positions turned into lon/lat; heights are above the ellipsoid
      * (the demo treats its DEM heights as ellipsoidal). */
     struct { const char *name; double x, y, h, heading, pitch; } cams[] = {
-        {"overview", 750, -380, 520, 0, -38},   {"river", -60, 430, 45, 90, -12},
+        {"overview", 750, -150, 700, 0, -50},   {"river", -60, 430, 45, 90, -12},
         {"qilou", 392, 640, 12, 90, -8},        {"hospital", 1100, 700, 120, 45, -30},
         {"fire_station", 230, 740, 80, 45, -30}, {"waterfront", 620, 330, 60, 0, -20},
+        /* the analysis presets' area: flooded waterfront, gas-leak rings, fire engine route */
+        {"incident", 600, 250, 500, 0, -60},
     };
+    enum { N_CAMS = sizeof cams / sizeof cams[0] };
     cJSON *cameras = cJSON_AddArrayToObject(root, "cameras");
-    cJSON *cam_json[6];
-    for (int i = 0; i < 6; i++) {
+    cJSON *cam_json[N_CAMS];
+    for (int i = 0; i < N_CAMS; i++) {
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "name", cams[i].name);
         cam_json[i] = camera_json(d, t, cams[i].x, cams[i].y, cams[i].h, cams[i].heading, cams[i].pitch, err);
@@ -1118,7 +1159,7 @@ static ct_status layout(demo_district *d, ct_error *err)
     return c.oom ? ct_error_set(err, CT_ERR_RUNTIME, "demo: out of memory") : CT_OK;
 }
 
-static ct_status write_all(const demo_district *d, const char *dir, ct_error *err)
+static ct_status write_all(const demo_district *d, const char *dir, bool results, ct_error *err)
 {
     OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
     char *wkt = NULL;
@@ -1145,7 +1186,7 @@ static ct_status write_all(const demo_district *d, const char *dir, ct_error *er
     if (!st)
         st = demo_write_glb(d, OUT("district.glb"), err);
     if (!st)
-        st = write_scene(d, OUT("scene.json"), to_geo, err);
+        st = write_scene(d, OUT("scene.json"), to_geo, results, err);
 #undef OUT
     free(p);
     ct_crs_transform_destroy(to_geo);
@@ -1174,35 +1215,55 @@ ct_status ct_demo_generate(const char *out_dir, const ct_demo_desc *desc, ct_err
     if (!st)
         st = layout(d, err);
     if (!st)
-        st = write_all(d, out_dir, err);
+        st = write_all(d, out_dir, dd.results != NULL, err);
     district_free(d);
+    if (!st && dd.results) {
+        st = dd.results(out_dir, err);
+        if (st)
+            ct_error_prefix(err, "demo results: ");
+    }
     return st;
 }
 
 /* ---- the cached default demo ------------------------------------------- */
 
-static void marker_text(char *buf, size_t n)
+static void marker_text(char *buf, size_t n, bool results)
 {
-    snprintf(buf, n, "citytwin demo generator %d seed %u\n", DEMO_GENERATOR_VERSION, DEMO_DEFAULT_SEED);
+    snprintf(buf, n, "citytwin demo generator %d seed %u%s\n", DEMO_GENERATOR_VERSION, DEMO_DEFAULT_SEED,
+             results ? " results" : "");
 }
 
-static bool demo_complete(const char *dir)
+static bool files_exist(const char *dir, const char *const *files)
 {
-    char path[4200], want[128];
-    for (int i = 0; ct_demo_files[i]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, ct_demo_files[i]);
+    char path[4200];
+    for (int i = 0; files[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         if (!ct_file_exists(path))
             return false;
     }
+    return true;
+}
+
+/* Complete for a caller that wants the analysis results only when they are
+ * there; a copy with results also serves callers that do not need them. */
+static bool demo_complete(const char *dir, bool results)
+{
+    char path[4200], want[128], with[128];
+    if (!files_exist(dir, ct_demo_files))
+        return false;
     snprintf(path, sizeof path, "%s/.complete", dir);
     uint8_t *data = NULL;
     size_t size = 0;
     if (ct_file_read(path, 4096, &data, &size, NULL))
         return false;
-    marker_text(want, sizeof want);
+    marker_text(want, sizeof want, results);
+    marker_text(with, sizeof with, true);
     bool ok = size == strlen(want) && !memcmp(data, want, size);
+    bool has_results = size == strlen(with) && !memcmp(data, with, size);
     free(data);
-    return ok;
+    if (!ok && !results && has_results)
+        ok = true;
+    return ok && (!has_results || files_exist(dir, ct_demo_result_files));
 }
 
 /* Removes a folder of plain files (what a generation writes). */
@@ -1222,16 +1283,18 @@ static void remove_flat_dir(const char *dir)
     rmdir(dir);
 }
 
-static ct_status generate_cached(const char *dir, ct_error *err)
+static ct_status generate_cached(const char *dir, const ct_demo_desc *desc, ct_error *err)
 {
+    bool results = desc && desc->results;
     char tmp[4200], marker[4300], text[128];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld-%ld", dir, (long)getpid(), (long)ts.tv_nsec);
-    ct_status st = ct_demo_generate(tmp, NULL, err);
+    ct_demo_desc only_results = {.results = results ? desc->results : NULL};
+    ct_status st = ct_demo_generate(tmp, &only_results, err);
     if (!st) {
         snprintf(marker, sizeof marker, "%s/.complete", tmp);
-        marker_text(text, sizeof text);
+        marker_text(text, sizeof text, results);
         st = ct_file_write(marker, text, strlen(text), err);
     }
     if (st) {
@@ -1241,7 +1304,7 @@ static ct_status generate_cached(const char *dir, ct_error *err)
     if (rename(tmp, dir) != 0) {
         /* Another process won the race (then its copy is complete), or a stale
          * incomplete copy is in the way: move it aside and try once more. */
-        if (demo_complete(dir)) {
+        if (demo_complete(dir, results)) {
             remove_flat_dir(tmp);
             return CT_OK;
         }
@@ -1249,7 +1312,7 @@ static ct_status generate_cached(const char *dir, ct_error *err)
         snprintf(stale, sizeof stale, "%s.stale-%ld-%ld", dir, (long)getpid(), (long)ts.tv_nsec);
         if (rename(dir, stale) == 0)
             remove_flat_dir(stale);
-        if (rename(tmp, dir) != 0 && !demo_complete(dir)) {
+        if (rename(tmp, dir) != 0 && !demo_complete(dir, results)) {
             int e = errno;
             remove_flat_dir(tmp);
             return ct_error_set(err, CT_ERR_RUNTIME, "demo: cannot move the demo into %s: %s", dir, strerror(e));
@@ -1259,14 +1322,14 @@ static ct_status generate_cached(const char *dir, ct_error *err)
     return CT_OK;
 }
 
-static ct_status scene_in(const char *dir, char *out, size_t n, ct_error *err)
+static ct_status scene_in(const char *dir, char *out, size_t n, const ct_demo_desc *desc, ct_error *err)
 {
-    if (!demo_complete(dir)) {
+    if (!demo_complete(dir, desc && desc->results)) {
         char *parent = ct_path_dirname(dir);
         ct_status st = parent ? ct_dir_create(parent, err) : ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
         free(parent);
         if (!st)
-            st = generate_cached(dir, err);
+            st = generate_cached(dir, desc, err);
         if (st)
             return st;
     }
@@ -1275,25 +1338,29 @@ static ct_status scene_in(const char *dir, char *out, size_t n, ct_error *err)
     return CT_OK;
 }
 
-ct_status ct_demo_scene_path(char *out, size_t n, ct_error *err)
+ct_status ct_demo_scene_path(char *out, size_t n, ct_error *err) { return ct_demo_scene_path_ex(out, n, NULL, err); }
+
+ct_status ct_demo_scene_path_ex(char *out, size_t n, const ct_demo_desc *desc, ct_error *err)
 {
+    if (desc && (desc->seed || desc->cell_size))
+        return ct_error_set(err, CT_ERR_USAGE, "demo: the cache holds the default demo (no seed or cell size)");
     char dir[4096];
     const char *env = getenv("CITYTWIN_DEMO_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (n)
         out[0] = 0;
     if (env && *env)
-        return scene_in(env, out, n, err); /* explicit: no fallback */
+        return scene_in(env, out, n, desc, err); /* explicit: no fallback */
     ct_status st = CT_ERR_RUNTIME;
     if (xdg && *xdg == '/') {
         snprintf(dir, sizeof dir, "%s/citytwin/demo-v1", xdg);
-        st = scene_in(dir, out, n, err);
+        st = scene_in(dir, out, n, desc, err);
     } else if (home && *home == '/') {
         snprintf(dir, sizeof dir, "%s/.cache/citytwin/demo-v1", home);
-        st = scene_in(dir, out, n, err);
+        st = scene_in(dir, out, n, desc, err);
     }
     if (st == CT_OK)
         return CT_OK;
     /* No usable cache folder (unset, read-only home...): a per-user folder in /tmp. */
     snprintf(dir, sizeof dir, "/tmp/citytwin-demo-v1-%ld", (long)getuid());
-    return scene_in(dir, out, n, err);
+    return scene_in(dir, out, n, desc, err);
 }

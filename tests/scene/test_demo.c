@@ -507,7 +507,7 @@ CT_TEST(cli_demo)
     const cJSON *files = cJSON_GetObjectItem(j, "files");
     CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "dir")));
     CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "scene")));
-    CT_CHECK_EQ_INT(cJSON_GetArraySize(files), 7);
+    CT_CHECK_EQ_INT(cJSON_GetArraySize(files), 11); /* 7 files + 4 analysis results */
     const cJSON *f;
     cJSON_ArrayForEach(f, files) CT_CHECK(ct_file_exists(f->valuestring));
     cJSON_Delete(j);

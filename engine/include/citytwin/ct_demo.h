@@ -16,10 +16,19 @@ extern "C" {
 typedef struct ct_demo_desc {
     uint32_t seed;        /* 0 = the default seed (what ct_demo_scene_path uses) */
     double cell_size;     /* DEM cell size in metres; 0 = 2 */
+    /* Optional step run on the written folder (before a cached copy is
+     * published): the CLI runs the scene's analysis presets here and writes
+     * ct_demo_result_files (the engine does not link the analyses). When
+     * set, scene.json also lists the result layers (flood, impact_rings,
+     * rescue_route). A non-OK return fails the generation. */
+    ct_status (*results)(const char *dir, ct_error *err);
 } ct_demo_desc;
 
 /* The files a generation writes into out_dir, relative, NULL-terminated. */
 extern const char *const ct_demo_files[];
+/* The files the results step adds (flood depth and extent, impact rings,
+ * rescue route), NULL-terminated. */
+extern const char *const ct_demo_result_files[];
 
 /* Writes the demo district into out_dir (created if needed): scene.json,
  * dem.tif, buildings/roads/pois/river as GeoJSON (EPSG:4547), district.glb.
@@ -32,6 +41,9 @@ ct_status ct_demo_generate(const char *out_dir, const ct_demo_desc *desc, ct_err
  * when incomplete; safe when several processes race (each generates into a
  * temporary folder and renames it into place). */
 ct_status ct_demo_scene_path(char *out, size_t n, ct_error *err);
+/* The same with a results step (desc->seed and cell_size must be 0): a
+ * cached copy without results is regenerated with them. */
+ct_status ct_demo_scene_path_ex(char *out, size_t n, const ct_demo_desc *desc, ct_error *err);
 
 #ifdef __cplusplus
 }

@@ -179,6 +179,10 @@ typedef struct ct_render_layer_vtable {
     bool (*bounds)(ct_render_layer *l, ct_dvec3 *center, double *radius);
     void (*stats)(ct_render_layer *l, ct_render_layer_stats *out);
     void (*destroy)(ct_render_layer *l);
+    /* Optional: what pick reports about a feature id of this layer, as a
+     * malloc'ed JSON object text (vector layers: {"fid": N, "properties":
+     * {...}} from OGR); NULL when unknown. */
+    char *(*feature_json)(ct_render_layer *l, int64_t feature_id);
 } ct_render_layer_vtable;
 
 struct ct_render_layer {
