@@ -930,15 +930,22 @@ static const demo_poi *find_poi(const demo_district *d, const char *kind, int nt
 }
 
 /* Layers showing the analysis presets' results (written by the results step,
- * ct_demo_desc.results): flood extent at its water level, impact rings,
- * rescue route. Styles: docs/scene.md, "Vector layers". */
+ * ct_demo_desc.results): flood depth as a water surface and its extent's
+ * outline, impact rings, rescue route. Styles: docs/scene.md. */
 static void add_result_layers(cJSON *layers)
 {
-    cJSON *l = layer_json("flood", "vector", "flood_extent.geojson", true);
+    cJSON *l = layer_json("flood_depth", "raster", "flood_depth.tif", true);
     cJSON *st = cJSON_AddObjectToObject(l, "style");
-    cJSON_AddStringToObject(st, "color", "#2f6fd0");
-    cJSON_AddNumberToObject(st, "opacity", 0.55);
+    cJSON_AddStringToObject(st, "ramp", "depth");
+    cJSON_AddStringToObject(st, "height", "ground+value"); /* the water surface at the flood level */
+    cJSON_AddNumberToObject(st, "opacity", 0.8);
+    cJSON_AddItemToArray(layers, l);
+    l = layer_json("flood", "vector", "flood_extent.geojson", true);
+    st = cJSON_AddObjectToObject(l, "style");
+    cJSON_AddBoolToObject(st, "fill", false); /* the depth grid fills it; the extent outlines it */
+    cJSON_AddStringToObject(st, "outline_color", "#08306b");
     cJSON_AddStringToObject(st, "height", "level");
+    cJSON_AddNumberToObject(st, "lift", 0.1);
     cJSON_AddNumberToObject(st, "outline_width", 2);
     cJSON_AddItemToArray(layers, l);
     l = layer_json("impact_rings", "vector", "impact.geojson", true);

@@ -41,7 +41,7 @@ typedef struct vstyle {
     bool has_opacity;
     double opacity;
     vnum width, size, extrude, base, height, lift, outline_width;
-    bool outline;
+    bool outline, fill;
     bool has_outline_color;
     float outline_color[4];
     const char *where, *layer;
@@ -175,13 +175,13 @@ static void parse_vnum(vbuild *b, const cJSON *j, const char *key, vnum *out, bo
 
 static const char *const KNOWN_KEYS[] = {"color", "color_by", "colors", "opacity", "width", "size", "extrude",
                                          "base", "height", "lift", "outline", "outline_width", "outline_color",
-                                         "where", "layer", "label", "min_height", NULL};
+                                         "where", "layer", "label", "min_height", "fill", NULL};
 
 static void parse_style(vbuild *b, const cJSON *j)
 {
     vstyle *s = &b->st;
     memset(s, 0, sizeof *s);
-    s->outline = true;
+    s->outline = s->fill = true;
     s->color_by_index = -1;
     s->min_height = NAN;
     vnum *nums[] = {&s->width, &s->size, &s->extrude, &s->base, &s->height, &s->lift, &s->outline_width};
@@ -241,12 +241,15 @@ static void parse_style(vbuild *b, const cJSON *j)
         else
             style_warn(b, "min_height", "expected a number of metres; ignored");
     }
-    if ((v = cJSON_GetObjectItemCaseSensitive(j, "outline"))) {
-        if (cJSON_IsBool(v))
-            s->outline = cJSON_IsTrue(v);
-        else
-            style_warn(b, "outline", "expected true or false; ignored");
-    }
+    const char *bools[] = {"outline", "fill"};
+    bool *bdst[] = {&s->outline, &s->fill};
+    for (int i = 0; i < 2; i++)
+        if ((v = cJSON_GetObjectItemCaseSensitive(j, bools[i]))) {
+            if (cJSON_IsBool(v))
+                *bdst[i] = cJSON_IsTrue(v);
+            else
+                style_warn(b, bools[i], "expected true or false; ignored");
+        }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "outline_color"))) {
         s->has_outline_color = ct_vector_parse_color(v, s->outline_color);
         if (!s->has_outline_color)
@@ -886,7 +889,7 @@ static bool do_polygon(vbuild *b, OGRGeometryH g, OGRFeatureH f, const float srg
             pts_free(&r);
         } else {
             c.batch = blend ? B_UNLIT_BLEND : B_UNLIT;
-            for (size_t p = 0; p < n_parts; p++)
+            for (size_t p = 0; s->fill && p < n_parts; p++)
                 fill_polygon(b, parts[p], &c, 0, false);
             double ow = vnum_get(&s->outline_width, f, 1.0);
             if (s->outline && ow > 0) {

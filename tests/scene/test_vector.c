@@ -454,11 +454,16 @@ static double fraction_seen(const ct_image *img, const ct_camera *cam, const ct_
  * rescue route and the impact rings are on screen where they project from the
  * default camera (the scene's first bookmark), and the route is the one
  * `citytwin analyze route` finds for the preset. */
-CT_TEST(test_vector_demo_results)
+/* The demo folder `citytwin demo --out-dir` wrote in test_demo_cli_demo (a
+ * ctest fixture), with the analysis results. */
+static const char *cli_demo_dir(void) { return CT_BINARY_DIR "/tests/scene/demo-cli"; }
+
+/* A second `citytwin demo` writes the same scene and results, byte for byte. */
+CT_TEST(test_vector_demo_deterministic)
 {
-    char dir[600], args[4096], *out = NULL, path[800];
-    snprintf(dir, sizeof dir, "%s", ct_test_tmp_path("demo"));
-    snprintf(args, sizeof args, "demo --out-dir %s --json", dir);
+    char dir2[600], args[4096], *out = NULL;
+    snprintf(dir2, sizeof dir2, "%s", ct_test_tmp_path("demo2"));
+    snprintf(args, sizeof args, "demo --out-dir %s --json", dir2);
     CT_REQUIRE(run_cli(args, &out, NULL) == 0);
     cJSON *j = cJSON_Parse(out);
     free(out);
@@ -468,16 +473,10 @@ CT_TEST(test_vector_demo_results)
     for (int i = 0; i < n_files; i++)
         CT_CHECK(ct_file_exists(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), i)->valuestring));
     cJSON_Delete(j);
-
-    /* deterministic: a second run writes the same bytes */
-    char dir2[600];
-    snprintf(dir2, sizeof dir2, "%s", ct_test_tmp_path("demo2"));
-    snprintf(args, sizeof args, "demo --out-dir %s", dir2);
-    CT_REQUIRE(run_cli(args, NULL, NULL) == 0);
     const char *check[] = {"scene.json", "flood_depth.tif", "flood_extent.geojson", "impact.geojson", "route.geojson"};
     for (int i = 0; i < 5; i++) {
         char a[800], b2[800];
-        snprintf(a, sizeof a, "%s/%s", dir, check[i]);
+        snprintf(a, sizeof a, "%s/%s", cli_demo_dir(), check[i]);
         snprintf(b2, sizeof b2, "%s/%s", dir2, check[i]);
         uint8_t *da = NULL, *db = NULL;
         size_t na = 0, nb = 0;
@@ -489,7 +488,17 @@ CT_TEST(test_vector_demo_results)
         free(da);
         free(db);
     }
+}
 
+/* `citytwin demo` writes the presets' results and the scene shows them: the
+ * rescue route and the impact rings are on screen where they project from the
+ * default camera (the scene's first bookmark), and the route is the one
+ * `citytwin analyze route` finds for the preset. */
+CT_TEST(test_vector_demo_results)
+{
+    char dir[600], args[4096], *out = NULL, path[800];
+    snprintf(dir, sizeof dir, "%s", cli_demo_dir());
+    cJSON *j;
     snprintf(path, sizeof path, "%s/scene.json", dir);
     ct_scene *sc = NULL;
     CT_REQUIRE(ct_scene_load(path, &sc, NULL) == CT_OK);
@@ -570,4 +579,4 @@ CT_TEST(test_vector_demo_results)
 
 CT_TEST_MAIN(CT_CASE(test_vector_pixels_and_reprojection), CT_CASE(test_vector_pick_attributes),
              CT_CASE(test_vector_build_counts), CT_CASE(test_vector_bad_input),
-             CT_CASE(test_vector_demo_results))
+             CT_CASE(test_vector_demo_results), CT_CASE(test_vector_demo_deterministic))
