@@ -260,13 +260,54 @@ CT_TEST(rings_parser)
     CT_CHECK_EQ_INT(ct_impact_parse_rings("5,nan", r, 8, &err), -1);
     CT_CHECK_EQ_INT(ct_impact_parse_rings("1,2,3", r, 2, &err), -1);
     CT_CHECK_EQ_INT(ct_impact_parse_rings("5;6", r, 8, &err), -1);
-    CT_CHECK_EQ_INT(ct_impact_preset_rings("gas-leak", r, 8), 3);
-    CT_CHECK(r[0] == 100 && r[1] == 800 && r[2] == 1600);
     CT_CHECK_EQ_INT(ct_impact_preset_rings("nope", r, 8), -1);
     CT_CHECK_NEAR(ct_impact_m2_per_person("office"), 13.9, 1e-9);
     CT_CHECK_NEAR(ct_impact_m2_per_person(NULL), 18.6, 1e-9);
 }
 
+/* The presets against the Emergency Response Guidebook 2020 (orange guides,
+ * EVACUATION section: immediate isolation, large spill, fire), written out
+ * here from the guidebook, and against the table in docs/impact.md, so that
+ * code, documentation and source cannot drift apart. */
+CT_TEST(presets_match_erg_and_docs)
+{
+    static const struct {
+        const char *name;
+        int guide;
+        double r[3];
+    } erg[] = {
+        {"gas-leak", 115, {100, 800, 1600}},  /* Guide 115 flammable gases: 100 m; large: 800 m downwind; fire: 1600 m */
+        {"explosion", 112, {500, 800, 1600}}, /* Guide 112 explosives 1.1-1.3, 1.5: 500 m; large: 800 m; fire: 1600 m */
+        {"chemical", 111, {100, 500, 800}},   /* Guide 111 mixed load/unidentified: 100 m; large: 500 m; fire: 800 m */
+    };
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/impact.md", CT_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    CT_REQUIRE(f != NULL);
+    char line[1024];
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        /* | `gas-leak` | 100, 800, 1600 | ERG 2020 Guide 115 ... */
+        char name[64];
+        double a, b, c;
+        int guide = 0;
+        if (sscanf(line, "| `%63[^`]` | %lf, %lf, %lf | ERG 2020 Guide %d", name, &a, &b, &c, &guide) != 5)
+            continue;
+        for (size_t i = 0; i < sizeof erg / sizeof erg[0]; i++) {
+            if (strcmp(erg[i].name, name) != 0)
+                continue;
+            rows++;
+            CT_CHECK_EQ_INT(guide, erg[i].guide);
+            CT_CHECK(a == erg[i].r[0] && b == erg[i].r[1] && c == erg[i].r[2]);
+            double r[8];
+            CT_CHECK_EQ_INT(ct_impact_preset_rings(name, r, 8), 3);
+            CT_CHECK(r[0] == a && r[1] == b && r[2] == c);
+        }
+    }
+    fclose(f);
+    CT_CHECK_EQ_INT(rows, 3);
+}
+
 CT_TEST_MAIN(CT_CASE(constructed_known_answers), CT_CASE(load_errors), CT_CASE(reprojected_layer_matches),
              CT_CASE(cli_json_output_and_errors),
-             CT_CASE(rings_parser))
+             CT_CASE(rings_parser), CT_CASE(presets_match_erg_and_docs))
