@@ -149,8 +149,13 @@ ct_status ct_visibility_burn_buildings(ct_raster *dem, const char *src, const ch
         GDALDriverH mem = GDALGetDriverByName("MEM");
         GDALDatasetH mds = NULL;
         if (bh && geoms && vals && mem) {
-            char ptr[64], opt[128];
-            CPLPrintPointer(ptr, bh, sizeof ptr);
+            /* CPLPrintPointer copies the text without a terminating NUL: without
+             * one, stack garbage after it (hex-looking bytes) became part of
+             * the DATAPOINTER address, and the MEM band wrote to a wild
+             * pointer: the intermittent crash of --buildings. */
+            char ptr[64] = {0}, opt[128];
+            int len = CPLPrintPointer(ptr, bh, (int)sizeof ptr - 1);
+            ptr[len >= 0 && len < (int)sizeof ptr ? len : 0] = 0;
             mds = GDALCreate(mem, "", dem->width, dem->height, 0, GDT_Float32, NULL);
             if (mds) {
                 snprintf(opt, sizeof opt, "DATAPOINTER=%s", ptr);

@@ -230,6 +230,43 @@ CT_TEST(buildings_burned)
     ct_raster_destroy(dem);
 }
 
+/* Fills the stack below the caller with hex-looking bytes ('a'). */
+__attribute__((noinline)) static void dirty_stack(void)
+{
+    volatile char buf[16384];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = 'a';
+}
+
+/* Regression: the footprint burner handed GDAL's MEM driver a pointer text
+ * without a terminating NUL, so hex-looking stack garbage after it changed the
+ * address (segfault seen once in `analyze viewshed --buildings`; with a dirty
+ * stack it crashed every time). */
+CT_TEST(buildings_burned_with_dirty_stack)
+{
+    const char *path = ct_test_tmp_path("b2.geojson");
+    FILE *f = fopen(path, "w");
+    CT_REQUIRE(f != NULL);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+               "\"urn:ogc:def:crs:EPSG::32632\"}},\"features\":[{\"type\":\"Feature\",\"properties\":{\"height\":12},"
+               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[500100,5000100],[500300,5000100],[500300,5000300],"
+               "[500100,5000300],[500100,5000100]]]}}]}\n");
+    fclose(f);
+    for (int k = 0; k < 5; k++) {
+        ct_raster *dem = flat_dem(51, 51, 10, 5);
+        size_t burned = 0;
+        ct_error err = {0};
+        dirty_stack();
+        CT_REQUIRE(ct_visibility_burn_buildings(dem, path, NULL, 0, &burned, &err) == CT_OK);
+        CT_CHECK_EQ_INT(burned, 1);
+        /* cell (20, 30): centre (500205, 5000205), inside */
+        CT_CHECK_NEAR(dem->data[(size_t)30 * 51 + 20], 17, 1e-6);
+        CT_CHECK_NEAR(dem->data[(size_t)30 * 51 + 40], 5, 1e-6);
+        ct_raster_destroy(dem);
+    }
+}
+
 CT_TEST_MAIN(CT_CASE(flat_plain_fully_visible), CT_CASE(wall_hides_what_is_behind), CT_CASE(curvature_horizon_analytic),
              CT_CASE(max_distance_window_and_nodata), CT_CASE(bad_observer),
-             CT_CASE(cli_errors_and_json), CT_CASE(buildings_burned))
+             CT_CASE(cli_errors_and_json), CT_CASE(buildings_burned),
+             CT_CASE(buildings_burned_with_dirty_stack))
