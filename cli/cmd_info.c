@@ -69,6 +69,7 @@ static int info_gltf(const char *path, const uint8_t *data, size_t size, bool js
         cJSON_AddNumberToObject(o, "images", g->image_count);
         cJSON_AddNumberToObject(o, "scenes", g->scene_count);
         cJSON_AddNumberToObject(o, "draws", g->draw_count);
+        cJSON_AddStringToObject(o, "gltf_version", g->source_version); /* "1.0": upgraded on load */
         cJSON *ext = cJSON_AddArrayToObject(o, "extensions_used");
         for (uint32_t i = 0; i < g->extensions_used_count; i++)
             cJSON_AddItemToArray(ext, cJSON_CreateString(g->extensions_used[i]));
@@ -80,7 +81,8 @@ static int info_gltf(const char *path, const uint8_t *data, size_t size, bool js
         cJSON_AddItemToObject(o, "rtc_center", g->has_rtc_center ? vec3_json(g->rtc_center) : cJSON_CreateNull());
         cli_print_json(o);
     } else {
-        printf("%s: glTF 2.0 (%s)\n", path, size >= 4 && !memcmp(data, "glTF", 4) ? "GLB" : "JSON");
+        printf("%s: glTF %s (%s%s)\n", path, g->source_version, size >= 4 && !memcmp(data, "glTF", 4) ? "GLB" : "JSON",
+               strcmp(g->source_version, "2.0") ? ", upgraded to 2.0 on load" : "");
         printf("  nodes %u, meshes %u, primitives %u, materials %u, textures %u, images %u, scenes %u\n",
                g->node_count, g->mesh_count, primitive_total(g), g->material_count, g->texture_count, g->image_count,
                g->scene_count);

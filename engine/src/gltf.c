@@ -1025,6 +1025,7 @@ static ct_status load(const char *name, const char *base_dir, const void *data, 
         size_t n = strlen(err->msg);
         snprintf(err->msg + n, sizeof err->msg - n, " (in the glTF 2.0 upgrade of this glTF 1.0 file)");
     }
+    c.g->source_version = c.upgraded_v1 ? "1.0" : "2.0";
     ctx_free(&c);
     if (st) {
         ct_gltf_destroy(c.g);

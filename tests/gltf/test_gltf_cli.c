@@ -104,6 +104,22 @@ CT_TEST(info_text_and_errors)
     CT_CHECK(strstr(out_buf, "12 triangles") != NULL);
     CT_CHECK(out_buf[0] != '{');
 
+    /* glTF 1.0 is upgraded on load and says so */
+    snprintf(args, sizeof args, "info %s",
+             ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/BatchedLegacy/BatchedWithGltf1With2DNormals/"
+                          "batchedWithGltf1With2DNormals.glb"));
+    CT_CHECK(run_cli(args) == 0);
+    CT_CHECK(strstr(out_buf, "glTF 1.0 (GLB, upgraded to 2.0 on load)") != NULL);
+    CT_CHECK(strstr(out_buf, "1 triangles") != NULL);
+    snprintf(args, sizeof args, "info --json %s",
+             ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/BatchedLegacy/BatchedWithGltf1With2DNormals/"
+                          "batchedWithGltf1With2DNormals.glb"));
+    CT_CHECK(run_cli(args) == 0);
+    cJSON *j = cJSON_Parse(out_buf);
+    CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "gltf_version")) &&
+             !strcmp(cJSON_GetObjectItem(j, "gltf_version")->valuestring, "1.0"));
+    cJSON_Delete(j);
+
     /* bad input: exit 2, nothing on stdout, one line on stderr naming the file */
     const char *v1 = ct_test_data("gltf/3d-tiles-tools/box-variants/glTF1GlbWithoutBin.glb");
     snprintf(args, sizeof args, "info --json %s", v1);

@@ -145,6 +145,7 @@ CT_TEST(binary_v1_upgraded)
     CT_CHECK(found);
     /* ct_gltf.json is the upgraded document */
     CT_CHECK(strstr(g->json, "\"version\":\"2.0\"") != NULL);
+    CT_CHECK(g->source_version && !strcmp(g->source_version, "1.0"));
     ct_gltf_destroy(g);
 }
 
@@ -299,6 +300,7 @@ CT_TEST(techniques_webgl_fallback)
     CT_CHECK_NEAR(gg->materials[0].base_color[1], 1, 1e-6);
     CT_CHECK(!gg->materials[0].unlit);
     CT_CHECK_EQ_INT(gg->extensions_required_count, 0);
+    CT_CHECK(gg->source_version && !strcmp(gg->source_version, "2.0"));
     ct_gltf_destroy(gg);
 }
 

@@ -137,6 +137,10 @@ typedef struct ct_gltf {
     /* Images that could not be read or decoded (logged; pixels stay NULL and the
      * model still loads): a missing texture should not hide the geometry. */
     uint32_t images_failed;
+    /* "1.0" when the file was glTF 1.0, upgraded to 2.0 on load (the
+     * structs and json above are the 2.0 form); else "2.0" (NULL in a
+     * ct_gltf built by hand). */
+    const char *source_version;
 } ct_gltf;
 
 typedef struct ct_gltf_options {
@@ -154,8 +158,9 @@ typedef struct ct_gltf_options {
  * Fails with CT_ERR_INPUT and a message naming the file and the JSON path or
  * byte offset for anything invalid: GLB container errors, out-of-range indices,
  * accessors past their buffer, index values >= vertex count, cycles or shared
- * children in the node graph, an unsupported extension in extensionsRequired,
- * glTF 1.0. On failure *out is NULL. */
+ * children in the node graph, an unsupported extension in extensionsRequired.
+ * glTF 1.0 (JSON or binary, e.g. inside old b3dm) is upgraded to 2.0 first
+ * (docs/gltf.md). On failure *out is NULL. */
 ct_status ct_gltf_load_file(const char *path, const ct_gltf_options *opts, ct_gltf **out, ct_error *err);
 ct_status ct_gltf_load_memory(const void *data, size_t size, const ct_gltf_options *opts, ct_gltf **out, ct_error *err);
 void ct_gltf_destroy(ct_gltf *g);
