@@ -21,9 +21,19 @@ bool ct_color_parse(const char *s, uint8_t rgba[4])
     if (!s || s[0] != '#')
         return false;
     size_t n = strlen(s + 1);
+    uint8_t c[4] = {0, 0, 0, 255};
+    if (n == 3) { /* #rgb: each digit doubled, as in CSS */
+        for (int i = 0; i < 3; i++) {
+            int d = hex_digit(s[1 + i]);
+            if (d < 0)
+                return false;
+            c[i] = (uint8_t)(d * 17);
+        }
+        memcpy(rgba, c, 4);
+        return true;
+    }
     if (n != 6 && n != 8)
         return false;
-    uint8_t c[4] = {0, 0, 0, 255};
     for (size_t i = 0; i < n / 2; i++) {
         int hi = hex_digit(s[1 + 2 * i]), lo = hex_digit(s[2 + 2 * i]);
         if (hi < 0 || lo < 0)

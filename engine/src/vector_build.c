@@ -9,6 +9,7 @@
 
 #include "citytwin/ct_geo.h"
 #include "citytwin/ct_raster.h"
+#include "citytwin/ct_raster_layer.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -112,36 +113,15 @@ static void style_warn(vbuild *b, const char *key, const char *fmt, ...)
     b->stats.style_warnings++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool ct_vector_parse_color(const cJSON *v, float out[4])
 {
     out[3] = 1;
     if (cJSON_IsString(v)) {
-        const char *s = v->valuestring;
-        size_t n = strlen(s);
-        if (s[0] != '#' || (n != 4 && n != 7 && n != 9))
+        uint8_t c[4];
+        if (!ct_color_parse(v->valuestring, c))
             return false;
-        int d[8];
-        for (size_t i = 1; i < n; i++)
-            if ((d[i - 1] = hexval(s[i])) < 0)
-                return false;
-        if (n == 4) {
-            for (int k = 0; k < 3; k++)
-                out[k] = (float)(d[k] * 17) / 255.0f;
-        } else {
-            for (size_t k = 0; k < (n - 1) / 2; k++)
-                out[k] = (float)(d[2 * k] * 16 + d[2 * k + 1]) / 255.0f;
-        }
+        for (int k = 0; k < 4; k++)
+            out[k] = (float)c[k] / 255.0f;
         return true;
     }
     int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;

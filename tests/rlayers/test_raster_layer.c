@@ -530,6 +530,7 @@ CT_TEST(test_ramps_and_styles)
     CT_CHECK(ct_color_parse("#102030", x) && x[0] == 0x10 && x[1] == 0x20 && x[2] == 0x30 && x[3] == 255);
     CT_CHECK(ct_color_parse("#10203040", x) && x[3] == 0x40);
     CT_CHECK(!ct_color_parse("#1020", x) && !ct_color_parse("102030", x) && !ct_color_parse("#10203g", x));
+    CT_CHECK(ct_color_parse("#f0a", x) && x[0] == 0xff && x[1] == 0x00 && x[2] == 0xaa && x[3] == 255); /* CSS shorthand */
     CT_REQUIRE(ct_color_ramp_named("viridis", &r));
     ct_color_ramp_apply(&r, 5, 0, 10, c); /* the middle stop: #21918c */
     CT_CHECK(c[0] == 0x21 && c[1] == 0x91 && c[2] == 0x8c && c[3] == 255);

@@ -25,7 +25,7 @@ extern "C" {
 
 /* ---- colours and ramps ---- */
 
-/* "#rrggbb" or "#rrggbbaa" (sRGB). false when malformed. */
+/* "#rgb", "#rrggbb" or "#rrggbbaa" (sRGB). false when malformed. */
 bool ct_color_parse(const char *s, uint8_t rgba[4]);
 
 enum { CT_COLOR_RAMP_MAX_STOPS = 64 };
