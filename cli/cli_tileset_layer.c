@@ -63,7 +63,8 @@ static ct_status decode(void *user, const char *uri, ct_content_type type, const
     tileset_layer *L = user;
     content_fetch cf = {L->ts, uri};
     ct_tile_content_options o = {.uri = path ? path : uri, .base_dir = dir, .tile_transform = tile_transform,
-                                 .fetch = L->ts ? fetch_resource : NULL, .fetch_user = &cf};
+                                 .fetch = L->ts ? fetch_resource : NULL, .fetch_user = &cf,
+                                 .gltf_up_axis = L->ts ? ct_tileset_gltf_up_axis(L->ts) : 'Y'};
     ct_tile_content *c = NULL;
     ct_status st = ct_tile_content_load_memory(data, size, &o, &c, err);
     free(dir);

@@ -138,6 +138,27 @@ CT_TEST(rtc_center_and_y_up)
     ct_tile_content_destroy(c);
 }
 
+/* asset.gltfUpAxis: 'Z' leaves glTF coordinates alone, 'X' turns +x to +z
+ * (CesiumJS Axis.X_UP_TO_Z_UP), default 'Y' as above. */
+CT_TEST(gltf_up_axis_option)
+{
+    const char *rel = LEGACY "Batched/BatchedWithRtcCenter/batchedWithRtcCenter.b3dm";
+    const char axes[] = {'Z', 'X', 'Y', 0};
+    /* glTF (1, 2, 3) + RTC (0.1, 0.2, 0.3), by hand for each axis */
+    const double want[4][3] = {{1.1, 2.2, 3.3}, {0.1 - 3, 2.2, 0.3 + 1}, {1.1, 0.2 - 3, 0.3 + 2}, {1.1, 0.2 - 3, 0.3 + 2}};
+    for (int i = 0; i < 4; i++) {
+        ct_tile_content_options o = {.skip_images = true, .gltf_up_axis = axes[i]};
+        ct_tile_content *c = NULL;
+        ct_error err = {0};
+        CT_REQUIRE(ct_tile_content_load_file(ct_test_data(rel), &o, &c, &err) == CT_OK);
+        ct_dvec3 p = ct_dmat4_transform_point(c->models[0].model_matrix, ct_dvec3_make(1, 2, 3));
+        CT_CHECK_NEAR(p.x, want[i][0], 1e-12);
+        CT_CHECK_NEAR(p.y, want[i][1], 1e-12);
+        CT_CHECK_NEAR(p.z, want[i][2], 1e-12);
+        ct_tile_content_destroy(c);
+    }
+}
+
 /* Rodrigues: rotation by angle about unit axis k. */
 static void rodrigues(const double k[3], double a, double R[9])
 {
@@ -575,7 +596,7 @@ CT_TEST(threads_decode_concurrently)
 }
 
 CT_TEST_MAIN(CT_CASE(threads_decode_concurrently), CT_CASE(batch_table_json_values), CT_CASE(batch_table_binary_values), CT_CASE(pnts_batched_features),
-             CT_CASE(rtc_center_and_y_up), CT_CASE(i3dm_rotated_instances_match_rodrigues),
+             CT_CASE(rtc_center_and_y_up), CT_CASE(gltf_up_axis_option), CT_CASE(i3dm_rotated_instances_match_rodrigues),
              CT_CASE(i3dm_scaled_instances), CT_CASE(i3dm_synthetic_hand_values), CT_CASE(pnts_synthetic_hand_values),
              CT_CASE(batch_table_hierarchy), CT_CASE(encodings_agree), CT_CASE(cmpt_external_gltf_and_offsets),
              CT_CASE(sniff_kinds))

@@ -347,7 +347,24 @@ CT_TEST(all_samples_load)
     CT_CHECK(n >= 70);
 }
 
+/* asset.gltfUpAxis comes from the root tileset (as in CesiumJS); the
+ * landform sample says "Z"; a missing one means Y. */
+CT_TEST(gltf_up_axis_from_root)
+{
+    ct_tileset *ts = NULL;
+    ct_error err = {0};
+    ct_tileset_desc d = {
+        .uri = ct_test_data("3dtiles/photogrammetry-mesh/3DTilesRendererJS-landform/tileset.json"), .workers = 1};
+    CT_REQUIRE(ct_tileset_create(&d, &ts, &err) == CT_OK);
+    CT_CHECK_EQ_INT(ct_tileset_gltf_up_axis(ts), 'Z');
+    ct_tileset_destroy(ts);
+    d.uri = ct_test_data("3dtiles/3d-tiles-tools/TilesetOfTilesets/tileset.json");
+    CT_REQUIRE(ct_tileset_create(&d, &ts, &err) == CT_OK);
+    CT_CHECK_EQ_INT(ct_tileset_gltf_up_axis(ts), 'Y');
+    ct_tileset_destroy(ts);
+}
+
 CT_TEST_MAIN(CT_CASE(photogrammetry_sample_counts), CT_CASE(implicit_quadtree_and_octree),
              CT_CASE(missing_content_is_a_problem), CT_CASE(external_tilesets_nested),
              CT_CASE(transforms_refine_contents_metadata), CT_CASE(errors_name_the_json_path),
-             CT_CASE(external_cycles_and_depth_limit), CT_CASE(sandbox_refuses_escaping_uris), CT_CASE(all_samples_load))
+             CT_CASE(external_cycles_and_depth_limit), CT_CASE(sandbox_refuses_escaping_uris), CT_CASE(all_samples_load), CT_CASE(gltf_up_axis_from_root))

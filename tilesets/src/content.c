@@ -61,6 +61,20 @@ void ct_tile_y_up_to_z_up(double m[16])
     m[9] = -1, m[10] = 0; /* column 2 (z axis) -> -y */
 }
 
+void ct_tile_up_axis_to_z_up(char axis, double m[16])
+{
+    if (axis == 'Z') {
+        ct_dmat4_identity(m);
+    } else if (axis == 'X') {
+        /* (x, y, z) -> (-z, y, x): the x axis goes to +z */
+        ct_dmat4_identity(m);
+        m[0] = 0, m[2] = 1;   /* column 0 (x axis) -> +z */
+        m[8] = -1, m[10] = 0; /* column 2 (z axis) -> -x */
+    } else {
+        ct_tile_y_up_to_z_up(m);
+    }
+}
+
 ct_status ct_tile_header_parse(const ct_content_ctx *ctx, const char *magic, const uint8_t *d, size_t n, size_t off,
                                size_t header_size, ct_tile_header *h, ct_error *err)
 {
@@ -181,7 +195,7 @@ static ct_status decode_glb(const ct_content_ctx *ctx, ct_tile_format f, const u
     if (ct_content_load_metadata(ctx, d, n, off, m->gltf, &m->property_tables, &e))
         ct_content_warn(ctx, &e); /* the geometry still draws; picks just have no properties */
     double yup[16], t[16];
-    ct_tile_y_up_to_z_up(yup);
+    ct_tile_up_axis_to_z_up(ctx->opts->gltf_up_axis, yup);
     ct_dmat4_identity(t);
     if (m->gltf->has_rtc_center) {
         m->has_rtc_center = true;

@@ -53,7 +53,7 @@ ct_status ct_content_decode_b3dm(const ct_content_ctx *ctx, const uint8_t *d, si
     }
     m->has_rtc_center = has_rtc;
     double yup[16], t[16];
-    ct_tile_y_up_to_z_up(yup);
+    ct_tile_up_axis_to_z_up(ctx->opts->gltf_up_axis, yup);
     ct_dmat4_identity(t);
     if (has_rtc) {
         memcpy(m->origin, m->rtc_center, sizeof m->origin);

@@ -202,6 +202,6 @@ ct_status ct_content_decode_i3dm(const ct_content_ctx *ctx, const uint8_t *d, si
         st = load_external_gltf(ctx, d + h.body_off, h.end_off - h.body_off, off + h.body_off, &m->gltf, err);
     if (st)
         return st;
-    ct_tile_y_up_to_z_up(m->model_matrix);
+    ct_tile_up_axis_to_z_up(ctx->opts->gltf_up_axis, m->model_matrix);
     return CT_OK;
 }

@@ -73,6 +73,7 @@ typedef struct tileset_build_ctx {
     bool check;                     /* validate mode: report structural warnings */
     /* out: asset of this tileset.json */
     char *version;
+    char gltf_up_axis;              /* asset.gltfUpAxis of the root tileset: 'X', 'Y' or 'Z' */
     double geometric_error;
     char *schema_json, *metadata_json, *groups_json, *properties_json;
 } tileset_build_ctx;

@@ -436,6 +436,7 @@ void ct_tileset_destroy(ct_tileset *ts)
 
 const ct_tile *ct_tileset_root(const ct_tileset *ts) { return ts->root; }
 const char *ct_tileset_version(const ct_tileset *ts) { return ts->ctx.version; }
+char ct_tileset_gltf_up_axis(const ct_tileset *ts) { return ts->ctx.gltf_up_axis ? ts->ctx.gltf_up_axis : 'Y'; }
 double ct_tileset_geometric_error(const ct_tileset *ts) { return ts->ctx.geometric_error; }
 const char *ct_tileset_schema_json(const ct_tileset *ts) { return ts->ctx.schema_json; }
 const char *ct_tileset_metadata_json(const ct_tileset *ts) { return ts->ctx.metadata_json; }

@@ -476,6 +476,17 @@ ct_status tileset_build(tileset_build_ctx *c, const cJSON *doc, ct_tile *parent,
         free(c->version);
         c->version = ct_strdup(v);
     }
+    /* CesiumJS reads gltfUpAxis from the root tileset only; so do we. */
+    const cJSON *up = asset ? cJSON_GetObjectItemCaseSensitive(asset, "gltfUpAxis") : NULL;
+    if (!parent) {
+        c->gltf_up_axis = 'Y';
+        if (cJSON_IsString(up) && (!strcmp(up->valuestring, "X") || !strcmp(up->valuestring, "Y") ||
+                                   !strcmp(up->valuestring, "Z")))
+            c->gltf_up_axis = up->valuestring[0];
+        else if (up)
+            tileset_problem(c, CT_TILESET_WARNING, "%s: asset.gltfUpAxis: expected \"X\", \"Y\" or \"Z\"; using Y",
+                            c->label);
+    }
     const cJSON *ge = cJSON_GetObjectItemCaseSensitive(doc, "geometricError");
     if (!cJSON_IsNumber(ge) || ge->valuedouble < 0)
         tileset_problem(c, CT_TILESET_ERROR, "%s: geometricError: missing or not a number >= 0", c->label);

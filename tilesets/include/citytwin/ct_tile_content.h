@@ -126,6 +126,10 @@ typedef struct ct_tile_content_options {
     const double *tile_transform;
     ct_tile_fetch_fn fetch;      /* optional, overrides reading base_dir/uri from disk */
     void *fetch_user;
+    /* The tileset's asset.gltfUpAxis (3D Tiles 1.0): 'Y' (0 = default, the
+     * glTF convention), 'Z' (no rotation) or 'X'. Old photogrammetry exports
+     * write z-up glTF and say so here; CesiumJS honours it, so must we. */
+    char gltf_up_axis;
 } ct_tile_content_options;
 
 /* Decodes one content buffer. opts may be NULL. On failure *out is NULL and
@@ -199,6 +203,9 @@ void ct_tile_model_instance_matrices_float(const ct_tile_model *m, const double 
 
 /* The 3D Tiles y-up to z-up rotation (+90 degrees about x). */
 void ct_tile_y_up_to_z_up(double out[16]);
+/* The same for any gltfUpAxis: 'Y' (or 0) as above, 'Z' identity, 'X' a
+ * rotation of -90 degrees about y (CesiumJS's Axis.X_UP_TO_Z_UP). */
+void ct_tile_up_axis_to_z_up(char axis, double out[16]);
 
 #ifdef __cplusplus
 }

@@ -186,6 +186,7 @@ void ct_tileset_destroy(ct_tileset *ts);
 
 const ct_tile *ct_tileset_root(const ct_tileset *ts);
 const char *ct_tileset_version(const ct_tileset *ts);        /* asset.version */
+char ct_tileset_gltf_up_axis(const ct_tileset *ts);          /* asset.gltfUpAxis of the root: 'X', 'Y' (default) or 'Z' */
 double ct_tileset_geometric_error(const ct_tileset *ts);
 /* Raw JSON (NULL when absent) of the root tileset's schema, metadata, groups, properties. */
 const char *ct_tileset_schema_json(const ct_tileset *ts);
