@@ -279,9 +279,11 @@ static int generated_views(const tilegen_desc *gd, viewpoint *v)
     return n;
 }
 
-/* The shared sample (3DTilesRendererJS landform) is in local coordinates; the
- * bench places it with a scene file at SAMPLE_LON/LAT (the scene's ENU frame,
- * which CesiumJS gets as the tileset's modelMatrix) and frames its root box. */
+/* The shared sample (3DTilesRendererJS landform) is in local coordinates and
+ * y-up (its boxes, and its z-up-declared glTF, put the ground's normal on +y);
+ * the bench places it with a scene file at SAMPLE_LON/LAT, turned by pitch 90
+ * (y -> z) to lie flat, and frames its turned root box. CesiumJS gets the same
+ * placement as the tileset's modelMatrix: ENU frame x Axis.Y_UP_TO_Z_UP. */
 #define SAMPLE_LON 113.08
 #define SAMPLE_LAT 22.58
 
@@ -626,13 +628,14 @@ int main(int argc, char **argv)
         double R = 0;
         for (int a = 0; a < 3; a++)
             R = fmax(R, ct_dvec3_length(b.axes[a]));
-        ct_dvec3 c = b.center;
+        ct_dvec3 c = {b.center.x, -b.center.z, b.center.y}; /* turned y -> z as the layer is */
         ct_tileset_destroy(probe);
         snprintf(scene_path, sizeof scene_path, "%s/sample-scene.json", o.out_dir);
         char scene[8192];
         snprintf(scene, sizeof scene,
                  "{\"version\": 1, \"name\": \"bench_tiles: photogrammetry sample\", \"origin\": [%.6f, %.6f, 0],\n"
-                 " \"layers\": [{\"name\": \"landform\", \"type\": \"tileset\", \"source\": \"%s\"}]}\n",
+                 " \"layers\": [{\"name\": \"landform\", \"type\": \"tileset\", \"source\": \"%s\",\n"
+                 "   \"rotation\": [0, 90, 0]}]}\n",
                  SAMPLE_LON, SAMPLE_LAT, tsp);
         free(tsp);
         if (ct_file_write(scene_path, scene, strlen(scene), &err) != CT_OK)
