@@ -9,27 +9,6 @@
 
 #define SUB "render"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, int n, double p)
-{
-    if (n <= 0)
-        return 0;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    int k = (int)(p * (n - 1) + 0.5);
-    return v[k < n ? k : n - 1];
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int run(int argc, char **argv)
 {
     if (cli_help_requested(argc, argv, &ct_cmd_render) == 0)
@@ -169,7 +148,7 @@ static int run(int argc, char **argv)
             break;
         }
         if (wait && !complete && enough)
-            sleep_ms(2); /* loading happens on worker threads: do not spin */
+            ct_sleep_ms(2); /* loading happens on worker threads: do not spin */
     }
     if (rc == 0) {
         uint8_t *px = ct_malloc_array((size_t)width * height, 4);
@@ -201,8 +180,8 @@ static int run(int argc, char **argv)
         double *copy = malloc((size_t)(n_times ? n_times : 1) * sizeof *copy);
         if (copy && n_times) {
             memcpy(copy, times, (size_t)n_times * sizeof *copy);
-            cJSON_AddNumberToObject(o, "frame_ms_p50", percentile(copy, n_times, 0.5));
-            cJSON_AddNumberToObject(o, "frame_ms_p95", percentile(copy, n_times, 0.95));
+            cJSON_AddNumberToObject(o, "frame_ms_p50", ct_percentile(copy, n_times, 0.5));
+            cJSON_AddNumberToObject(o, "frame_ms_p95", ct_percentile(copy, n_times, 0.95));
         } else {
             cJSON_AddNullToObject(o, "frame_ms_p50");
             cJSON_AddNullToObject(o, "frame_ms_p95");

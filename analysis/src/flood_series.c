@@ -99,15 +99,11 @@ ct_status ct_flood_series_parse(const char *text, size_t len, const char *name, 
         const char *f[3] = {0};
         size_t fl[3] = {0};
         int nf = split(s, ln, f, fl);
-        double a, b;
+        double a = 0, b = 0;
         num_status sa = parse_num(f[0], fl[0], &a);
         if (sa == NUM_BAD && n == 0)
             continue; /* a header line before the first row */
-        if (nf < 2) {
-            st = ct_error_set(err, CT_ERR_INPUT, "%s:%ld: expected 2 columns time_s,value, found %d", name, line, nf);
-            break;
-        }
-        if (nf > 2) {
+        if (nf != 2) {
             st = ct_error_set(err, CT_ERR_INPUT, "%s:%ld: expected 2 columns time_s,value, found %d", name, line, nf);
             break;
         }

@@ -86,27 +86,6 @@ typedef struct view_result {
     double rss_mb;
 } view_result;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, int n, double p)
-{
-    if (n <= 0)
-        return 0;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    int k = (int)(p * (n - 1) + 0.5);
-    return v[k < n ? k : n - 1];
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static double rss_mb(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -219,13 +198,13 @@ static bool fly_view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, cons
         res->t_full_s = -1;
         if (t > o->timeout_s)
             break;
-        sleep_ms(2); /* as `render --wait`: loading happens on worker threads */
+        ct_sleep_ms(2); /* as `render --wait`: loading happens on worker threads */
     }
     if (res->t_full_s < 0)
         res->frames = frames_total;
     if (st != CT_OK)
         fprintf(stderr, "bench_tiles: %s: %s\n", vp->name, err.msg);
-    res->load_ms_p50 = percentile(ms, res->frames < cap ? res->frames : cap, 0.5);
+    res->load_ms_p50 = ct_percentile(ms, res->frames < cap ? res->frames : cap, 0.5);
     ct_tileset_get_stats(L->ts, &s1);
     res->loads = s1.loads_total - s0.loads_total;
     res->decoded_per_s = res->t_full_s > 0 ? res->loads / res->t_full_s : 0;
@@ -236,8 +215,8 @@ static bool fly_view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, cons
         ms[n] = frame(scene, r, &cam, o, &complete, &st, &err);
         track_bytes(scene, res);
     }
-    res->ms_p95 = percentile(ms, n, 0.95);
-    res->ms_p50 = percentile(ms, n, 0.5);
+    res->ms_p95 = ct_percentile(ms, n, 0.95);
+    res->ms_p50 = ct_percentile(ms, n, 0.5);
     free(ms);
     res->triangles = ct_renderer_frame_stats(r).triangles;
     res->drawn = L->frame.n_draws;

@@ -213,6 +213,12 @@ double ct_time_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+void ct_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 void *ct_malloc_array(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)

@@ -1,6 +1,7 @@
 #include "citytwin/ct_math.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 double ct_dvec3_length(ct_dvec3 a) { return sqrt(ct_dvec3_dot(a, a)); }
@@ -103,4 +104,19 @@ void ct_dmat4_from_trs(double out[16], const double t[3], const double q[4], con
     out[13] = t[1];
     out[14] = t[2];
     out[15] = 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double ct_percentile(double *v, int n, double p)
+{
+    if (n <= 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int k = (int)(p * (n - 1) + 0.5);
+    return v[k < n ? k : n - 1];
 }

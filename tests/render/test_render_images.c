@@ -8,6 +8,7 @@
 #include "citytwin/ct_image.h"
 #include "citytwin/ct_render.h"
 #include "ct_test.h"
+#include "ct_test_image.h"
 
 #define S 256
 
@@ -47,30 +48,10 @@ static ct_status render_file(const char *path, double shift, uint8_t *img, ct_er
     return st;
 }
 
-static double rmse(const uint8_t *a, const uint8_t *b, int n)
-{
-    double s = 0;
-    for (int i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++) {
-            double d = (double)a[i * 4 + c] - b[i * 4 + c];
-            s += d * d;
-        }
-    return sqrt(s / (3.0 * n));
-}
 
 static double compare_with(const char *ref_name, const uint8_t *img)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", ref_dir(), ref_name);
-    ct_image ref = {0};
-    ct_error err = {0};
-    if (ct_image_load_file(path, &ref, &err) != CT_OK) {
-        fprintf(stderr, "reference: %s\n", err.msg);
-        return INFINITY;
-    }
-    double e = ref.width == S && ref.height == S ? rmse(img, ref.pixels, S * S) : INFINITY;
-    ct_image_free(&ref);
-    return e;
+    return ct_test_image_compare(ref_dir(), ref_name, img, S);
 }
 
 /* Shards split the models over several ctest entries (CT_SHARD=i/n). */

@@ -16,6 +16,7 @@
 #include "citytwin/ct_image.h"
 #include "citytwin/ct_render.h"
 #include "ct_test.h"
+#include "ct_test_image.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -32,12 +33,6 @@ static const char *ref_dir(void)
     const char *src = getenv("CT_SOURCE_DIR");
     snprintf(buf, sizeof buf, "%s/tests/tiles/reference", src ? src : CT_SOURCE_DIR);
     return buf;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 typedef struct render_result {
@@ -76,7 +71,7 @@ static ct_status render_tileset(const char *path, double sse, double timeout_s, 
         }
         if (ct_time_now() - t0 > timeout_s)
             break;
-        sleep_ms(5); /* workers load; the render thread uploads in update */
+        ct_sleep_ms(5); /* workers load; the render thread uploads in update */
     }
     if (st == CT_OK) {
         ct_renderer_begin_frame(renderer, &f);
@@ -92,16 +87,6 @@ static ct_status render_tileset(const char *path, double sse, double timeout_s, 
     return st;
 }
 
-static double rmse(const uint8_t *a, const uint8_t *b, int n)
-{
-    double s = 0;
-    for (int i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++) {
-            double d = (double)a[i * 4 + c] - b[i * 4 + c];
-            s += d * d;
-        }
-    return sqrt(s / (3.0 * n));
-}
 
 /* Fraction of pixels that differ from the corner (background) pixel. */
 static double coverage(const uint8_t *img)
@@ -114,17 +99,7 @@ static double coverage(const uint8_t *img)
 
 static double compare_with(const char *ref_name, const uint8_t *img)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", ref_dir(), ref_name);
-    ct_image ref = {0};
-    ct_error err = {0};
-    if (ct_image_load_file(path, &ref, &err) != CT_OK) {
-        fprintf(stderr, "reference: %s\n", err.msg);
-        return INFINITY;
-    }
-    double e = ref.width == S && ref.height == S ? rmse(img, ref.pixels, S * S) : INFINITY;
-    ct_image_free(&ref);
-    return e;
+    return ct_test_image_compare(ref_dir(), ref_name, img, S);
 }
 
 /* ---- manifest ---- */

@@ -56,6 +56,8 @@ const char *ct_path_ext(const char *path);         /* ".glb" or "" (points into 
 
 /* Monotonic seconds. */
 double ct_time_now(void);
+/* Sleeps ms milliseconds (polling loops waiting on worker threads). */
+void ct_sleep_ms(int ms);
 
 /* Checked allocation helpers: return NULL on overflow or failure. */
 void *ct_malloc_array(size_t count, size_t size);

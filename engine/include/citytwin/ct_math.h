@@ -34,6 +34,9 @@ ct_dvec3 ct_dmat4_transform_dir(const double m[16], ct_dvec3 d);
 void ct_dmat4_from_trs(double out[16], const double t[3], const double q[4], const double s[3]);
 double ct_dmat4_determinant(const double m[16]);
 
+/* The p-quantile (0..1, nearest rank) of v[0..n-1]; sorts v in place. 0 when n <= 0. */
+double ct_percentile(double *v, int n, double p);
+
 #ifdef __cplusplus
 }
 #endif
