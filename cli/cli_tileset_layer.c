@@ -507,6 +507,17 @@ bool cli_tileset_layer_pick_details(ct_render_layer *l, const ct_render_pick *p,
         cJSON_AddItemToObject(md, "tile", e);
     if (tc && (e = metadata_entity(tc->metadata_json, schema)))
         cJSON_AddItemToObject(md, "content", e);
+    /* implicit tiles: tileMetadata / contentMetadata rows of their subtree
+     * (defaults and noData already applied by the property-table reader) */
+    for (int k = 0; t && t->kind == CT_TILE_IMPLICIT && k < 2; k++) {
+        const char *key = k ? "content" : "tile";
+        if (cJSON_GetObjectItemCaseSensitive(md, key) || (k && !tc))
+            continue;
+        char *raw = ct_tileset_implicit_metadata_json(L->ts, t, k ? d->content_index : -1);
+        if ((e = raw ? cJSON_Parse(raw) : NULL))
+            cJSON_AddItemToObject(md, key, e);
+        free(raw);
+    }
     cJSON_Delete(schema);
     if (cJSON_GetArraySize(md) > 0)
         cJSON_AddItemToObject(o, "metadata", md);

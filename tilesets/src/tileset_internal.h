@@ -96,6 +96,9 @@ void tileset_implicit_attach_subtree(tileset_build_ctx *c, ct_tile *t, ct_subtre
 /* Creates t's children (t->subtree must be known). No I/O. */
 void tileset_implicit_expand(tileset_build_ctx *c, ct_tile *t);
 char *tileset_implicit_subtree_uri(const ct_tile *t);
+/* Level of t relative to the root of the subtree it lies in, and its
+ * coordinates relative to that root. */
+int tileset_implicit_local(const ct_tile *t, uint32_t local[3]);
 
 /* Computes t->box / sphere (lazily, from bv and transform). */
 void tileset_tile_bounds(ct_tile *t);

@@ -5,6 +5,8 @@
  * availableCount, tile-parent and content-tile consistency, metadata indices. */
 #include "tileset_internal.h"
 
+#include "citytwin/ct_tile_content.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,13 @@ struct ct_subtree {
     uint8_t **buffers;
     size_t *buffer_sizes;
     int n_buffers;
+    /* metadata: the propertyTables JSON, the buffer views they index (into
+     * buffers), tileMetadata (-1 none) and contentMetadata[n_content] (-1 none) */
+    cJSON *tables;
+    ct_byte_view *views;
+    int n_views;
+    int tile_metadata;
+    int *content_metadata;
 };
 
 uint64_t tileset_morton2(uint32_t x, uint32_t y)
@@ -99,6 +108,9 @@ void ct_subtree_destroy(ct_subtree *st)
     free(st->buffers);
     free(st->buffer_sizes);
     free(st->content);
+    cJSON_Delete(st->tables);
+    free(st->views);
+    free(st->content_metadata);
     free(st);
 }
 
@@ -383,8 +395,106 @@ static ct_status parse_json_part(ct_subtree *st, const cJSON *doc, const uint8_t
                 break;
             }
     }
+    /* keep what the metadata reader needs (the views point into st->buffers) */
+    st->tile_metadata = -1;
+    if (!s && pt) {
+        st->tables = cJSON_Duplicate(pt, true);
+        st->views = ct_calloc_array((size_t)nv + 1, sizeof *st->views);
+        st->content_metadata = ct_calloc_array((size_t)st->n_content + 1, sizeof *st->content_metadata);
+        if (!st->tables || !st->views || !st->content_metadata)
+            s = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+        for (int i = 0; !s && i < nv; i++)
+            st->views[i] = (ct_byte_view){views[i].p, views[i].n};
+        st->n_views = nv;
+        st->tile_metadata = tm ? (int)tm->valuedouble : -1;
+        for (int i = 0; !s && i < st->n_content; i++) {
+            const cJSON *e = cJSON_GetArrayItem(cm, i);
+            st->content_metadata[i] = cJSON_IsNumber(e) ? (int)e->valuedouble : -1;
+        }
+    }
     free(views);
     return s;
+}
+
+/* Number of available bits before bit i: metadata of available tiles (and
+ * contents) is tightly packed by increasing tile index (3D Tiles 1.1,
+ * implicit tiling, "Tile metadata" / "Content metadata"). */
+static uint64_t avail_rank(const avail *a, uint64_t i)
+{
+    if (a->constant >= 0)
+        return a->constant ? i : 0;
+    uint64_t r = 0, n = i < a->nbits ? i : a->nbits;
+    for (uint64_t k = 0; k < n; k++)
+        r += (a->bits[k >> 3] >> (k & 7)) & 1;
+    return r;
+}
+
+char *ct_subtree_metadata_json(const ct_subtree *st, const char *schema_json, int content, int level,
+                               uint64_t morton, const char *where)
+{
+    if (!st || !st->tables)
+        return NULL;
+    int table = -1;
+    const avail *a = NULL;
+    if (content < 0) {
+        table = st->tile_metadata;
+        a = &st->tile;
+    } else if (content < st->n_content) {
+        table = st->content_metadata[content];
+        a = &st->content[content];
+    }
+    bool ok = content < 0 ? ct_subtree_tile_available(st, level, morton)
+                          : ct_subtree_content_available(st, content, level, morton);
+    if (table < 0 || !ok)
+        return NULL;
+    uint64_t row = avail_rank(a, level_offset(st->octree, level) + morton);
+    where = where ? where : "subtree";
+    cJSON *schema = schema_json ? cJSON_Parse(schema_json) : NULL;
+    ct_property_tables *pt = NULL;
+    ct_error err;
+    char *out = NULL;
+    if (ct_property_tables_create(schema, st->tables, st->views, (uint32_t)st->n_views, where, &pt, &err)) {
+        ct_log(CT_LOG_WARN, "%s", err.msg);
+    } else if (row >= ct_property_tables_rows(pt, (uint32_t)table)) {
+        /* count too small for the available tiles: CesiumJS reads nothing there either */
+        ct_log(CT_LOG_WARN, "%s: propertyTables[%d]: %s %llu of level %d is row %llu, but the table has %u rows", where,
+               table, content < 0 ? "tile" : "content", (unsigned long long)morton, level, (unsigned long long)row,
+               ct_property_tables_rows(pt, (uint32_t)table));
+    } else {
+        cJSON *o = cJSON_CreateObject();
+        const char *cls = ct_property_tables_class(pt, (uint32_t)table);
+        if (cls)
+            cJSON_AddStringToObject(o, "class", cls);
+        cJSON *props = ct_property_tables_row(pt, (uint32_t)table, (uint32_t)row);
+        cJSON_AddItemToObject(o, "properties", props ? props : cJSON_CreateObject());
+        out = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+    }
+    ct_property_tables_destroy(pt);
+    cJSON_Delete(schema);
+    return out;
+}
+
+char *ct_tileset_implicit_metadata_json(const ct_tileset *ts, const ct_tile *t, int content_index)
+{
+    if (!t || t->kind != CT_TILE_IMPLICIT || !t->subtree || !t->implicit)
+        return NULL;
+    uint32_t local[3];
+    int level = tileset_implicit_local(t, local);
+    uint64_t m = t->implicit->octree ? tileset_morton3(local[0], local[1], local[2]) : tileset_morton2(local[0], local[1]);
+    int content = -1;
+    if (content_index >= 0) { /* t->contents holds only the available ones, in order */
+        for (int i = 0, k = 0; i < t->implicit->n_contents && content < 0; i++)
+            if (ct_subtree_content_available(t->subtree, i, level, m) && k++ == content_index)
+                content = i;
+        if (content < 0)
+            return NULL;
+    }
+    char where[512];
+    snprintf(where, sizeof where, "%s: subtree of level %d (%u,%u,%u)", t->implicit->label ? t->implicit->label : "?",
+             t->implicit_level - level, t->implicit_xyz[0] >> level, t->implicit_xyz[1] >> level,
+             t->implicit_xyz[2] >> level);
+    return ct_subtree_metadata_json(t->subtree, ct_tileset_schema_json(ts), content, level, m, where);
 }
 
 static uint64_t rd_u64(const uint8_t *p)

@@ -658,7 +658,7 @@ static void implicit_init_tile(tileset_build_ctx *c, ct_tile *parent, ct_tile *t
 
 /* Level of t relative to the root of the subtree it lies in, and its
  * coordinates relative to that root. */
-static int subtree_local(const ct_tile *t, uint32_t local[3])
+int tileset_implicit_local(const ct_tile *t, uint32_t local[3])
 {
     const ct_tile *r = t;
     while (r->own_subtree == NULL && r->parent && r->parent->implicit == t->implicit)
@@ -720,7 +720,7 @@ void tileset_implicit_expand(tileset_build_ctx *c, ct_tile *t)
     if (t->implicit_level + 1 >= im->available_levels || t->depth + 1 > c->max_depth)
         return;
     uint32_t local[3];
-    int l = subtree_local(t, local);
+    int l = tileset_implicit_local(t, local);
     int nch = im->octree ? 8 : 4;
     bool avail[8] = {0};
     int n = 0;

@@ -339,6 +339,18 @@ bool ct_subtree_tile_available(const ct_subtree *st, int level, uint64_t morton)
 bool ct_subtree_content_available(const ct_subtree *st, int content, int level, uint64_t morton);
 bool ct_subtree_child_available(const ct_subtree *st, uint64_t morton);
 int ct_subtree_content_count(const ct_subtree *st);
+/* Subtree metadata (3D Tiles 1.1 implicit tiling) of the tile at (level,
+ * morton) (content < 0: the tileMetadata table) or of its content number
+ * `content` (the contentMetadata table), as malloc'ed JSON {"class": ...,
+ * "properties": {...}}. The row is the tile's rank among the available tiles
+ * (contents) of the subtree, as the spec packs them. NULL when the tile or
+ * content is not available, there is no table, or the row is past the table's
+ * count (logged, naming `where`). schema_json: the tileset's schema. */
+char *ct_subtree_metadata_json(const ct_subtree *st, const char *schema_json, int content, int level,
+                               uint64_t morton, const char *where);
+/* The same for a tile of a loaded implicit tree: its tile metadata
+ * (content_index < 0) or that of t->contents[content_index]. */
+char *ct_tileset_implicit_metadata_json(const ct_tileset *ts, const ct_tile *t, int content_index);
 
 /* Screen-space error as CesiumJS defines it: ge * height / (distance * 2 tan(fovy/2)). */
 double ct_tileset_sse(double geometric_error, double distance, double viewport_height, double fovy);
