@@ -422,6 +422,67 @@ static cJSON *metadata_entity(const char *raw, const cJSON *schema)
     return e;
 }
 
+/* EXT_mesh_features / EXT_structural_metadata under the hit: the hit is taken
+ * back to the primitive's own frame (placement * tile * [instance] * model *
+ * node), where the content finds its triangle, texel and vertex. A feature id
+ * texture in featureIds[0] (the id buffer only holds vertex ids) gives the
+ * pick's feature_id and properties. */
+static void pick_point_details(const tileset_layer *L, const ct_tileset_draw *d, const ct_tile_model *m,
+                               const pick_slot *s, const ct_render_pick *p, cJSON *o)
+{
+    (void)L;
+    const ct_tile_content *c = d->decoded;
+    if (!m || !m->gltf || !m->property_tables || p->mesh < 0 || p->primitive < 0)
+        return;
+    const ct_gltf_draw *gd = NULL;
+    for (uint32_t i = 0; i < m->gltf->draw_count && !gd; i++)
+        if (m->gltf->draws[i].node == p->node && m->gltf->draws[i].mesh == p->mesh)
+            gd = &m->gltf->draws[i];
+    if (!gd)
+        return;
+    double a[16], b[16], full[16], inv[16];
+    if (s->instance >= 0 && m->instance_matrices && (uint32_t)s->instance < m->instance_count) {
+        ct_dmat4_mul(a, &m->instance_matrices[16 * (size_t)s->instance], m->model_matrix);
+        ct_dmat4_mul(b, d->transform, a);
+    } else {
+        ct_dmat4_mul(b, d->transform, m->model_matrix);
+    }
+    ct_dmat4_mul(full, b, gd->world);
+    if (!ct_dmat4_invert(inv, full))
+        return;
+    ct_dvec3 q = ct_dmat4_transform_point(inv, p->position);
+    double local[3] = {q.x, q.y, q.z};
+    cJSON *pp = ct_tile_content_pick_point(c, s->model, p->mesh, p->primitive, local);
+    if (!pp)
+        return;
+    const cJSON *f0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pp, "feature_ids"), 0);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(f0, "source");
+    if (cJSON_IsString(src) && !strcmp(src->valuestring, "texture")) {
+        const cJSON *fid = cJSON_GetObjectItemCaseSensitive(f0, "feature_id");
+        cJSON_ReplaceItemInObjectCaseSensitive(o, "feature_id", cJSON_Duplicate(fid, true));
+        const cJSON *props = cJSON_GetObjectItemCaseSensitive(f0, "properties");
+        if (props) {
+            cJSON_ReplaceItemInObjectCaseSensitive(o, "properties", cJSON_Duplicate(props, true));
+            cJSON_DeleteItemFromObjectCaseSensitive(o, "property_table");
+            cJSON_DeleteItemFromObjectCaseSensitive(o, "class");
+            cJSON_AddItemToObject(o, "property_table",
+                                  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(f0, "property_table"), true));
+            const cJSON *cls = cJSON_GetObjectItemCaseSensitive(f0, "class");
+            if (cls)
+                cJSON_AddItemToObject(o, "class", cJSON_Duplicate(cls, true));
+        }
+    }
+    static const char *keys[] = {"feature_ids", "property_textures", "property_attributes"};
+    for (int k = 0; k < 3; k++) {
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(pp, keys[k]);
+        if (cJSON_GetArraySize(v) > 0)
+            cJSON_AddItemToObject(o, keys[k], v);
+        else
+            cJSON_Delete(v);
+    }
+    cJSON_Delete(pp);
+}
+
 bool cli_tileset_layer_pick_details(ct_render_layer *l, const ct_render_pick *p, cJSON *o)
 {
     if (!l || l->vt != &TILESET_VT)
@@ -485,6 +546,7 @@ bool cli_tileset_layer_pick_details(ct_render_layer *l, const ct_render_pick *p,
     } else {
         cJSON_AddNullToObject(o, "properties");
     }
+    pick_point_details(L, d, m, s, p, o);
     /* 3D Tiles 1.1 metadata of the tileset, the content's group, the tile and the content */
     const char *sraw = ct_tileset_schema_json(L->ts);
     cJSON *schema = sraw ? cJSON_Parse(sraw) : NULL;

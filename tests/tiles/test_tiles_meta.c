@@ -6,6 +6,7 @@
  *   the validator's ImplicitTileMetadata sample. */
 #include "ct_test.h"
 
+#include "citytwin/ct_image.h"
 #include "citytwin/ct_tile_content.h"
 #include "citytwin/ct_tileset.h"
 #include "content_build.h"
@@ -434,4 +435,295 @@ CT_TEST(pick_implicit_sample)
     cJSON_Delete(j);
 }
 
-CT_TEST_MAIN(CT_CASE(subtree_tile_metadata), CT_CASE(pick_implicit_tile_metadata), CT_CASE(pick_implicit_sample))
+/* ---- EXT_mesh_features / EXT_structural_metadata textures and attributes ----
+ * A 20 m square in the tile's z = 0 plane (glTF: y = 0, z = -tile y), split
+ * along the V1-V3 diagonal, uv = ((x + 10) / 20, (10 - y) / 20), with a 4x4
+ * RGBA texture whose texel (col, row) holds R = 40 row + 10 col + 5,
+ * G = 3 (4 row + col), B = row + 1, A = (4 row + col) % 3:
+ *   feature id texture: channel A -> property table "bldg" (name a / bb / ccc);
+ *   property texture "surface": heat = UINT8 normalized R, offset 10, scale 2;
+ *     code = UINT16 from channels G (low byte), B (high byte);
+ *   property attribute "vtx": height = _HEIGHT (100, 200, 300, 400 at V0..V3)
+ *     + offset 5 (the attribute's own offset). */
+static void texel_rgba(int col, int row, uint8_t px[4])
+{
+    px[0] = (uint8_t)(40 * row + 10 * col + 5);
+    px[1] = (uint8_t)(3 * (4 * row + col));
+    px[2] = (uint8_t)(row + 1);
+    px[3] = (uint8_t)((4 * row + col) % 3);
+}
+
+static uint8_t *make_meta_glb(size_t *size)
+{
+    uint8_t rgba[4 * 4 * 4];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++)
+            texel_rgba(c, r, rgba + 4 * (4 * r + c));
+    uint8_t *png = NULL;
+    size_t png_n = 0;
+    ct_error err;
+    if (ct_image_encode_png(4, 4, rgba, &png, &png_n, &err) != CT_OK)
+        return NULL;
+    static const float pos[12] = {-10, 0, 10, 10, 0, 10, 10, 0, -10, -10, 0, -10};
+    static const float uv[8] = {0, 1, 1, 1, 1, 0, 0, 0};
+    static const float height[4] = {100, 200, 300, 400};
+    static const uint16_t idx[6] = {0, 1, 3, 1, 2, 3};
+    static const char names[] = "abbccc";
+    static const uint32_t name_off[4] = {0, 1, 3, 6};
+    const void *parts[7] = {pos, uv, height, idx, names, name_off, png};
+    size_t lens[7] = {sizeof pos, sizeof uv, sizeof height, sizeof idx, 6, sizeof name_off, png_n}, off[7];
+    tb_buf bin = {0};
+    for (int i = 0; i < 7; i++) {
+        tb_put(&bin, "\0\0\0", (4 - bin.n % 4) % 4);
+        off[i] = bin.n;
+        tb_put(&bin, parts[i], lens[i]);
+    }
+    tb_put(&bin, "\0\0\0", (4 - bin.n % 4) % 4);
+    free(png);
+    char json[6000];
+    snprintf(json, sizeof json,
+             "{\"asset\":{\"version\":\"2.0\"},\"extensionsUsed\":[\"EXT_mesh_features\",\"EXT_structural_metadata\"],"
+             "\"scene\":0,\"scenes\":[{\"nodes\":[0]}],\"nodes\":[{\"mesh\":0}],"
+             "\"materials\":[{\"doubleSided\":true}],"
+             "\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0,\"TEXCOORD_0\":1,\"_HEIGHT\":2},"
+             "\"indices\":3,\"material\":0,\"extensions\":{\"EXT_mesh_features\":{\"featureIds\":[{\"featureCount\":3,"
+             "\"texture\":{\"index\":0,\"texCoord\":0,\"channels\":[3]},\"propertyTable\":0,\"label\":\"bldg\"}]},"
+             "\"EXT_structural_metadata\":{\"propertyTextures\":[0],\"propertyAttributes\":[0]}}}]}],"
+             "\"accessors\":[{\"bufferView\":0,\"componentType\":5126,\"count\":4,\"type\":\"VEC3\","
+             "\"min\":[-10,0,-10],\"max\":[10,0,10]},{\"bufferView\":1,\"componentType\":5126,\"count\":4,"
+             "\"type\":\"VEC2\"},{\"bufferView\":2,\"componentType\":5126,\"count\":4,\"type\":\"SCALAR\"},"
+             "{\"bufferView\":3,\"componentType\":5123,\"count\":6,\"type\":\"SCALAR\"}],"
+             "\"bufferViews\":[{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu},"
+             "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu},{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu},"
+             "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu},{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu},"
+             "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu},{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu}],"
+             "\"buffers\":[{\"byteLength\":%zu}],"
+             "\"images\":[{\"bufferView\":6,\"mimeType\":\"image/png\"}],"
+             "\"samplers\":[{\"magFilter\":9728,\"minFilter\":9728}],\"textures\":[{\"source\":0,\"sampler\":0}],"
+             "\"extensions\":{\"EXT_structural_metadata\":{\"schema\":{\"id\":\"m\",\"classes\":{"
+             "\"bldg\":{\"properties\":{\"name\":{\"type\":\"STRING\"}}},"
+             "\"surface\":{\"properties\":{\"heat\":{\"type\":\"SCALAR\",\"componentType\":\"UINT8\","
+             "\"normalized\":true,\"offset\":10,\"scale\":2},\"code\":{\"type\":\"SCALAR\",\"componentType\":\"UINT16\"}}},"
+             "\"vtx\":{\"properties\":{\"height\":{\"type\":\"SCALAR\",\"componentType\":\"FLOAT32\"}}}}},"
+             "\"propertyTables\":[{\"class\":\"bldg\",\"count\":3,\"properties\":{\"name\":{\"values\":4,"
+             "\"stringOffsets\":5}}}],"
+             "\"propertyTextures\":[{\"class\":\"surface\",\"properties\":{\"heat\":{\"index\":0,\"texCoord\":0,"
+             "\"channels\":[0]},\"code\":{\"index\":0,\"texCoord\":0,\"channels\":[1,2]}}}],"
+             "\"propertyAttributes\":[{\"class\":\"vtx\",\"properties\":{\"height\":{\"attribute\":\"_HEIGHT\","
+             "\"offset\":5}}}]}}}",
+             off[0], lens[0], off[1], lens[1], off[2], lens[2], off[3], lens[3], off[4], lens[4], off[5], lens[5],
+             off[6], lens[6], bin.n);
+    size_t jl = strlen(json), jp = (jl + 3) & ~(size_t)3;
+    tb_buf g = {0};
+    tb_put(&g, "glTF", 4);
+    tb_u32(&g, 2);
+    tb_u32(&g, (uint32_t)(12 + 8 + jp + 8 + bin.n));
+    tb_u32(&g, (uint32_t)jp);
+    tb_put(&g, "JSON", 4);
+    tb_put(&g, json, jl);
+    tb_put(&g, "    ", jp - jl);
+    tb_u32(&g, (uint32_t)bin.n);
+    tb_put(&g, "BIN\0", 4);
+    tb_put(&g, bin.d, bin.n);
+    free(bin.d);
+    *size = g.n;
+    return g.d;
+}
+
+/* What a point (x, y) of the square must report, from the formulas above:
+ * texel col/row, the vertex nearest in its triangle, and the values. */
+typedef struct meta_want {
+    int col, row, feature;
+    const char *name;
+    double heat, code, height;
+    bool tie; /* two vertices equally heavy: height not checked */
+} meta_want;
+
+static meta_want meta_expect(double x, double y)
+{
+    meta_want w;
+    w.col = (int)floor((x + 10) / 20 * 4), w.row = (int)floor((10 - y) / 20 * 4);
+    uint8_t px[4];
+    texel_rgba(w.col, w.row, px);
+    w.feature = px[3];
+    static const char *names[3] = {"a", "bb", "ccc"};
+    w.name = names[w.feature];
+    w.heat = 10 + 2 * px[0] / 255.0;
+    w.code = px[1] + 256.0 * px[2];
+    /* triangles (V0 V1 V3) for x + y < 0, else (V1 V2 V3); the vertex with
+     * the largest barycentric weight (closed form for these right triangles) */
+    static const double h[4] = {100, 200, 300, 400};
+    double wt[4] = {0};
+    if (x + y < 0) {
+        wt[1] = (x + 10) / 20, wt[3] = (y + 10) / 20;
+        wt[0] = 1 - wt[1] - wt[3];
+    } else {
+        wt[3] = (10 - x) / 20, wt[1] = (10 - y) / 20;
+        wt[2] = 1 - wt[1] - wt[3];
+    }
+    int best = 0;
+    for (int i = 1; i < 4; i++)
+        if (wt[i] > wt[best])
+            best = i;
+    w.tie = false;
+    for (int i = 0; i < 4; i++)
+        if (i != best && fabs(wt[i] - wt[best]) < 1e-6)
+            w.tie = true;
+    w.height = h[best] + 5;
+    return w;
+}
+
+static void check_point(const cJSON *pp, const meta_want *w)
+{
+    const cJSON *f0 = cJSON_GetArrayItem(cJSON_GetObjectItem(pp, "feature_ids"), 0);
+    CT_CHECK(!strcmp(str(f0, "source"), "texture"));
+    CT_CHECK_NEAR(num(f0, "feature_id"), w->feature, 0);
+    CT_CHECK(!strcmp(str(f0, "label"), "bldg"));
+    CT_CHECK(!strcmp(str(f0, "class"), "bldg"));
+    CT_CHECK(!strcmp(str(cJSON_GetObjectItem(f0, "properties"), "name"), w->name));
+    const cJSON *t0 = cJSON_GetArrayItem(cJSON_GetObjectItem(pp, "property_textures"), 0);
+    CT_CHECK(!strcmp(str(t0, "class"), "surface"));
+    const cJSON *texel = cJSON_GetObjectItem(t0, "texel");
+    CT_CHECK(cJSON_GetArraySize(texel) == 2 && cJSON_GetArrayItem(texel, 0)->valueint == w->col &&
+             cJSON_GetArrayItem(texel, 1)->valueint == w->row);
+    const cJSON *tp = cJSON_GetObjectItem(t0, "properties");
+    CT_CHECK_NEAR(num(tp, "heat"), w->heat, 1e-9);
+    CT_CHECK_NEAR(num(tp, "code"), w->code, 0);
+    const cJSON *a0 = cJSON_GetArrayItem(cJSON_GetObjectItem(pp, "property_attributes"), 0);
+    CT_CHECK(!strcmp(str(a0, "class"), "vtx"));
+    if (!w->tie)
+        CT_CHECK_NEAR(num(cJSON_GetObjectItem(a0, "properties"), "height"), w->height, 0);
+}
+
+CT_TEST(property_texture_point)
+{
+    size_t n;
+    uint8_t *glb = make_meta_glb(&n);
+    CT_REQUIRE(glb);
+    ct_tile_content *c = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_tile_content_load_memory(glb, n, NULL, &c, &err) == CT_OK);
+    CT_REQUIRE(c->model_count == 1);
+    /* CT_WRITE_SEED=FILE writes this GLB out (the fuzz seed
+     * tests/tiles/corpus/content/meta_textures.glb was made so) */
+    if (getenv("CT_WRITE_SEED"))
+        ct_file_write(getenv("CT_WRITE_SEED"), glb, n, &err);
+    /* every texel centre, and points near texel corners inside the square */
+    int checked = 0;
+    for (int r = 0; r < 4; r++)
+        for (int k = 0; k < 4; k++)
+            for (int q = 0; q < 2; q++) {
+                double x = -10 + 5 * k + (q ? 0.3 : 2.5), y = 10 - 5 * r - (q ? 4.6 : 2.5);
+                if (fabs(x + y) < 0.01)
+                    continue; /* on the shared edge */
+                double local[3] = {x, 0, -y};
+                cJSON *pp = ct_tile_content_pick_point(c, 0, 0, 0, local);
+                CT_REQUIRE(pp);
+                meta_want w = meta_expect(x, y);
+                check_point(pp, &w);
+                cJSON_Delete(pp);
+                checked++;
+            }
+    CT_CHECK(checked >= 20);
+    /* off the primitive: the nearest point of the square (clamped texel) */
+    double far[3] = {-30, 0, -30}; /* tile (-30, 30): nearest is corner V3, texel (0, 0) */
+    cJSON *pp = ct_tile_content_pick_point(c, 0, 0, 0, far);
+    CT_REQUIRE(pp);
+    meta_want w = meta_expect(-9.99, 9.99);
+    check_point(pp, &w);
+    cJSON_Delete(pp);
+    /* no such mesh / primitive */
+    CT_CHECK(ct_tile_content_pick_point(c, 0, 1, 0, far) == NULL);
+    CT_CHECK(ct_tile_content_pick_point(c, 0, 0, 3, far) == NULL);
+    ct_tile_content_destroy(c);
+    /* without decoded images: no texture results, attributes still there */
+    CT_REQUIRE(ct_tile_content_load_memory(glb, n, &(ct_tile_content_options){.skip_images = true}, &c, &err) ==
+               CT_OK);
+    double local[3] = {-7.5, 0, 7.5};
+    pp = ct_tile_content_pick_point(c, 0, 0, 0, local);
+    CT_REQUIRE(pp);
+    const cJSON *f0 = cJSON_GetArrayItem(cJSON_GetObjectItem(pp, "feature_ids"), 0);
+    CT_CHECK(cJSON_IsNull(cJSON_GetObjectItem(f0, "feature_id")));
+    CT_CHECK_NEAR(num(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(pp, "property_attributes"), 0),
+                                          "properties"),
+                      "height"),
+                  105, 0);
+    cJSON_Delete(pp);
+    ct_tile_content_destroy(c);
+    free(glb);
+}
+
+/* The same GLB as the body of a b3dm, an i3dm (embedded glTF, 2 instances)
+ * and, both of them, inside a cmpt: the point queries give the same answers. */
+CT_TEST(property_texture_legacy_bodies)
+{
+    size_t n;
+    uint8_t *glb = make_meta_glb(&n);
+    CT_REQUIRE(glb);
+    size_t nb, ni, nc;
+    uint8_t *b3dm = tb_tile("b3dm", "{\"BATCH_LENGTH\":0}", NULL, 0, NULL, NULL, 0, glb, n, 0, &nb);
+    float ipos[6] = {0, 0, 0, 100, 0, 0};
+    uint8_t *i3dm = tb_tile("i3dm", "{\"INSTANCES_LENGTH\":2,\"POSITION\":{\"byteOffset\":0}}", ipos, sizeof ipos,
+                            NULL, NULL, 0, glb, n, 1, &ni);
+    uint8_t *inner[2] = {b3dm, i3dm};
+    size_t sizes[2] = {nb, ni};
+    uint8_t *cmpt = tb_cmpt(2, inner, sizes, &nc);
+    const uint8_t *bufs[3] = {b3dm, i3dm, cmpt};
+    size_t lens[3] = {nb, ni, nc};
+    for (int k = 0; k < 3; k++) {
+        ct_tile_content *c = NULL;
+        ct_error err = {0};
+        CT_REQUIRE(ct_tile_content_load_memory(bufs[k], lens[k], NULL, &c, &err) == CT_OK);
+        CT_CHECK_EQ_INT((int)c->model_count, k == 2 ? 2 : 1);
+        for (uint32_t m = 0; m < c->model_count; m++) {
+            double local[3] = {7.5, 0, -2.5}; /* tile (7.5, 2.5) */
+            cJSON *pp = ct_tile_content_pick_point(c, m, 0, 0, local);
+            CT_REQUIRE(pp);
+            meta_want w = meta_expect(7.5, 2.5);
+            check_point(pp, &w);
+            cJSON_Delete(pp);
+        }
+        ct_tile_content_destroy(c);
+    }
+    free(glb);
+    free(b3dm);
+    free(i3dm);
+    free(cmpt);
+}
+
+/* The same square as a tileset, picked from above at two texel centres. */
+CT_TEST(pick_property_texture)
+{
+    const char *dir = ct_test_tmp_path("pick_ptex");
+    ct_error err;
+    CT_REQUIRE(ct_dir_create(dir, &err) == CT_OK);
+    size_t n;
+    uint8_t *glb = make_meta_glb(&n);
+    CT_REQUIRE(glb);
+    char path[1024], ts[1024];
+    snprintf(path, sizeof path, "%s/square.glb", dir);
+    CT_REQUIRE(ct_file_write(path, glb, n, &err) == CT_OK);
+    free(glb);
+    snprintf(ts, sizeof ts, "%s/tileset.json", dir);
+    const char *json = "{\"asset\":{\"version\":\"1.1\"},\"geometricError\":10,\"root\":{\"boundingVolume\":"
+                       "{\"box\":[0,0,0,10,0,0,0,10,0,0,0,1]},\"geometricError\":0,\"refine\":\"ADD\","
+                       "\"content\":{\"uri\":\"square.glb\"}}}";
+    CT_REQUIRE(ct_file_write(ts, json, strlen(json), &err) == CT_OK);
+    static const double pts[2][2] = {{-7.5, -7.5}, {7.5, 2.5}};
+    for (int k = 0; k < 2; k++) {
+        char cam[128];
+        snprintf(cam, sizeof cam, "%g,%g,40,0,-90", pts[k][0], pts[k][1]);
+        cJSON *j = pick(ts, cam, "160,120", NULL);
+        CT_REQUIRE(j);
+        CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
+        meta_want w = meta_expect(pts[k][0], pts[k][1]);
+        check_point(j, &w);
+        /* featureIds[0] is a texture: it is the pick's feature and properties */
+        CT_CHECK_NEAR(num(j, "feature_id"), w.feature, 0);
+        CT_CHECK(!strcmp(str(cJSON_GetObjectItem(j, "properties"), "name"), w.name));
+        CT_CHECK(!strcmp(str(j, "class"), "bldg"));
+        cJSON_Delete(j);
+    }
+}
+
+CT_TEST_MAIN(CT_CASE(subtree_tile_metadata), CT_CASE(pick_implicit_tile_metadata), CT_CASE(pick_implicit_sample), CT_CASE(property_texture_point), CT_CASE(property_texture_legacy_bodies), CT_CASE(pick_property_texture))

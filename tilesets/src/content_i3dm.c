@@ -202,6 +202,12 @@ ct_status ct_content_decode_i3dm(const ct_content_ctx *ctx, const uint8_t *d, si
         st = load_external_gltf(ctx, d + h.body_off, h.end_off - h.body_off, off + h.body_off, &m->gltf, err);
     if (st)
         return st;
+    /* EXT_structural_metadata / EXT_mesh_features of an embedded glTF body
+     * (an external one's buffers are not at hand here) */
+    ct_error e;
+    if (h.gltf_format == 1 && ct_content_load_metadata(ctx, d + h.body_off, h.end_off - h.body_off, off + h.body_off,
+                                                       m->gltf, &m->property_tables, &e))
+        ct_content_warn(ctx, &e);
     ct_tile_up_axis_to_z_up(ctx->opts->gltf_up_axis, m->model_matrix);
     return CT_OK;
 }

@@ -21,6 +21,15 @@ struct ct_property_tables {
     size_t *view_sizes;
     uint32_t view_count;
     char *where;           /* for messages */
+    /* EXT_structural_metadata property attributes: per-vertex columns copied
+     * (de-strided, raw bytes) from the accessors the classes name */
+    struct pattr {
+        int mesh, primitive;
+        char *attribute;   /* "_TEMPERATURE" */
+        uint8_t *data;     /* count * elem bytes */
+        uint32_t count, elem;
+    } *attrs;
+    uint32_t attr_count;
 };
 
 /* ---- component types ---- */
@@ -169,6 +178,11 @@ void ct_property_tables_destroy(ct_property_tables *t)
     cJSON_Delete(t->schema);
     cJSON_Delete(t->tables);
     free(t->where);
+    for (uint32_t i = 0; i < t->attr_count; i++) {
+        free(t->attrs[i].attribute);
+        free(t->attrs[i].data);
+    }
+    free(t->attrs);
     free(t);
 }
 
@@ -534,6 +548,138 @@ cJSON *ct_property_tables_row(const ct_property_tables *t, uint32_t table, uint3
 
 /* ---- glTF EXT_structural_metadata ---- */
 
+/* ---- per-vertex columns: property attributes and feature id attributes ---- */
+
+static uint32_t gl_ctype_size(int ct)
+{
+    switch (ct) {
+    case 5120: case 5121: return 1;
+    case 5122: case 5123: return 2;
+    case 5125: case 5126: return 4;
+    default: return 0;
+    }
+}
+
+static uint32_t gl_type_components(const char *t)
+{
+    static const char *names[] = {"SCALAR", "VEC2", "VEC3", "VEC4", "MAT2", "MAT3", "MAT4"};
+    static const uint32_t n[] = {1, 2, 3, 4, 4, 9, 16};
+    for (int i = 0; t && i < 7; i++)
+        if (!strcmp(t, names[i]))
+            return n[i];
+    return 0;
+}
+
+static const struct pattr *find_attr(const ct_property_tables *t, int mesh, int prim, const char *name)
+{
+    for (uint32_t i = 0; t && name && i < t->attr_count; i++)
+        if (t->attrs[i].mesh == mesh && t->attrs[i].primitive == prim && !strcmp(t->attrs[i].attribute, name))
+            return &t->attrs[i];
+    return NULL;
+}
+
+/* Copies accessor `name` of a primitive (tightly packed), once. Bad
+ * accessors are skipped: the pick then reports that property as missing. */
+static void keep_one_attribute(ct_property_tables *t, const cJSON *root, const cJSON *prim_j, int mesh, int prim,
+                               const char *name, const ct_byte_view *views, int nv)
+{
+    if (!name || find_attr(t, mesh, prim, name) || t->attr_count >= 256)
+        return;
+    const cJSON *ai = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(prim_j, "attributes"), name);
+    const cJSON *acc = cJSON_IsNumber(ai) ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "accessors"),
+                                                               ai->valueint)
+                                          : NULL;
+    const cJSON *bv = cJSON_GetObjectItemCaseSensitive(acc, "bufferView");
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(acc, "componentType");
+    const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(acc, "count");
+    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(acc, "type");
+    const cJSON *ao = cJSON_GetObjectItemCaseSensitive(acc, "byteOffset");
+    uint32_t csize = cJSON_IsNumber(ct) ? gl_ctype_size(ct->valueint) : 0;
+    uint32_t ncomp = gl_type_components(cJSON_IsString(ty) ? ty->valuestring : NULL);
+    if (!cJSON_IsNumber(bv) || bv->valuedouble < 0 || bv->valuedouble >= nv || !csize || !ncomp ||
+        !cJSON_IsNumber(cnt) || !(cnt->valuedouble >= 1) || cnt->valuedouble > CT_CONTENT_MAX_COUNT ||
+        (ao && !(cJSON_IsNumber(ao) && ao->valuedouble >= 0 && ao->valuedouble < 1e12))) {
+        ct_log(CT_LOG_WARN, "%s: attribute %s of meshes[%d].primitives[%d]: no usable accessor (skipped)", t->where,
+               name, mesh, prim);
+        return;
+    }
+    const ct_byte_view *v = &views[bv->valueint];
+    const cJSON *stride_j = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "bufferViews"), bv->valueint), "byteStride");
+    uint64_t elem = (uint64_t)csize * ncomp, count = (uint64_t)cnt->valuedouble;
+    uint64_t stride = cJSON_IsNumber(stride_j) && stride_j->valuedouble >= (double)elem && stride_j->valuedouble <= 252
+                          ? (uint64_t)stride_j->valuedouble
+                          : elem;
+    uint64_t start = ao ? (uint64_t)ao->valuedouble : 0;
+    if (!v->data || start > v->size || (count - 1) * stride + elem > v->size - start) {
+        ct_log(CT_LOG_WARN, "%s: attribute %s of meshes[%d].primitives[%d]: accessor past its bufferView (skipped)",
+               t->where, name, mesh, prim);
+        return;
+    }
+    struct pattr *na = realloc(t->attrs, (t->attr_count + 1) * sizeof *na);
+    if (!na)
+        return;
+    t->attrs = na;
+    struct pattr *a = &t->attrs[t->attr_count];
+    a->data = ct_malloc_array((size_t)count, (size_t)elem);
+    a->attribute = ct_strdup(name);
+    if (!a->data || !a->attribute) {
+        free(a->data);
+        free(a->attribute);
+        return;
+    }
+    for (uint64_t i = 0; i < count; i++)
+        memcpy(a->data + i * elem, v->data + start + i * stride, (size_t)elem);
+    a->mesh = mesh, a->primitive = prim, a->count = (uint32_t)count, a->elem = (uint32_t)elem;
+    t->attr_count++;
+}
+
+static void keep_attributes(ct_property_tables *t, const cJSON *root, const ct_byte_view *views, int nv)
+{
+    const cJSON *pas = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "extensions"),
+                                         "EXT_structural_metadata"),
+        "propertyAttributes");
+    const cJSON *mesh_j;
+    int mi = 0;
+    cJSON_ArrayForEach(mesh_j, cJSON_GetObjectItemCaseSensitive(root, "meshes"))
+    {
+        const cJSON *prim_j;
+        int pi = 0;
+        cJSON_ArrayForEach(prim_j, cJSON_GetObjectItemCaseSensitive(mesh_j, "primitives"))
+        {
+            const cJSON *ext = cJSON_GetObjectItemCaseSensitive(prim_j, "extensions");
+            const cJSON *idx;
+            cJSON_ArrayForEach(idx, cJSON_GetObjectItemCaseSensitive(
+                                        cJSON_GetObjectItemCaseSensitive(ext, "EXT_structural_metadata"),
+                                        "propertyAttributes"))
+            {
+                const cJSON *pa = cJSON_IsNumber(idx) ? cJSON_GetArrayItem(pas, idx->valueint) : NULL;
+                const cJSON *pp;
+                cJSON_ArrayForEach(pp, cJSON_GetObjectItemCaseSensitive(pa, "properties"))
+                {
+                    const cJSON *an = cJSON_GetObjectItemCaseSensitive(pp, "attribute");
+                    keep_one_attribute(t, root, prim_j, mi, pi, cJSON_IsString(an) ? an->valuestring : NULL, views,
+                                       nv);
+                }
+            }
+            const cJSON *fs;
+            cJSON_ArrayForEach(fs, cJSON_GetObjectItemCaseSensitive(
+                                       cJSON_GetObjectItemCaseSensitive(ext, "EXT_mesh_features"), "featureIds"))
+            {
+                const cJSON *an = cJSON_GetObjectItemCaseSensitive(fs, "attribute");
+                char name[32];
+                if (cJSON_IsNumber(an) && an->valuedouble >= 0 && an->valuedouble < 1e6) {
+                    snprintf(name, sizeof name, "_FEATURE_ID_%d", an->valueint);
+                    keep_one_attribute(t, root, prim_j, mi, pi, name, views, nv);
+                }
+            }
+            pi++;
+        }
+        mi++;
+    }
+}
+
 /* The BIN chunk of a GLB, or false. */
 static bool glb_bin_chunk(const uint8_t *d, size_t n, const uint8_t **bin, size_t *bin_size)
 {
@@ -558,15 +704,20 @@ ct_status ct_content_load_metadata(const ct_content_ctx *ctx, const uint8_t *d, 
                                    const ct_gltf *g, ct_property_tables **out, ct_error *err)
 {
     *out = NULL;
-    if (!g || !g->json || !strstr(g->json, "EXT_structural_metadata"))
+    if (!g || !g->json || (!strstr(g->json, "EXT_structural_metadata") && !strstr(g->json, "EXT_mesh_features")))
         return CT_OK;
     cJSON *root = cJSON_Parse(g->json);
     const cJSON *ext = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "extensions"),
                                                         "EXT_structural_metadata");
     const cJSON *tables = cJSON_GetObjectItemCaseSensitive(ext, "propertyTables");
+    cJSON *no_tables = NULL; /* property textures / attributes only: an empty table list */
+    if (!tables && (cJSON_GetObjectItemCaseSensitive(ext, "propertyTextures") ||
+                    cJSON_GetObjectItemCaseSensitive(ext, "propertyAttributes") ||
+                    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "extensionsUsed")) > 0))
+        tables = no_tables = cJSON_CreateArray();
     if (!tables) {
         cJSON_Delete(root);
-        return CT_OK; /* property textures / attributes only: not decoded */
+        return CT_OK;
     }
     char where[600];
     snprintf(where, sizeof where, "%s (glTF at byte %zu): EXT_structural_metadata", ctx->uri, off);
@@ -625,6 +776,9 @@ ct_status ct_content_load_metadata(const ct_content_ctx *ctx, const uint8_t *d, 
     }
     if (!st)
         st = ct_property_tables_create(schema, tables, views, (uint32_t)(nv > 0 ? nv : 0), where, out, err);
+    if (!st)
+        keep_attributes(*out, root, views, nv);
+    cJSON_Delete(no_tables);
     for (int i = 0; owned && i < nb; i++)
         free(owned[i]);
     free(owned);
@@ -670,4 +824,392 @@ cJSON *ct_tile_content_pick_properties(const ct_tile_content *c, uint32_t model_
     }
     cJSON_Delete(root);
     return row;
+}
+
+/* ---- what lies under a picked point: feature id textures, property textures, property attributes ---- */
+
+/* Closest point of triangle abc to p (Ericson, Real-Time Collision Detection
+ * 5.1.5) as barycentric weights w[3]; returns the squared distance. */
+static double closest_on_triangle(const double p[3], const double a[3], const double b[3], const double c[3],
+                                  double w[3])
+{
+    double ab[3], ac[3], ap[3], bp[3], cp[3];
+    for (int i = 0; i < 3; i++)
+        ab[i] = b[i] - a[i], ac[i] = c[i] - a[i], ap[i] = p[i] - a[i], bp[i] = p[i] - b[i], cp[i] = p[i] - c[i];
+#define DOT(x, y) ((x)[0] * (y)[0] + (x)[1] * (y)[1] + (x)[2] * (y)[2])
+    double d1 = DOT(ab, ap), d2 = DOT(ac, ap), d3 = DOT(ab, bp), d4 = DOT(ac, bp), d5 = DOT(ab, cp), d6 = DOT(ac, cp);
+#undef DOT
+    double va = d3 * d6 - d5 * d4, vb = d5 * d2 - d1 * d6, vc = d1 * d4 - d3 * d2;
+    if (d1 <= 0 && d2 <= 0)
+        w[0] = 1, w[1] = 0, w[2] = 0;
+    else if (d3 >= 0 && d4 <= d3)
+        w[0] = 0, w[1] = 1, w[2] = 0;
+    else if (vc <= 0 && d1 >= 0 && d3 <= 0) {
+        double v = d1 / (d1 - d3);
+        w[0] = 1 - v, w[1] = v, w[2] = 0;
+    } else if (d6 >= 0 && d5 <= d6)
+        w[0] = 0, w[1] = 0, w[2] = 1;
+    else if (vb <= 0 && d2 >= 0 && d6 <= 0) {
+        double v = d2 / (d2 - d6);
+        w[0] = 1 - v, w[1] = 0, w[2] = v;
+    } else if (va <= 0 && (d4 - d3) >= 0 && (d5 - d6) >= 0) {
+        double v = (d4 - d3) / ((d4 - d3) + (d5 - d6));
+        w[0] = 0, w[1] = 1 - v, w[2] = v;
+    } else {
+        double den = va + vb + vc;
+        if (!(fabs(den) > 0)) /* degenerate */
+            den = 1;
+        double v = vb / den, u = vc / den;
+        w[0] = 1 - v - u, w[1] = v, w[2] = u;
+    }
+    double d = 0;
+    for (int i = 0; i < 3; i++) {
+        double q = w[0] * a[i] + w[1] * b[i] + w[2] * c[i] - p[i];
+        d += q * q;
+    }
+    return d;
+}
+
+/* The triangle (or point) of the primitive nearest to local: its three
+ * vertices and weights (points: v[0] with weight 1). */
+static bool nearest_element(const ct_gltf_primitive *pr, const double local[3], uint32_t v[3], double w[3])
+{
+    uint32_t n = pr->index_count ? pr->index_count : pr->vertex_count;
+    if (!pr->positions || n == 0)
+        return false;
+#define VID(i) (pr->index_count ? pr->indices[i] : (uint32_t)(i))
+    double best = INFINITY;
+    if (pr->mode == CT_GLTF_TRIANGLES || pr->mode == CT_GLTF_TRIANGLE_STRIP || pr->mode == CT_GLTF_TRIANGLE_FAN) {
+        uint32_t ntri = pr->mode == CT_GLTF_TRIANGLES ? n / 3 : (n >= 3 ? n - 2 : 0);
+        for (uint32_t t = 0; t < ntri; t++) {
+            uint32_t k[3];
+            if (pr->mode == CT_GLTF_TRIANGLES)
+                k[0] = VID(3 * t), k[1] = VID(3 * t + 1), k[2] = VID(3 * t + 2);
+            else if (pr->mode == CT_GLTF_TRIANGLE_STRIP)
+                k[0] = VID(t), k[1] = VID(t + 1), k[2] = VID(t + 2);
+            else
+                k[0] = VID(0), k[1] = VID(t + 1), k[2] = VID(t + 2);
+            double q[3][3], ww[3];
+            for (int a = 0; a < 3; a++)
+                for (int c = 0; c < 3; c++)
+                    q[a][c] = pr->positions[3 * (size_t)k[a] + c];
+            double d = closest_on_triangle(local, q[0], q[1], q[2], ww);
+            if (d < best) {
+                best = d;
+                memcpy(v, k, sizeof k);
+                memcpy(w, ww, sizeof ww);
+            }
+        }
+    }
+    if (best == INFINITY) { /* points and lines: the nearest vertex */
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t k = VID(i);
+            double d = 0;
+            for (int c = 0; c < 3; c++)
+                d += pow(pr->positions[3 * (size_t)k + c] - local[c], 2);
+            if (d < best) {
+                best = d;
+                v[0] = v[1] = v[2] = k;
+                w[0] = 1, w[1] = w[2] = 0;
+            }
+        }
+    }
+#undef VID
+    return best < INFINITY;
+}
+
+static uint32_t heaviest_vertex(const uint32_t v[3], const double w[3])
+{
+    int k = 0;
+    for (int i = 1; i < 3; i++)
+        if (w[i] > w[k])
+            k = i;
+    return v[k];
+}
+
+static double wrap_coord(double t, int wrap)
+{
+    if (wrap == 33071) /* CLAMP_TO_EDGE */
+        return t < 0 ? 0 : t > 1 ? 1 : t;
+    double f = t - floor(t);
+    if (wrap == 33648 && ((long long)floor(t) & 1)) /* MIRRORED_REPEAT */
+        f = 1 - f;
+    return f;
+}
+
+/* The texel of textureInfo `ti` (index, texCoord) at the picked point:
+ * nearest texel, with the sampler's wrap modes. false when there is no
+ * decoded image or no such texcoord. */
+static bool texel_at(const ct_gltf *g, const ct_gltf_primitive *pr, const cJSON *ti, const uint32_t v[3],
+                     const double w[3], const uint8_t **px, double uv[2], int xy[2])
+{
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(ti, "index");
+    const cJSON *tc = cJSON_GetObjectItemCaseSensitive(ti, "texCoord");
+    int set = cJSON_IsNumber(tc) ? tc->valueint : 0;
+    if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || idx->valuedouble >= g->texture_count || set < 0 || set > 1 ||
+        !pr->texcoords[set])
+        return false;
+    const ct_gltf_texture *tex = &g->textures[idx->valueint];
+    if (tex->image < 0 || (uint32_t)tex->image >= g->image_count)
+        return false;
+    const ct_gltf_image *im = &g->images[tex->image];
+    if (!im->pixels || im->width <= 0 || im->height <= 0)
+        return false;
+    uv[0] = uv[1] = 0;
+    for (int i = 0; i < 3; i++)
+        for (int c = 0; c < 2; c++)
+            uv[c] += w[i] * pr->texcoords[set][2 * (size_t)v[i] + c];
+    int ws = 10497, wt = 10497;
+    if (tex->sampler >= 0 && (uint32_t)tex->sampler < g->sampler_count)
+        ws = g->samplers[tex->sampler].wrap_s, wt = g->samplers[tex->sampler].wrap_t;
+    double s = wrap_coord(uv[0], ws), t = wrap_coord(uv[1], wt);
+    xy[0] = (int)floor(s * im->width), xy[1] = (int)floor(t * im->height);
+    xy[0] = xy[0] < 0 ? 0 : xy[0] >= im->width ? im->width - 1 : xy[0];
+    xy[1] = xy[1] < 0 ? 0 : xy[1] >= im->height ? im->height - 1 : xy[1];
+    *px = im->pixels + 4 * ((size_t)xy[1] * (size_t)im->width + (size_t)xy[0]);
+    return true;
+}
+
+/* Bytes of `channels` (default [0]) of an RGBA8 texel, in order. */
+static int texel_channels(const cJSON *ti, const uint8_t *px, uint8_t out[16])
+{
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(ti, "channels");
+    if (!ch) {
+        out[0] = px[0];
+        return 1;
+    }
+    int n = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, ch)
+    {
+        if (n >= 16 || !cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > 3)
+            return -1;
+        out[n++] = px[c->valueint];
+    }
+    return n;
+}
+
+/* One metadata entity from raw bytes per property: a one-row property table
+ * built on the fly, so types, normalization, offset/scale, enums, noData and
+ * defaults follow exactly the table rules. props: {name: source JSON with
+ * optional offset/scale}; bytes[i]/sizes[i] in the order of props. */
+static cJSON *entity_from_bytes(const ct_property_tables *t, const char *cls, const cJSON *props, uint8_t **bytes,
+                                const size_t *sizes, int n)
+{
+    cJSON *tables = cJSON_CreateArray(), *tab = cJSON_CreateObject(), *tp = cJSON_CreateObject();
+    cJSON_AddItemToArray(tables, tab);
+    cJSON_AddStringToObject(tab, "class", cls);
+    cJSON_AddNumberToObject(tab, "count", 1);
+    cJSON_AddItemToObject(tab, "properties", tp);
+    ct_byte_view *views = calloc((size_t)n + 1, sizeof *views);
+    const cJSON *p;
+    int i = 0;
+    cJSON_ArrayForEach(p, props)
+    {
+        if (i >= n)
+            break;
+        if (bytes[i] && p->string) {
+            cJSON *e = cJSON_AddObjectToObject(tp, p->string);
+            cJSON_AddNumberToObject(e, "values", i);
+            static const char *keep[] = {"offset", "scale", "min", "max"};
+            for (int k = 0; k < 4; k++) {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(p, keep[k]);
+                if (x)
+                    cJSON_AddItemToObject(e, keep[k], cJSON_Duplicate(x, true));
+            }
+            views[i] = (ct_byte_view){bytes[i], sizes[i]};
+        }
+        i++;
+    }
+    ct_property_tables *one = NULL;
+    ct_error err;
+    cJSON *row = NULL;
+    if (views && ct_property_tables_create(t->schema, tables, views, (uint32_t)n, t->where, &one, &err) == CT_OK)
+        row = ct_property_tables_row(one, 0, 0);
+    ct_property_tables_destroy(one);
+    free(views);
+    cJSON_Delete(tables);
+    return row;
+}
+
+static void read_attr_value(const struct pattr *a, uint32_t vertex, int gl_ct, double *out)
+{
+    const uint8_t *q = a->data + (size_t)vertex * a->elem;
+    switch (gl_ct) {
+    case 5121: *out = q[0]; break;
+    case 5123: *out = (double)(q[0] | q[1] << 8); break;
+    case 5125: *out = (double)ct_rd_u32(q); break;
+    case 5126: { float f; memcpy(&f, q, 4); *out = f; break; }
+    default: *out = -1;
+    }
+}
+
+cJSON *ct_tile_content_pick_point(const ct_tile_content *c, uint32_t model_index, int mesh, int primitive,
+                                  const double local[3])
+{
+    if (!c || model_index >= c->model_count || mesh < 0 || primitive < 0)
+        return NULL;
+    const ct_tile_model *m = &c->models[model_index];
+    const ct_gltf *g = m->gltf;
+    const ct_property_tables *t = m->property_tables;
+    if (!g || !g->json || !t || (uint32_t)mesh >= g->mesh_count || (uint32_t)primitive >= g->meshes[mesh].primitive_count)
+        return NULL;
+    const ct_gltf_primitive *pr = &g->meshes[mesh].primitives[primitive];
+    uint32_t v[3];
+    double w[3];
+    if (!nearest_element(pr, local, v, w))
+        return NULL;
+    uint32_t vert = heaviest_vertex(v, w);
+    cJSON *root = cJSON_Parse(g->json);
+    const cJSON *prim_j = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "meshes"), mesh),
+                                         "primitives"),
+        primitive);
+    const cJSON *pext = cJSON_GetObjectItemCaseSensitive(prim_j, "extensions");
+    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "extensions"),
+                                                       "EXT_structural_metadata");
+    cJSON *out = cJSON_CreateObject();
+    /* feature id sets */
+    cJSON *fids = cJSON_CreateArray();
+    const cJSON *fs;
+    int set = 0;
+    cJSON_ArrayForEach(fs, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pext, "EXT_mesh_features"),
+                                                            "featureIds"))
+    {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "set", set++);
+        const cJSON *attr = cJSON_GetObjectItemCaseSensitive(fs, "attribute");
+        const cJSON *tex = cJSON_GetObjectItemCaseSensitive(fs, "texture");
+        double id = -1;
+        if (tex) {
+            const uint8_t *px;
+            double uv[2];
+            int xy[2];
+            uint8_t ch[16];
+            int n = texel_at(g, pr, tex, v, w, &px, uv, xy) ? texel_channels(tex, px, ch) : -1;
+            cJSON_AddStringToObject(e, "source", "texture");
+            if (n > 0 && n <= 4) {
+                id = 0;
+                for (int k = 0; k < n; k++) /* channels are the id's bytes, least significant first */
+                    id += ldexp(ch[k], 8 * k);
+                cJSON_AddItemToObject(e, "texel", cJSON_CreateIntArray(xy, 2));
+            }
+        } else if (cJSON_IsNumber(attr)) {
+            char name[32];
+            snprintf(name, sizeof name, "_FEATURE_ID_%d", attr->valueint);
+            const struct pattr *a = find_attr(t, mesh, primitive, name);
+            cJSON_AddStringToObject(e, "source", "attribute");
+            const cJSON *acc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "accessors"),
+                                                  cJSON_GetObjectItemCaseSensitive(
+                                                      cJSON_GetObjectItemCaseSensitive(prim_j, "attributes"), name)
+                                                      ? cJSON_GetObjectItemCaseSensitive(
+                                                            cJSON_GetObjectItemCaseSensitive(prim_j, "attributes"), name)
+                                                            ->valueint
+                                                      : -1);
+            const cJSON *ct = cJSON_GetObjectItemCaseSensitive(acc, "componentType");
+            if (a && vert < a->count && cJSON_IsNumber(ct))
+                read_attr_value(a, vert, ct->valueint, &id);
+            else if (set == 1 && pr->feature_ids)
+                id = pr->feature_ids[vert];
+        } else {
+            cJSON_AddStringToObject(e, "source", "implicit"); /* the vertex index */
+            id = vert;
+        }
+        const cJSON *nul = cJSON_GetObjectItemCaseSensitive(fs, "nullFeatureId");
+        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(fs, "propertyTable");
+        const cJSON *label = cJSON_GetObjectItemCaseSensitive(fs, "label");
+        bool is_null = id < 0 || (cJSON_IsNumber(nul) && nul->valuedouble == id);
+        if (is_null)
+            cJSON_AddNullToObject(e, "feature_id");
+        else
+            cJSON_AddNumberToObject(e, "feature_id", id);
+        if (cJSON_IsString(label))
+            cJSON_AddStringToObject(e, "label", label->valuestring);
+        if (cJSON_IsNumber(pt)) {
+            cJSON_AddNumberToObject(e, "property_table", pt->valuedouble);
+            cJSON *row = !is_null && pt->valuedouble >= 0 && pt->valuedouble < ct_property_tables_count(t)
+                             ? ct_property_tables_row(t, (uint32_t)pt->valuedouble, (uint32_t)id)
+                             : NULL;
+            const char *cls = pt->valuedouble >= 0 ? ct_property_tables_class(t, (uint32_t)pt->valuedouble) : NULL;
+            if (cls)
+                cJSON_AddStringToObject(e, "class", cls);
+            cJSON_AddItemToObject(e, "properties", row ? row : cJSON_CreateNull());
+        }
+        cJSON_AddItemToArray(fids, e);
+    }
+    /* property textures and attributes the primitive uses */
+    cJSON *ptex = cJSON_CreateArray(), *pattr = cJSON_CreateArray();
+    const cJSON *psm = cJSON_GetObjectItemCaseSensitive(pext, "EXT_structural_metadata");
+    for (int kind = 0; kind < 2; kind++) {
+        const char *key = kind ? "propertyAttributes" : "propertyTextures";
+        const cJSON *idx;
+        cJSON_ArrayForEach(idx, cJSON_GetObjectItemCaseSensitive(psm, key))
+        {
+            const cJSON *def = cJSON_IsNumber(idx)
+                                   ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sm, key), idx->valueint)
+                                   : NULL;
+            const cJSON *cls = cJSON_GetObjectItemCaseSensitive(def, "class");
+            const cJSON *props = cJSON_GetObjectItemCaseSensitive(def, "properties");
+            if (!cJSON_IsString(cls) || !cJSON_IsObject(props))
+                continue;
+            int n = cJSON_GetArraySize(props);
+            if (n > 256)
+                continue;
+            uint8_t **bytes = calloc((size_t)n + 1, sizeof *bytes);
+            size_t *sizes = calloc((size_t)n + 1, sizeof *sizes);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "index", idx->valuedouble);
+            cJSON_AddStringToObject(e, "class", cls->valuestring);
+            const cJSON *pp;
+            int i = 0;
+            cJSON_ArrayForEach(pp, props)
+            {
+                if (!bytes || !sizes)
+                    break;
+                if (kind == 0) {
+                    const uint8_t *px;
+                    double uv[2];
+                    int xy[2];
+                    uint8_t ch[16];
+                    int nc = texel_at(g, pr, pp, v, w, &px, uv, xy) ? texel_channels(pp, px, ch) : -1;
+                    if (nc > 0 && (bytes[i] = malloc((size_t)nc))) {
+                        memcpy(bytes[i], ch, (size_t)nc);
+                        sizes[i] = (size_t)nc;
+                        if (!cJSON_GetObjectItemCaseSensitive(e, "texcoord")) {
+                            cJSON_AddItemToObject(e, "texcoord", cJSON_CreateDoubleArray(uv, 2));
+                            cJSON_AddItemToObject(e, "texel", cJSON_CreateIntArray(xy, 2));
+                        }
+                    }
+                } else {
+                    const cJSON *an = cJSON_GetObjectItemCaseSensitive(pp, "attribute");
+                    const struct pattr *a =
+                        find_attr(t, mesh, primitive, cJSON_IsString(an) ? an->valuestring : NULL);
+                    if (a && vert < a->count && (bytes[i] = malloc(a->elem))) {
+                        memcpy(bytes[i], a->data + (size_t)vert * a->elem, a->elem);
+                        sizes[i] = a->elem;
+                    }
+                }
+                i++;
+            }
+            if (kind == 1)
+                cJSON_AddNumberToObject(e, "vertex", vert);
+            cJSON *row = bytes && sizes ? entity_from_bytes(t, cls->valuestring, props, bytes, sizes, n) : NULL;
+            cJSON_AddItemToObject(e, "properties", row ? row : cJSON_CreateNull());
+            cJSON_AddItemToArray(kind ? pattr : ptex, e);
+            for (int k = 0; bytes && k < n; k++)
+                free(bytes[k]);
+            free(bytes);
+            free(sizes);
+        }
+    }
+    cJSON_Delete(root);
+    bool any = cJSON_GetArraySize(fids) + cJSON_GetArraySize(ptex) + cJSON_GetArraySize(pattr) > 0;
+    cJSON_AddItemToObject(out, "feature_ids", fids);
+    cJSON_AddItemToObject(out, "property_textures", ptex);
+    cJSON_AddItemToObject(out, "property_attributes", pattr);
+    if (!any) {
+        cJSON_Delete(out);
+        return NULL;
+    }
+    return out;
 }

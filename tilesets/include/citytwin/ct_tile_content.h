@@ -157,6 +157,25 @@ cJSON *ct_tile_content_feature_properties(const ct_tile_content *c, uint32_t mod
 cJSON *ct_tile_content_pick_properties(const ct_tile_content *c, uint32_t model_index, int mesh, int primitive,
                                        uint32_t feature_id, int *property_table);
 
+/* EXT_mesh_features / EXT_structural_metadata at a picked point of a glTF
+ * primitive. `local` is the hit in the primitive's own coordinates (its glTF
+ * node frame). The triangle nearest to it is found (for points and lines the
+ * nearest vertex), then:
+ *   "feature_ids": every featureIds set there: {"set", "source" ("attribute",
+ *       "texture", "implicit" = vertex index), "feature_id" (null for
+ *       nullFeatureId), "label", "texel", and with a propertyTable its
+ *       "property_table", "class", "properties" row};
+ *   "property_textures": {"index", "class", "texcoord" [u, v], "texel" [x, y],
+ *       "properties"}: channels of the nearest texel (sampler wrap modes),
+ *       bytes in channel order, decoded as the class says;
+ *   "property_attributes": {"index", "class", "vertex", "properties"}: the
+ *       values of the hit triangle's vertex with the largest weight.
+ * Values follow the property-table rules (normalized, offset/scale, enums,
+ * noData, defaults). New object, or NULL when the primitive has none of these
+ * (or images were not decoded). */
+cJSON *ct_tile_content_pick_point(const ct_tile_content *c, uint32_t model_index, int mesh, int primitive,
+                                  const double local[3]);
+
 /* The feature id a picked element belongs to: vertex feature ids come from the
  * glTF (primitive->feature_ids); for instances and points use these. */
 uint32_t ct_tile_model_instance_feature_id(const ct_tile_model *m, uint32_t instance);
