@@ -639,8 +639,20 @@ static ct_status upgrade_scenes(v1_ctx *v)
         const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(s, "nodes");
         if (nodes && !cJSON_IsArray(nodes))
             return gltf_fail(v->c, "glTF 1.0 %s: not an array", p);
-        if ((st = id_list_to_indices(v, nodes, &v->nodes, "node", p, cJSON_AddArrayToObject(o, "nodes"))))
-            return st;
+        /* A root that names no node (null, as in 3d-tiles-tools'
+         * glTF1GlbWithoutBin.glb, or an unknown id) is dropped with a warning:
+         * gltf-pipeline's updateVersion maps it to undefined, i.e. nothing to
+         * draw, and the 2.0 twins of those files are one empty node. */
+        cJSON *on = cJSON_AddArrayToObject(o, "nodes");
+        int i = 0;
+        for (const cJSON *e = nodes ? nodes->child : NULL; e; e = e->next, i++) {
+            int idx = cJSON_IsString(e) ? ids_find(&v->nodes, e->valuestring) : -1;
+            if (idx < 0)
+                ct_log(CT_LOG_WARN, "%s: glTF 1.0 %s[%d]: not a known node id (skipped)",
+                       v->c->name ? v->c->name : "glTF", p, i);
+            else
+                cJSON_AddItemToArray(on, cJSON_CreateNumber(idx));
+        }
     }
     const cJSON *scene = cJSON_GetObjectItemCaseSensitive(v->in, "scene");
     if (scene) {

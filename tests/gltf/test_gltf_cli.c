@@ -120,12 +120,25 @@ CT_TEST(info_text_and_errors)
              !strcmp(cJSON_GetObjectItem(j, "gltf_version")->valuestring, "1.0"));
     cJSON_Delete(j);
 
-    /* bad input: exit 2, nothing on stdout, one line on stderr naming the file */
+    /* a glTF 1.0 GLB whose scene names a null node: an empty model, one warning */
     const char *v1 = ct_test_data("gltf/3d-tiles-tools/box-variants/glTF1GlbWithoutBin.glb");
     snprintf(args, sizeof args, "info --json %s", v1);
+    CT_CHECK_EQ_INT(run_cli(args), 0);
+    j = cJSON_Parse(out_buf);
+    CT_CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "draws")) && cJSON_GetObjectItem(j, "draws")->valueint == 0);
+    cJSON_Delete(j);
+    CT_CHECK(strstr(err_buf, "not a known node id") != NULL);
+
+    /* bad input: exit 2, nothing on stdout, one line on stderr naming the file */
+    const char *bad = ct_test_tmp_path("truncated.glb");
+    static const unsigned char trunc[] = {'g', 'l', 'T', 'F', 2, 0, 0, 0, 200, 0, 0, 0, 100, 0, 0, 0, 'J', 'S', 'O', 'N'};
+    FILE *bf = fopen(bad, "wb");
+    CT_REQUIRE(bf && fwrite(trunc, 1, sizeof trunc, bf) == sizeof trunc);
+    fclose(bf);
+    snprintf(args, sizeof args, "info --json %s", bad);
     CT_CHECK_EQ_INT(run_cli(args), 2);
     CT_CHECK(out_buf[0] == 0);
-    CT_CHECK(strstr(err_buf, "glTF1GlbWithoutBin.glb") != NULL);
+    CT_CHECK(strstr(err_buf, "truncated.glb") != NULL);
     CT_CHECK(strchr(err_buf, '\n') == err_buf + strlen(err_buf) - 1);
 
     CT_CHECK_EQ_INT(run_cli("info --json /nonexistent/file.glb"), 2);
