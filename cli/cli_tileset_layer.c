@@ -305,6 +305,7 @@ static void tl_stats(ct_render_layer *l, ct_render_layer_stats *out)
     out->tiles_selected = (uint64_t)s.tiles_selected;
     out->tiles_loaded = (uint64_t)s.contents_loaded;
     out->tiles_failed = (uint64_t)s.tiles_failed;
+    out->tiles_in_flight = (uint64_t)s.requests_in_flight;
     out->bytes_used = s.bytes_used;
     out->bytes_budget = s.bytes_budget;
 }

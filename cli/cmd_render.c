@@ -134,6 +134,7 @@ static int run(int argc, char **argv)
                 tiles.tiles_selected += ls.tiles_selected;
                 tiles.tiles_loaded += ls.tiles_loaded;
                 tiles.tiles_failed += ls.tiles_failed;
+                tiles.tiles_in_flight += ls.tiles_in_flight;
             }
         }
         if (bytes > bytes_peak)
@@ -170,10 +171,12 @@ static int run(int argc, char **argv)
             cJSON_AddNumberToObject(o, "tiles_selected", (double)tiles.tiles_selected);
             cJSON_AddNumberToObject(o, "tiles_loaded", (double)tiles.tiles_loaded);
             cJSON_AddNumberToObject(o, "tiles_failed", (double)tiles.tiles_failed);
+            cJSON_AddNumberToObject(o, "tiles_in_flight", (double)tiles.tiles_in_flight);
         } else {
             cJSON_AddNullToObject(o, "tiles_selected");
             cJSON_AddNullToObject(o, "tiles_loaded");
             cJSON_AddNullToObject(o, "tiles_failed");
+            cJSON_AddNullToObject(o, "tiles_in_flight");
         }
         cJSON_AddNumberToObject(o, "triangles", (double)fs.triangles);
         cJSON_AddNumberToObject(o, "points", (double)fs.points);

@@ -2,6 +2,7 @@
  * by a glTF layer (picking, blending and bounds come with it), plus the
  * features' FIDs and attributes for pick reports. */
 #include "citytwin/ct_vector.h"
+#include "label_layer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@ typedef struct vector_layer {
     ct_render_layer base;
     ct_render_layer *inner; /* the glTF layer drawing the model */
     ct_vector *vec;         /* features (the model moved into inner) */
+    ct_labels *labels;      /* NULL without style "label" */
 } vector_layer;
 
 static ct_status vl_update(ct_render_layer *l, ct_renderer *r, const ct_camera *cam, int w, int h, bool *complete,
@@ -25,6 +27,7 @@ static void vl_draw(ct_render_layer *l, ct_renderer *r)
     vector_layer *v = (vector_layer *)l;
     v->inner->pick_id = l->pick_id; /* the owner numbers the outer layer */
     v->inner->vt->draw(v->inner, r);
+    ct_labels_queue(v->labels, r); /* drawn after every layer's geometry, depth-tested against it */
 }
 
 static bool vl_bounds(ct_render_layer *l, ct_dvec3 *center, double *radius)
@@ -43,6 +46,7 @@ static void vl_destroy(ct_render_layer *l)
 {
     vector_layer *v = (vector_layer *)l;
     ct_render_layer_destroy(v->inner);
+    ct_labels_destroy(v->labels);
     ct_vector_destroy(v->vec);
     free(l->name);
     free(v);
@@ -88,10 +92,28 @@ ct_status ct_render_layer_vector_create(ct_renderer *r, const ct_vector_desc *de
         return st;
     }
     v->vec = vec;
+    st = ct_labels_create(vec, name, &v->labels, err);
+    if (st != CT_OK) {
+        ct_render_layer_destroy(v->inner);
+        ct_vector_destroy(vec);
+        free(v);
+        return st;
+    }
     v->base.vt = &VECTOR_VT;
     v->base.name = ct_strdup(name);
     v->base.geographic = desc->has_frame;
     v->base.model_source = v->inner->model_source;
     *out = &v->base;
     return CT_OK;
+}
+
+bool ct_render_layer_vector_label_stats(const ct_render_layer *l, ct_vector_label_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!l || l->vt != &VECTOR_VT)
+        return false;
+    const vector_layer *v = (const vector_layer *)l;
+    if (v->labels)
+        ct_labels_stats(v->labels, out);
+    return true;
 }

@@ -48,6 +48,11 @@ typedef struct drawn {
     uint32_t draw_index;
 } drawn;
 
+typedef struct overlay {
+    ct_render_overlay_fn fn;
+    void *user;
+} overlay;
+
 struct ct_renderer {
     ct_render_context *ctx;
     ct_renderer_desc desc;
@@ -68,6 +73,8 @@ struct ct_renderer {
     drawn *drawn_list;
     size_t drawn_count, drawn_cap;
     bool in_frame;
+    overlay *overlays;       /* this frame's, run in end_frame */
+    size_t overlay_count, overlay_cap;
 };
 
 /* ---- shaders ---- */
@@ -346,6 +353,7 @@ void ct_renderer_destroy(ct_renderer *r)
     delete_programs(r);
     free(r->queue);
     free(r->drawn_list);
+    free(r->overlays);
     free(r);
 }
 
@@ -424,7 +432,8 @@ void ct_renderer_begin_frame(ct_renderer *r, const ct_render_frame_desc *desc)
         w = h = 1;
     ensure_targets(r, w, h);
     r->cam = *desc->camera;
-    r->queue_count = r->drawn_count = 0;
+    r->queue_count = r->drawn_count = r->overlay_count = 0;
+    r->current = NULL; /* overlays and HUDs bind their own programs between frames */
     memset(&r->stats, 0, sizeof r->stats);
     r->in_frame = true;
     ct_camera_view_rotation(&r->cam, r->view_rot);
@@ -693,6 +702,75 @@ void ct_renderer_draw_model(ct_renderer *r, const ct_render_model *m, const ct_r
     }
 }
 
+void ct_renderer_add_overlay(ct_renderer *r, ct_render_overlay_fn fn, void *user)
+{
+    if (!r->in_frame || !fn || !push((void **)&r->overlays, &r->overlay_count, &r->overlay_cap, sizeof(overlay)))
+        return;
+    r->overlays[r->overlay_count++] = (overlay){fn, user};
+}
+
+const ct_camera *ct_renderer_frame_camera(const ct_renderer *r) { return &r->cam; }
+
+/* Overlays write color only: the id attachment keeps what geometry wrote. */
+static void run_overlays(ct_renderer *r)
+{
+    if (!r->overlay_count)
+        return;
+    GLenum only0[2] = {GL_COLOR_ATTACHMENT0, GL_NONE}, both[2] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1};
+    glDrawBuffers(1, only0);
+    for (size_t i = 0; i < r->overlay_count; i++)
+        r->overlays[i].fn(r, r->overlays[i].user);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->samples > 1 ? r->fbo_ms : r->fbo);
+    glDrawBuffers(r->desc.picking ? 2 : 1, both);
+    glViewport(0, 0, r->width, r->height);
+    glBindVertexArray(0);
+    r->current = NULL;
+    r->overlay_count = 0;
+}
+
+ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, float *out, ct_error *err)
+{
+    if (w <= 0 || h <= 0)
+        return CT_OK;
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        out[i] = INFINITY;
+    int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+    int x1 = x + w > r->width ? r->width : x + w, y1 = y + h > r->height ? r->height : y + h;
+    if (x0 >= x1 || y0 >= y1 || !r->fbo)
+        return CT_OK;
+    int cw = x1 - x0, ch = y1 - y0;
+    float *d = ct_malloc_array((size_t)cw * ch, sizeof(float));
+    if (!d)
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    if (r->samples > 1) { /* resolve the rectangle's depth into the single-sample buffer */
+        int gy0 = r->height - y1;
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo_ms);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, r->fbo);
+        glBlitFramebuffer(x0, gy0, x1, gy0 + ch, x0, gy0, x1, gy0 + ch, GL_DEPTH_BUFFER_BIT, GL_NEAREST);
+    }
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo);
+    glPixelStorei(GL_PACK_ALIGNMENT, 4);
+    glReadPixels(x0, r->height - y1, cw, ch, GL_DEPTH_COMPONENT, GL_FLOAT, d);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->in_frame && r->samples > 1 ? r->fbo_ms : r->fbo);
+    GLenum e = glGetError();
+    if (e != GL_NO_ERROR) {
+        free(d);
+        return ct_error_set(err, CT_ERR_RUNTIME, "render: reading depth failed (0x%x)", e);
+    }
+    double A = r->proj[10], B = r->proj[14], far = r->cam.far_m > 0 ? r->cam.far_m : 1e7;
+    for (int row = 0; row < ch; row++)     /* GL rows go bottom-up */
+        for (int col = 0; col < cw; col++) {
+            double z = d[(size_t)(ch - 1 - row) * cw + col], dist;
+            if (r->log_depth)
+                dist = z >= 1.0 ? INFINITY : exp2(z * log2(far + 1.0)) - 1.0;
+            else
+                dist = z <= 0.0 ? INFINITY : B / (z + A);
+            out[(size_t)(y0 - y + row) * w + (x0 - x + col)] = (float)dist;
+        }
+    free(d);
+    return CT_OK;
+}
+
 static int cmp_far_first(const void *a, const void *b)
 {
     double da = ((const queued *)a)->depth, db = ((const queued *)b)->depth;
@@ -716,6 +794,7 @@ void ct_renderer_end_frame(ct_renderer *r)
         glDisable(GL_BLEND);
     }
     glBindVertexArray(0);
+    run_overlays(r);
     if (r->samples > 1) {
         int w = r->width, h = r->height;
         glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo_ms);

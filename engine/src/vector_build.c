@@ -47,6 +47,10 @@ typedef struct vstyle {
     float outline_color[4];
     const char *where, *layer;
     double min_height;       /* floor for ground heights (NAN = none) */
+    const char *label;       /* attribute drawn as the label */
+    int label_index;
+    vnum label_priority;
+    ct_vector_label_style label_style;
 } vstyle;
 
 enum { B_LIT, B_UNLIT, B_LIT_BLEND, B_UNLIT_BLEND, B_COUNT };
@@ -74,7 +78,19 @@ struct ct_vector {
     ct_vector_stats stats;
     vfeature *features;
     size_t feature_count;
+    ct_vector_label *labels;
+    size_t label_count;
+    ct_vector_label_style label_style;
 };
+
+/* Where the current feature's label goes: the best part seen so far
+ * (polygons over lines over points; then the largest area / longest line). */
+typedef struct lcand {
+    bool has;
+    int rank;
+    double score;
+    double p[3];             /* plane x, y, absolute height */
+} lcand;
 
 /* Everything the build needs while reading one layer. */
 typedef struct vbuild {
@@ -99,6 +115,9 @@ typedef struct vbuild {
     ct_vector_stats stats;
     bool oom;
     size_t transform_failures;
+    lcand cand;
+    ct_vector_label *labels;
+    size_t label_count, label_cap;
 } vbuild;
 
 static void style_warn(vbuild *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -155,7 +174,52 @@ static void parse_vnum(vbuild *b, const cJSON *j, const char *key, vnum *out, bo
 
 static const char *const KNOWN_KEYS[] = {"color", "color_by", "colors", "opacity", "width", "size", "extrude",
                                          "base", "height", "lift", "outline", "outline_width", "outline_color",
-                                         "where", "layer", "label", "min_height", "fill", NULL};
+                                         "where", "layer", "label", "min_height", "fill", "label_size",
+                                         "label_color", "label_halo", "label_halo_width", "label_min_distance",
+                                         "label_max_distance", "label_priority", NULL};
+
+/* A number in [lo, hi] for key, or false (after a warning) when present but not one. */
+static bool style_number(vbuild *b, const cJSON *j, const char *key, double lo, double hi, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!v)
+        return false;
+    if (cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi) {
+        *out = v->valuedouble;
+        return true;
+    }
+    style_warn(b, key, "expected a number in %g..%g; ignored", lo, hi);
+    return false;
+}
+
+static void parse_label_style(vbuild *b, const cJSON *j)
+{
+    ct_vector_label_style *ls = &b->st.label_style;
+    double n;
+    if (style_number(b, j, "label_size", 4, 256, &n))
+        ls->size_px = (float)n;
+    if (style_number(b, j, "label_halo_width", 0, 4, &n))
+        ls->halo_px = (float)n;
+    if (style_number(b, j, "label_min_distance", 0, 1e12, &n))
+        ls->min_distance = n;
+    if (style_number(b, j, "label_max_distance", 0, 1e12, &n))
+        ls->max_distance = n > 0 ? n : INFINITY;
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(j, "label_color")) && !ct_vector_parse_color(v, ls->color)) {
+        ls->color[0] = ls->color[1] = ls->color[2] = ls->color[3] = 1;
+        style_warn(b, "label_color", "expected a colour like \"#rrggbb\"; ignored");
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(j, "label_halo"))) {
+        float c[4];
+        if (cJSON_IsFalse(v))
+            ls->halo_px = 0;
+        else if (ct_vector_parse_color(v, c))
+            memcpy(ls->halo_color, c, sizeof c);
+        else
+            style_warn(b, "label_halo", "expected a colour like \"#rrggbb\" or false; ignored");
+    }
+    parse_vnum(b, j, "label_priority", &b->st.label_priority, false);
+}
 
 static void parse_style(vbuild *b, const cJSON *j)
 {
@@ -164,6 +228,13 @@ static void parse_style(vbuild *b, const cJSON *j)
     s->outline = s->fill = true;
     s->color_by_index = -1;
     s->min_height = NAN;
+    s->label_index = -1;
+    s->label_priority.index = -1;
+    s->label_style = (ct_vector_label_style){.size_px = 16,
+                                             .color = {1, 1, 1, 1},
+                                             .halo_color = {0x20 / 255.0f, 0x20 / 255.0f, 0x20 / 255.0f, 1},
+                                             .halo_px = 2,
+                                             .max_distance = INFINITY};
     vnum *nums[] = {&s->width, &s->size, &s->extrude, &s->base, &s->height, &s->lift, &s->outline_width};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         nums[i]->index = -1;
@@ -236,7 +307,7 @@ static void parse_style(vbuild *b, const cJSON *j)
             style_warn(b, "outline_color", "expected a colour like \"#rrggbb\"; ignored");
     }
     const char *strs[] = {"where", "layer", "label"};
-    const char **dst[] = {&s->where, &s->layer, NULL};
+    const char **dst[] = {&s->where, &s->layer, &s->label};
     for (int i = 0; i < 3; i++) {
         if (!(v = cJSON_GetObjectItemCaseSensitive(j, strs[i])))
             continue;
@@ -244,11 +315,9 @@ static void parse_style(vbuild *b, const cJSON *j)
             style_warn(b, strs[i], "expected a string; ignored");
             continue;
         }
-        if (dst[i])
-            *dst[i] = v->valuestring;
-        else
-            ct_log(CT_LOG_INFO, "layer %s: style.label: labels are not drawn yet", b->name);
+        *dst[i] = v->valuestring;
     }
+    parse_label_style(b, j);
 }
 
 static void resolve_field(vbuild *b, OGRFeatureDefnH fd, const char *key, const char *field, int *index)
@@ -436,6 +505,18 @@ static void quad(vbuild *b, int batch, const double a[3], const double bb[3], co
     tri(b, batch, a, c, d, col, id);
 }
 
+/* ---- label anchors ----------------------------------------------------------- */
+
+static void label_candidate(vbuild *b, int rank, double score, double x, double y, double z)
+{
+    lcand *c = &b->cand;
+    if (!b->st.label || !isfinite(x) || !isfinite(y) || !isfinite(z))
+        return;
+    if (c->has && (rank < c->rank || (rank == c->rank && score <= c->score)))
+        return;
+    *c = (lcand){true, rank, score, {x, y, z}};
+}
+
 /* ---- points: markers ------------------------------------------------------- */
 
 enum { MARKER_SIDES = 12 };
@@ -488,6 +569,28 @@ static void pts_free(vpts *p)
     free(p->xy);
     free(p->z);
     memset(p, 0, sizeof *p);
+}
+
+/* The point halfway along a polyline (plane x, y and its height). */
+static void line_midpoint(const vpts *p, double *len_out, double out[3])
+{
+    double len = 0;
+    for (size_t i = 0; i + 1 < p->n; i++)
+        len += hypot(p->xy[2 * i + 2] - p->xy[2 * i], p->xy[2 * i + 3] - p->xy[2 * i + 1]);
+    *len_out = len;
+    out[0] = p->xy[0], out[1] = p->xy[1], out[2] = p->z[0];
+    double half = len / 2, acc = 0;
+    for (size_t i = 0; i + 1 < p->n; i++) {
+        double l = hypot(p->xy[2 * i + 2] - p->xy[2 * i], p->xy[2 * i + 3] - p->xy[2 * i + 1]);
+        if (acc + l >= half && l > 0) {
+            double t = (half - acc) / l;
+            for (int k = 0; k < 2; k++)
+                out[k] = p->xy[2 * i + k] + t * (p->xy[2 * i + 2 + k] - p->xy[2 * i + k]);
+            out[2] = p->z[i] + t * (p->z[i + 1] - p->z[i]);
+            return;
+        }
+        acc += l;
+    }
 }
 
 /* Heights of a line draped on the DEM: the segment a-b is split where the
@@ -782,6 +885,49 @@ static bool ring_from_geos(vbuild *b, const GEOSGeometry *ring, vpts *out)
     return true;
 }
 
+/* The label anchor of a polygon: an interior point of its largest part, at
+ * the roof of an extrusion, else at the fill's height there. */
+static void polygon_label(vbuild *b, const GEOSGeometry **parts, size_t n_parts, OGRFeatureH f, const vpts *rings,
+                          size_t n_rings, bool use_z)
+{
+    const vstyle *s = &b->st;
+    size_t best = 0;
+    double best_area = -1;
+    for (size_t p = 0; p < n_parts; p++) {
+        double a = 0;
+        if (GEOSArea_r(b->geos, parts[p], &a) && a > best_area)
+            best_area = a, best = p;
+    }
+    if (best_area < 0)
+        return;
+    GEOSGeometry *pt = GEOSPointOnSurface_r(b->geos, parts[best]);
+    double x, y;
+    if (!pt || GEOSisEmpty_r(b->geos, pt) != 0 || !GEOSGeomGetX_r(b->geos, pt, &x) || !GEOSGeomGetY_r(b->geos, pt, &y)) {
+        if (pt)
+            GEOSGeom_destroy_r(b->geos, pt);
+        return;
+    }
+    GEOSGeom_destroy_r(b->geos, pt);
+    double extrude = vnum_get(&s->extrude, f, 0), z;
+    double height = s->height.set ? vnum_get(&s->height, f, NAN) : NAN;
+    if (s->extrude.set && extrude > 0) { /* the same bottom as do_polygon's prism */
+        double bottom = vnum_get(&s->base, f, NAN);
+        if (!isfinite(bottom))
+            bottom = height;
+        if (!isfinite(bottom)) {
+            bottom = INFINITY;
+            for (size_t i = 0; i < rings[0].n; i++)
+                bottom = fmin(bottom, use_z ? rings[0].z[i] : ground(b, rings[0].xy[2 * i], rings[0].xy[2 * i + 1]));
+        }
+        z = bottom + extrude;
+    } else {
+        poly_ctx c = {.rings = rings, .n_rings = n_rings, .use_z = use_z, .height = height};
+        c.lift = vnum_get(&s->lift, f, isfinite(height) || use_z ? 0 : 0.3);
+        z = poly_vertex_height(b, &c, x, y);
+    }
+    label_candidate(b, 3, best_area, x, y, z);
+}
+
 /* One OGR polygon: fill (flat, draped or at a height) with an outline, or an
  * extruded prism. Returns false when the feature had to be skipped. */
 static bool do_polygon(vbuild *b, OGRGeometryH g, OGRFeatureH f, const float srgb[4], uint32_t id)
@@ -898,6 +1044,8 @@ static bool do_polygon(vbuild *b, OGRGeometryH g, OGRFeatureH f, const float srg
             }
         }
     }
+    if (ok && b->st.label)
+        polygon_label(b, parts, n_parts, f, rings, (size_t)nr, use_z);
     free(parts);
     if (valid)
         GEOSGeom_destroy_r(b->geos, valid);
@@ -930,6 +1078,11 @@ static bool do_line(vbuild *b, OGRGeometryH g, OGRFeatureH f, const float srgb[4
         line_heights(b, &in, height, lift, &h);
         ribbon(b, col[3] < 1 ? B_UNLIT_BLEND : B_UNLIT, &h, false, vnum_get(&s->width, f, 2.0), col, id);
         b->stats.triangles += 2 * (h.n - 1);
+        if (b->st.label && h.n >= 2) {
+            double len, mid[3];
+            line_midpoint(&h, &len, mid);
+            label_candidate(b, 2, len, mid[0], mid[1], mid[2]);
+        }
         b->stats.lines++;
     }
     pts_free(&in);
@@ -953,7 +1106,9 @@ static bool do_point(vbuild *b, OGRGeometryH g, OGRFeatureH f, const float srgb[
     base += vnum_get(&s->lift, f, 0);
     float col[4];
     to_vertex_color(srgb, s->has_opacity ? s->opacity : 1.0, col);
-    marker(b, col[3] < 1 ? B_LIT_BLEND : B_LIT, x, y, base, vnum_get(&s->size, f, 3.0), col, id);
+    double size = vnum_get(&s->size, f, 3.0);
+    marker(b, col[3] < 1 ? B_LIT_BLEND : B_LIT, x, y, base, size, col, id);
+    label_candidate(b, 1, 0, x, y, base + 2 * size);
     b->stats.triangles += 3 * MARKER_SIDES;
     b->stats.points++;
     return true;
@@ -1044,6 +1199,52 @@ static void add_feature(vbuild *b, uint32_t id, int64_t fid, OGRFeatureH f, OGRF
         b->feature_cap = cap;
     }
     b->features[b->feature_count++] = (vfeature){id, fid, properties_json(f, fd)};
+}
+
+enum { LABEL_MAX_BYTES = 256 };
+
+/* The feature's label (its label attribute as text) at the best anchor found. */
+static void add_label(vbuild *b, OGRFeatureH f, uint32_t id)
+{
+    int fi = b->st.label_index;
+    if (fi < 0 || !b->cand.has || !OGR_F_IsFieldSetAndNotNull(f, fi))
+        return;
+    const char *text = OGR_F_GetFieldAsString(f, fi);
+    size_t n = strlen(text);
+    if (!n)
+        return;
+    if (n > LABEL_MAX_BYTES) { /* cut at a character boundary */
+        n = LABEL_MAX_BYTES;
+        while (n > 0 && ((uint8_t)text[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (b->label_count == b->label_cap) {
+        size_t cap = b->label_cap ? b->label_cap * 2 : 64;
+        ct_vector_label *l = realloc(b->labels, cap * sizeof *l);
+        if (!l) {
+            b->oom = true;
+            return;
+        }
+        b->labels = l;
+        b->label_cap = cap;
+    }
+    char *t = malloc(n + 1);
+    if (!t) {
+        b->oom = true;
+        return;
+    }
+    memcpy(t, text, n);
+    t[n] = 0;
+    ct_dvec3 q = plane_to_frame(b, b->cand.p);
+    static const ct_vector_label_kind kinds[4] = {CT_VECTOR_LABEL_POINT, CT_VECTOR_LABEL_POINT, CT_VECTOR_LABEL_LINE,
+                                                  CT_VECTOR_LABEL_POLYGON};
+    b->labels[b->label_count++] = (ct_vector_label){
+        .text = t,
+        .position = {q.x, q.y, q.z},
+        .priority = vnum_get(&b->st.label_priority, f, 0),
+        .feature_id = id,
+        .kind = kinds[b->cand.rank & 3],
+    };
 }
 
 static int cmp_feature(const void *a, const void *b)
@@ -1298,6 +1499,8 @@ ct_status ct_vector_build(const ct_vector_desc *d, ct_vector **out, ct_error *er
     if (!st) {
         OGRFeatureDefnH fd = OGR_L_GetLayerDefn(layer);
         resolve_field(&b, fd, "color_by", b.st.color_by, &b.st.color_by_index);
+        resolve_field(&b, fd, "label", b.st.label, &b.st.label_index);
+        resolve_field(&b, fd, "label_priority", b.st.label_priority.field, &b.st.label_priority.index);
         vnum *nums[] = {&b.st.width, &b.st.size, &b.st.extrude, &b.st.base, &b.st.height, &b.st.lift,
                         &b.st.outline_width};
         const char *keys[] = {"width", "size", "extrude", "base", "height", "lift", "outline_width"};
@@ -1315,10 +1518,12 @@ ct_status ct_vector_build(const ct_vector_desc *d, ct_vector **out, ct_error *er
             float srgb[4];
             feature_color(&b, f, srgb);
             size_t fails = b.transform_failures;
+            b.cand.has = false;
             int parts = do_geometry(&b, OGR_F_GetGeometryRef(f), f, srgb, id, 0);
             if (parts > 0) {
                 b.stats.drawn++;
                 add_feature(&b, id, fid, f, fd);
+                add_label(&b, f, id);
             } else {
                 b.stats.skipped++;
                 if (!OGR_F_GetGeometryRef(f))
@@ -1360,6 +1565,11 @@ ct_status ct_vector_build(const ct_vector_desc *d, ct_vector **out, ct_error *er
         v->features = b.features;
         v->feature_count = b.feature_count;
         b.features = NULL;
+        v->labels = b.labels;
+        v->label_count = b.label_count;
+        v->label_style = b.st.label_style;
+        b.labels = NULL;
+        b.label_count = 0;
         v->stats = b.stats;
         *out = v;
     } else {
@@ -1368,6 +1578,9 @@ ct_status ct_vector_build(const ct_vector_desc *d, ct_vector **out, ct_error *er
     for (size_t i = 0; b.features && i < b.feature_count; i++)
         free(b.features[i].props);
     free(b.features);
+    for (size_t i = 0; i < b.label_count; i++)
+        free(b.labels[i].text);
+    free(b.labels);
     build_free(&b);
     GDALClose(ds);
     return st;
@@ -1381,8 +1594,19 @@ void ct_vector_destroy(ct_vector *v)
     for (size_t i = 0; i < v->feature_count; i++)
         free(v->features[i].props);
     free(v->features);
+    for (size_t i = 0; i < v->label_count; i++)
+        free(v->labels[i].text);
+    free(v->labels);
     free(v);
 }
+
+const ct_vector_label *ct_vector_labels(const ct_vector *v, size_t *count)
+{
+    *count = v->label_count;
+    return v->labels;
+}
+
+void ct_vector_get_label_style(const ct_vector *v, ct_vector_label_style *out) { *out = v->label_style; }
 
 const ct_gltf *ct_vector_gltf(const ct_vector *v) { return v->gltf; }
 

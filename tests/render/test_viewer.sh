@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Viewer test: `citytwin view` under Xvfb with a script that takes a
-# screenshot, drags (orbit), zooms, takes another, toggles fullscreen, quits.
+# screenshot, drags (orbit), zooms, takes another, toggles fullscreen, shows
+# the statistics overlay (F3), quits.
 # Checks exit 0, that the two camera states give different images, and that
 # fullscreen resizes the drawable to the screen. Without Xvfb: fails under
 # CI, skips (77) otherwise.
@@ -28,15 +29,20 @@ screenshot $dir/b.png
 key F11 2
 wait 3
 screenshot $dir/c.png
+key F3 1
+wait 3
+screenshot $dir/d.png
 quit
 EOS
 xvfb-run -a -s "-screen 0 1280x720x24" "$exe" view "$model" --size 320x240 --script "$dir/script.txt"
 rc=$?
 if [ $rc -ne 0 ]; then echo "view exited $rc"; exit 1; fi
-for f in a b c; do
+for f in a b c d; do
   [ -s "$dir/$f.png" ] || { echo "screenshot $f.png missing"; exit 1; }
 done
 if cmp -s "$dir/a.png" "$dir/b.png"; then echo "camera did not change the image"; exit 1; fi
+# F3: the statistics overlay (only the overlay changed between c and d)
+if cmp -s "$dir/c.png" "$dir/d.png"; then echo "F3 did not show the statistics overlay"; exit 1; fi
 size_a=$(od -An -tu1 -j16 -N8 "$dir/a.png" | tr -s ' ')
 size_c=$(od -An -tu1 -j16 -N8 "$dir/c.png" | tr -s ' ')
 # PNG IHDR width/height big-endian: 320x240 windowed, 1280x720 fullscreen

@@ -1,5 +1,7 @@
 /* The viewer's window, event handling and frame loop. */
 #include "citytwin/ct_image.h"
+#include "citytwin/ct_text.h"
+#include "citytwin/ct_vector.h"
 #include "viewer_internal.h"
 
 #include <math.h>
@@ -18,6 +20,11 @@ struct ct_viewer {
     ct_script *script;
     uint64_t frames;
     bool has_frame;
+    /* statistics overlay (F3 / I) */
+    bool show_stats, stats_failed;
+    ct_font *font;
+    ct_text_renderer *text;
+    double fps, frame_ms;
 };
 
 ct_status ct_viewer_create(const ct_viewer_desc *desc, ct_viewer **out, ct_error *err)
@@ -57,6 +64,8 @@ void ct_viewer_destroy(ct_viewer *v)
 {
     if (!v)
         return;
+    ct_text_renderer_destroy(v->text);
+    ct_font_destroy(v->font);
     ct_renderer_destroy(v->renderer);
     ct_render_context_destroy(v->ctx);
     ct_script_destroy(v->script);
@@ -136,6 +145,8 @@ static bool handle_event(ct_viewer *v, const SDL_Event *e)
             ct_error err = {0};
             if (ct_renderer_reload_shaders(v->renderer, &err) != CT_OK)
                 ct_log(CT_LOG_ERROR, "shader reload: %s", err.msg);
+        } else if (k == SDLK_F3 || k == SDLK_i) {
+            v->show_stats = !v->show_stats;
         } else if (k == SDLK_p) {
             char path[64];
             snprintf(path, sizeof path, "citytwin-%llu.png", (unsigned long long)v->frames);
@@ -195,6 +206,72 @@ static bool handle_event(ct_viewer *v, const SDL_Event *e)
     return true;
 }
 
+enum { STATS_LINES = 33, STATS_SIZE = 15, STATS_STEP = 20 };
+
+static void mib(uint64_t bytes, char *out, size_t n) { snprintf(out, n, "%.0f MiB", (double)bytes / (1024.0 * 1024.0)); }
+
+/* The statistics overlay: frame rate and time, draws, and for each layer its
+ * tiles (selected / loaded / in flight / failed), bytes against the budget
+ * and labels shown, on a translucent panel at the top left. Drawn over the
+ * resolved frame, so screenshots (P) show it too. */
+static void draw_stats(ct_viewer *v, int w, int h)
+{
+    if (!v->text && !v->stats_failed) {
+        ct_error err = {0};
+        if (ct_font_create(NULL, &v->font, &err) != CT_OK || ct_text_renderer_create(v->font, &v->text, &err) != CT_OK) {
+            ct_log(CT_LOG_WARN, "viewer: statistics overlay off: %s", err.msg);
+            v->stats_failed = true;
+        }
+    }
+    if (!v->text)
+        return;
+    ct_text_line lines[STATS_LINES];
+    int n = 0;
+    char buf[512], used[32], budget[32];
+    ct_error err = {0};
+    ct_render_frame_stats fs = ct_renderer_frame_stats(v->renderer);
+    snprintf(buf, sizeof buf, "%.1f fps   %.1f ms/frame   %llu draws   %llu triangles", v->fps, v->frame_ms,
+             (unsigned long long)fs.draw_calls, (unsigned long long)fs.triangles);
+    if (ct_font_shape(v->font, buf, STATS_SIZE, &lines[n], &err) == CT_OK)
+        n++;
+    for (uint32_t i = 0; i < v->layer_count && n < STATS_LINES; i++) {
+        ct_render_layer *l = v->layers[i];
+        ct_render_layer_stats ls = {0};
+        if (l->vt->stats)
+            l->vt->stats(l, &ls);
+        const char *name = l->name ? l->name : "?";
+        mib(ls.bytes_used, used, sizeof used);
+        if (ls.has_tiles) {
+            mib(ls.bytes_budget, budget, sizeof budget);
+            snprintf(buf, sizeof buf, "%s%s: tiles %llu selected, %llu loaded, %llu in flight, %llu failed; %s of %s",
+                     name, l->hidden ? " (hidden)" : "", (unsigned long long)ls.tiles_selected,
+                     (unsigned long long)ls.tiles_loaded, (unsigned long long)ls.tiles_in_flight,
+                     (unsigned long long)ls.tiles_failed, used, budget);
+        } else {
+            snprintf(buf, sizeof buf, "%s%s: %s", name, l->hidden ? " (hidden)" : "", used);
+        }
+        ct_vector_label_stats lb;
+        if (ct_render_layer_vector_label_stats(l, &lb) && lb.labels) {
+            size_t k = strlen(buf);
+            snprintf(buf + k, sizeof buf - k, "; labels %u of %u shown%s", lb.drawn, lb.labels,
+                     lb.font_ok ? "" : " (no font)");
+        }
+        if (ct_font_shape(v->font, buf, STATS_SIZE, &lines[n], &err) == CT_OK)
+            n++;
+    }
+    float width = 0;
+    for (int i = 0; i < n; i++)
+        width = lines[i].width > width ? lines[i].width : width;
+    const float panel[4] = {0, 0, 0, 0.5f}, x = 16, top = 12;
+    ct_text_renderer_add_rect(v->text, x - 8, top - 4, width + 16, (float)(n * STATS_STEP) + 12, panel);
+    const ct_text_style st = {.color = {1, 1, 1, 1}, .halo_color = {0, 0, 0, 0.8f}, .halo_px = 1.5f};
+    for (int i = 0; i < n; i++) {
+        ct_text_renderer_add(v->text, &lines[i], x, top + (float)(i * STATS_STEP) + lines[i].ascent, &st);
+        ct_text_line_free(&lines[i]);
+    }
+    ct_text_renderer_flush(v->text, w, h);
+}
+
 ct_status ct_viewer_run(ct_viewer *v, ct_error *err)
 {
     bool running = true, script_done = v->script == NULL;
@@ -236,6 +313,8 @@ ct_status ct_viewer_run(ct_viewer *v, ct_error *err)
                 v->layers[i]->vt->draw(v->layers[i], v->renderer);
         ct_renderer_end_frame(v->renderer);
         v->has_frame = true;
+        if (v->show_stats)
+            draw_stats(v, w, h);
         if (shot)
             screenshot(v, shot);
         ct_renderer_present(v->renderer);
@@ -244,6 +323,8 @@ ct_status ct_viewer_run(ct_viewer *v, ct_error *err)
         title_frames++;
         if (now - title_time >= 0.5) {
             ct_render_frame_stats s = ct_renderer_frame_stats(v->renderer);
+            v->fps = title_frames / (now - title_time);
+            v->frame_ms = frame_ms;
             char title[256];
             snprintf(title, sizeof title, "%s - %.1f fps, %.1f ms, %llu triangles%s",
                      v->desc.title ? v->desc.title : "citytwin", title_frames / (now - title_time), frame_ms,

@@ -101,6 +101,24 @@ ct_status ct_renderer_read_pixels(ct_renderer *r, uint8_t *rgba, ct_error *err);
 /* Shows the last ended frame in the window (blit + swap). */
 void ct_renderer_present(ct_renderer *r);
 
+/* ---- overlays: screen-space drawing over the frame's geometry ---- */
+
+/* Called from ct_renderer_end_frame after all opaque and blended geometry,
+ * before the multisample resolve, with the frame's framebuffer bound (color
+ * attachment only; the depth buffer still holds the frame's geometry) and the
+ * viewport set to the frame. Used by vector layer labels. */
+typedef void (*ct_render_overlay_fn)(ct_renderer *r, void *user);
+/* During a frame (e.g. from a layer's draw): queue fn for this frame's end;
+ * overlays run in the order added. */
+void ct_renderer_add_overlay(ct_renderer *r, ct_render_overlay_fn fn, void *user);
+/* The camera of the current (or last) frame. */
+const ct_camera *ct_renderer_frame_camera(const ct_renderer *r);
+/* From an overlay: for each pixel of the rectangle (top-left origin, rows top
+ * to bottom, clipped to the frame) the distance in metres along the view
+ * direction of the nearest geometry drawn this frame, INFINITY where nothing
+ * was drawn. out holds w * h floats; pixels outside the frame are INFINITY. */
+ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, float *out, ct_error *err);
+
 /* ---- models ---- */
 
 typedef struct ct_render_model ct_render_model;
@@ -165,6 +183,7 @@ ct_status ct_renderer_pick(ct_renderer *r, int x, int y, ct_render_pick *out, ct
 typedef struct ct_render_layer_stats {
     uint64_t tiles_selected, tiles_loaded, tiles_failed; /* tile layers; others leave 0 */
     uint64_t bytes_used, bytes_budget;
+    uint64_t tiles_in_flight;  /* tile requests being fetched or decoded */
     bool has_tiles;          /* the tiles_* fields apply */
 } ct_render_layer_stats;
 

@@ -79,10 +79,52 @@ void ct_vector_get_stats(const ct_vector *v, ct_vector_stats *out);
  * unknown. */
 bool ct_vector_feature(const ct_vector *v, int64_t id, int64_t *fid, const char **properties_json);
 
+/* ---- labels (style "label": attribute name; docs/scene.md) ---- */
+
+typedef enum ct_vector_label_kind {
+    CT_VECTOR_LABEL_POINT,     /* beside the marker: anchor at the marker's top */
+    CT_VECTOR_LABEL_LINE,      /* centred on the midpoint of the longest part */
+    CT_VECTOR_LABEL_POLYGON,   /* centred on an interior point (GEOSPointOnSurface) of the largest part, on the roof when extruded */
+} ct_vector_label_kind;
+
+typedef struct ct_vector_label {
+    char *text;                /* UTF-8: the attribute's value as text */
+    double position[3];        /* anchor in content coordinates (z-up): world = ct_vector_world * position */
+    double priority;           /* style label_priority; higher is placed first */
+    uint32_t feature_id;       /* render feature id (the OGR FID) */
+    ct_vector_label_kind kind;
+} ct_vector_label;
+
+typedef struct ct_vector_label_style {
+    float size_px;             /* label_size: text height (em) in pixels; default 16 */
+    float color[4];            /* label_color: sRGB + alpha; default white */
+    float halo_color[4];       /* label_halo: sRGB + alpha; default #202020 */
+    float halo_px;             /* label_halo_width: pixels, 0 = no halo; default 2 */
+    double min_distance, max_distance; /* label_min/max_distance: metres from the camera; default 0, infinity */
+} ct_vector_label_style;
+
+/* The features' labels in reading order (count 0 without style "label"). */
+const ct_vector_label *ct_vector_labels(const ct_vector *v, size_t *count);
+void ct_vector_get_label_style(const ct_vector *v, ct_vector_label_style *out);
+
 /* A vector layer for the renderer: the model drawn as a glTF layer, plus
  * feature_json (FID and attributes) for picks. */
 ct_status ct_render_layer_vector_create(ct_renderer *r, const ct_vector_desc *desc, ct_render_layer **out,
                                         ct_error *err);
+
+/* What the last frame did with a vector render layer's labels. */
+typedef struct ct_vector_label_stats {
+    uint32_t labels;           /* features with a label */
+    uint32_t drawn;
+    uint32_t culled;           /* behind the camera, (partly) off screen, outside label_min/max_distance or empty text */
+    uint32_t occluded;         /* anchor hidden behind terrain, buildings or other geometry */
+    uint32_t collided;         /* would overlap a label placed before it (higher priority or nearer) */
+    bool font_ok;              /* false: the font could not be loaded and labels are skipped */
+} ct_vector_label_stats;
+
+/* Label statistics of a layer made by ct_render_layer_vector_create; false
+ * for other layers. */
+bool ct_render_layer_vector_label_stats(const ct_render_layer *l, ct_vector_label_stats *out);
 
 /* Parses a colour: "#rgb", "#rrggbb", "#rrggbbaa" or [r, g, b(, a)] with
  * 0..255 components; out is sRGB 0..1 with alpha. */

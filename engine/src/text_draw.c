@@ -1,0 +1,416 @@
+/* The GL text renderer: a glyph atlas (one R8 texture, shelf-packed, grown
+ * on demand), a queue of screen-space quads, one draw per flush. */
+#include "ct_shaders_embedded.h"
+#include "text_internal.h"
+
+#include <epoxy/gl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    ATLAS_W = 1024,
+    ATLAS_H0 = 256,
+    ATLAS_MAX = 4096,
+    PAD = 5,                 /* empty texels around each glyph: room for the halo's samples (<= 4 px) */
+    WHITE = 1,               /* a 4x4 block of full coverage at (1, 1) for rectangles */
+};
+
+typedef struct tvert {
+    float x, y, u, v;
+    uint8_t color[4], halo[4];
+    float halo_px;
+} tvert;
+
+typedef struct gentry {
+    uint32_t key;            /* size << 20 | glyph; 0 = empty slot */
+    int16_t x, y;            /* bitmap's top-left in the atlas */
+    int16_t w, h;
+    int16_t left, top;
+} gentry;
+
+typedef struct shelf {
+    int y, h, x;
+} shelf;
+
+struct ct_text_renderer {
+    ct_font *font;
+    GLuint program, vao, vbo, tex;
+    GLint u_viewport, u_atlas;
+    /* atlas */
+    uint8_t *pixels;
+    int height;
+    int tex_height;          /* height of the texture storage now */
+    int dirty_y0, dirty_y1;  /* rows to upload */
+    shelf *shelves;
+    int shelf_count, shelf_cap, next_y;
+    gentry *map;
+    uint32_t map_cap, glyphs;
+    bool warned_full;
+    /* queue */
+    tvert *verts;
+    size_t vert_count, vert_cap;
+};
+
+/* ---- GL program ---- */
+
+static GLuint compile(GLenum type, const char *src, ct_error *err)
+{
+    GLuint s = glCreateShader(type);
+    glShaderSource(s, 1, &src, NULL);
+    glCompileShader(s);
+    GLint ok = 0;
+    glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
+    if (!ok) {
+        char log[1024] = "";
+        glGetShaderInfoLog(s, sizeof log, NULL, log);
+        glDeleteShader(s);
+        ct_error_set(err, CT_ERR_RUNTIME, "text shader does not compile: %s", log);
+        return 0;
+    }
+    return s;
+}
+
+static GLuint build_program(ct_error *err)
+{
+    GLuint vs = compile(GL_VERTEX_SHADER, CT_SHADER_TEXT_VS, err);
+    GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, CT_SHADER_TEXT_FS, err) : 0;
+    if (!fs) {
+        if (vs)
+            glDeleteShader(vs);
+        return 0;
+    }
+    GLuint p = glCreateProgram();
+    glAttachShader(p, vs);
+    glAttachShader(p, fs);
+    glLinkProgram(p);
+    glDeleteShader(vs);
+    glDeleteShader(fs);
+    GLint ok = 0;
+    glGetProgramiv(p, GL_LINK_STATUS, &ok);
+    if (!ok) {
+        char log[1024] = "";
+        glGetProgramInfoLog(p, sizeof log, NULL, log);
+        glDeleteProgram(p);
+        ct_error_set(err, CT_ERR_RUNTIME, "text program does not link: %s", log);
+        return 0;
+    }
+    return p;
+}
+
+/* ---- atlas ---- */
+
+static void atlas_reset(ct_text_renderer *t)
+{
+    memset(t->pixels, 0, (size_t)ATLAS_W * t->height);
+    for (int y = 0; y < 4; y++)
+        memset(t->pixels + (size_t)(WHITE + y) * ATLAS_W + WHITE, 255, 4);
+    t->shelf_count = 0;
+    t->next_y = WHITE + 4 + PAD;
+    memset(t->map, 0, t->map_cap * sizeof *t->map);
+    t->glyphs = 0;
+    t->dirty_y0 = 0;
+    t->dirty_y1 = t->height;
+}
+
+static bool map_grow(ct_text_renderer *t)
+{
+    uint32_t cap = t->map_cap * 2;
+    gentry *m = calloc(cap, sizeof *m);
+    if (!m)
+        return false;
+    for (uint32_t i = 0; i < t->map_cap; i++) {
+        if (!t->map[i].key)
+            continue;
+        uint32_t h = (t->map[i].key * 2654435761u) & (cap - 1);
+        while (m[h].key)
+            h = (h + 1) & (cap - 1);
+        m[h] = t->map[i];
+    }
+    free(t->map);
+    t->map = m;
+    t->map_cap = cap;
+    return true;
+}
+
+static gentry *map_slot(ct_text_renderer *t, uint32_t key)
+{
+    uint32_t h = (key * 2654435761u) & (t->map_cap - 1);
+    while (t->map[h].key && t->map[h].key != key)
+        h = (h + 1) & (t->map_cap - 1);
+    return &t->map[h];
+}
+
+/* A place for a w x h block (padding included); false when the atlas is full. */
+static bool atlas_alloc(ct_text_renderer *t, int w, int h, int *x, int *y)
+{
+    for (int i = 0; i < t->shelf_count; i++) {
+        shelf *s = &t->shelves[i];
+        if (h <= s->h && h * 4 >= s->h * 3 && s->x + w <= ATLAS_W) {
+            *x = s->x;
+            *y = s->y;
+            s->x += w;
+            return true;
+        }
+    }
+    if (w > ATLAS_W)
+        return false;
+    while (t->next_y + h > t->height) {
+        if (t->height >= ATLAS_MAX)
+            return false;
+        int nh = t->height * 2;
+        uint8_t *p = realloc(t->pixels, (size_t)ATLAS_W * nh);
+        if (!p)
+            return false;
+        memset(p + (size_t)ATLAS_W * t->height, 0, (size_t)ATLAS_W * (nh - t->height));
+        t->pixels = p;
+        t->height = nh;
+        t->dirty_y0 = 0;
+        t->dirty_y1 = nh;
+    }
+    if (t->shelf_count == t->shelf_cap) {
+        int cap = t->shelf_cap ? t->shelf_cap * 2 : 16;
+        shelf *s = realloc(t->shelves, (size_t)cap * sizeof *s);
+        if (!s)
+            return false;
+        t->shelves = s;
+        t->shelf_cap = cap;
+    }
+    t->shelves[t->shelf_count++] = (shelf){t->next_y, h, w};
+    *x = 0;
+    *y = t->next_y;
+    t->next_y += h;
+    return true;
+}
+
+/* The glyph's atlas entry, rasterising it on first use; NULL when it cannot
+ * be placed (drawn as nothing). */
+static const gentry *glyph_entry(ct_text_renderer *t, uint32_t glyph, int size)
+{
+    if (glyph >= (1u << 20) || size <= 0 || size > 2047)
+        return NULL;
+    uint32_t key = ((uint32_t)size << 20) | glyph;
+    gentry *e = map_slot(t, key);
+    if (e->key)
+        return e;
+    if ((t->glyphs + 1) * 2 > t->map_cap) {
+        if (!map_grow(t))
+            return NULL;
+        e = map_slot(t, key);
+    }
+    ct_glyph_bitmap bm;
+    if (!ct_font_render_glyph(t->font, glyph, size, &bm) || bm.pitch < bm.width || bm.width > ATLAS_W - 2 * PAD ||
+        bm.rows > ATLAS_MAX / 2)
+        bm.width = bm.rows = 0; /* remembered as empty (space, or a glyph FreeType cannot render) */
+    int x = 0, y = 0;
+    if (bm.width && bm.rows && !atlas_alloc(t, bm.width + 2 * PAD, bm.rows + 2 * PAD, &x, &y)) {
+        if (!t->warned_full)
+            ct_log(CT_LOG_WARN, "text: glyph atlas full (%dx%d); starting it again", ATLAS_W, t->height);
+        t->warned_full = true;
+        atlas_reset(t);
+        e = map_slot(t, key);
+        if (!atlas_alloc(t, bm.width + 2 * PAD, bm.rows + 2 * PAD, &x, &y))
+            return NULL;
+    }
+    for (int r = 0; r < bm.rows; r++)
+        memcpy(t->pixels + (size_t)(y + PAD + r) * ATLAS_W + x + PAD, bm.pixels + (size_t)r * bm.pitch,
+               (size_t)bm.width);
+    if (bm.rows) {
+        if (t->dirty_y0 >= t->dirty_y1)
+            t->dirty_y0 = y, t->dirty_y1 = y + bm.rows + 2 * PAD;
+        t->dirty_y0 = y < t->dirty_y0 ? y : t->dirty_y0;
+        t->dirty_y1 = y + bm.rows + 2 * PAD > t->dirty_y1 ? y + bm.rows + 2 * PAD : t->dirty_y1;
+    }
+    *e = (gentry){key, (int16_t)(x + PAD), (int16_t)(y + PAD), (int16_t)bm.width, (int16_t)bm.rows, (int16_t)bm.left,
+                  (int16_t)bm.top};
+    t->glyphs++;
+    return e;
+}
+
+/* ---- create / destroy ---- */
+
+ct_status ct_text_renderer_create(ct_font *font, ct_text_renderer **out, ct_error *err)
+{
+    *out = NULL;
+    ct_text_renderer *t = calloc(1, sizeof *t);
+    if (!t)
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    t->font = font;
+    t->height = ATLAS_H0;
+    t->map_cap = 256;
+    t->pixels = calloc((size_t)ATLAS_W, ATLAS_H0);
+    t->map = calloc(t->map_cap, sizeof *t->map);
+    if (!t->pixels || !t->map) {
+        ct_text_renderer_destroy(t);
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    }
+    atlas_reset(t);
+    t->program = build_program(err);
+    if (!t->program) {
+        ct_text_renderer_destroy(t);
+        return CT_ERR_RUNTIME;
+    }
+    t->u_viewport = glGetUniformLocation(t->program, "u_viewport");
+    t->u_atlas = glGetUniformLocation(t->program, "u_atlas");
+    glGenVertexArrays(1, &t->vao);
+    glGenBuffers(1, &t->vbo);
+    glBindVertexArray(t->vao);
+    glBindBuffer(GL_ARRAY_BUFFER, t->vbo);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, sizeof(tvert), (void *)offsetof(tvert, x));
+    glEnableVertexAttribArray(1);
+    glVertexAttribPointer(1, 2, GL_FLOAT, GL_FALSE, sizeof(tvert), (void *)offsetof(tvert, u));
+    glEnableVertexAttribArray(2);
+    glVertexAttribPointer(2, 4, GL_UNSIGNED_BYTE, GL_TRUE, sizeof(tvert), (void *)offsetof(tvert, color));
+    glEnableVertexAttribArray(3);
+    glVertexAttribPointer(3, 4, GL_UNSIGNED_BYTE, GL_TRUE, sizeof(tvert), (void *)offsetof(tvert, halo));
+    glEnableVertexAttribArray(4);
+    glVertexAttribPointer(4, 1, GL_FLOAT, GL_FALSE, sizeof(tvert), (void *)offsetof(tvert, halo_px));
+    glBindVertexArray(0);
+    glGenTextures(1, &t->tex);
+    glBindTexture(GL_TEXTURE_2D, t->tex);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    *out = t;
+    return CT_OK;
+}
+
+void ct_text_renderer_destroy(ct_text_renderer *t)
+{
+    if (!t)
+        return;
+    if (t->program)
+        glDeleteProgram(t->program);
+    if (t->vao)
+        glDeleteVertexArrays(1, &t->vao);
+    if (t->vbo)
+        glDeleteBuffers(1, &t->vbo);
+    if (t->tex)
+        glDeleteTextures(1, &t->tex);
+    free(t->pixels);
+    free(t->shelves);
+    free(t->map);
+    free(t->verts);
+    free(t);
+}
+
+void ct_text_renderer_atlas_size(const ct_text_renderer *t, int *width, int *height)
+{
+    *width = ATLAS_W;
+    *height = t->height;
+}
+
+uint32_t ct_text_renderer_glyph_count(const ct_text_renderer *t) { return t->glyphs; }
+
+/* ---- queue ---- */
+
+static void to_u8(const float in[4], uint8_t out[4])
+{
+    for (int k = 0; k < 4; k++) {
+        float c = in[k] < 0 ? 0 : in[k] > 1 ? 1 : in[k];
+        out[k] = (uint8_t)lroundf(c * 255.0f);
+    }
+}
+
+static void push_quad(ct_text_renderer *t, float x0, float y0, float x1, float y1, float u0, float v0, float u1,
+                      float v1, const uint8_t color[4], const uint8_t halo[4], float halo_px)
+{
+    if (t->vert_count + 6 > t->vert_cap) {
+        size_t cap = t->vert_cap ? t->vert_cap * 2 : 1536;
+        tvert *n = realloc(t->verts, cap * sizeof *n);
+        if (!n)
+            return;
+        t->verts = n;
+        t->vert_cap = cap;
+    }
+    tvert c[4] = {{x0, y0, u0, v0, {0}, {0}, halo_px}, {x1, y0, u1, v0, {0}, {0}, halo_px},
+                  {x1, y1, u1, v1, {0}, {0}, halo_px}, {x0, y1, u0, v1, {0}, {0}, halo_px}};
+    static const int order[6] = {0, 1, 2, 0, 2, 3};
+    for (int i = 0; i < 6; i++) {
+        tvert *v = &t->verts[t->vert_count++];
+        *v = c[order[i]];
+        memcpy(v->color, color, 4);
+        memcpy(v->halo, halo, 4);
+    }
+}
+
+void ct_text_renderer_add(ct_text_renderer *t, const ct_text_line *line, float x, float y, const ct_text_style *style)
+{
+    ct_text_style s = style ? *style : (ct_text_style){0};
+    if (s.color[0] == 0 && s.color[1] == 0 && s.color[2] == 0 && s.color[3] == 0)
+        s.color[0] = s.color[1] = s.color[2] = s.color[3] = 1;
+    float halo = s.halo_px < 0 ? 0 : s.halo_px > 4 ? 4 : s.halo_px;
+    uint8_t color[4], halo_color[4];
+    to_u8(s.color, color);
+    to_u8(s.halo_color, halo_color);
+    if (halo <= 0)
+        halo_color[3] = 0;
+    int size = (int)lroundf(line->size_px);
+    /* Whole pixels: glyph bitmaps drawn 1:1 stay sharp. */
+    float bx = roundf(x), by = roundf(y), grow = halo > 0 ? ceilf(halo) + 1 : 0;
+    for (uint32_t i = 0; i < line->glyph_count; i++) {
+        const gentry *e = glyph_entry(t, line->glyphs[i].glyph, size);
+        if (!e || !e->w || !e->h)
+            continue;
+        float gx = bx + roundf(line->glyphs[i].x) + e->left, gy = by + roundf(line->glyphs[i].y) - e->top;
+        push_quad(t, gx - grow, gy - grow, gx + e->w + grow, gy + e->h + grow, e->x - grow, e->y - grow,
+                  e->x + e->w + grow, e->y + e->h + grow, color, halo_color, halo);
+    }
+}
+
+void ct_text_renderer_add_rect(ct_text_renderer *t, float x, float y, float w, float h, const float color[4])
+{
+    uint8_t c[4], none[4] = {0, 0, 0, 0};
+    to_u8(color, c);
+    float u = WHITE + 2.0f; /* the middle of the white block: full coverage */
+    push_quad(t, x, y, x + w, y + h, u, u, u, u, c, none, 0);
+}
+
+void ct_text_renderer_flush(ct_text_renderer *t, int width, int height)
+{
+    if (!t->vert_count || width <= 0 || height <= 0) {
+        t->vert_count = 0;
+        return;
+    }
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, t->tex);
+    glBindSampler(0, 0); /* models leave their samplers bound */
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    if (t->tex_height != t->height) {
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, ATLAS_W, t->height, 0, GL_RED, GL_UNSIGNED_BYTE, t->pixels);
+        t->tex_height = t->height;
+    } else if (t->dirty_y0 < t->dirty_y1) {
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, t->dirty_y0, ATLAS_W, t->dirty_y1 - t->dirty_y0, GL_RED, GL_UNSIGNED_BYTE,
+                        t->pixels + (size_t)t->dirty_y0 * ATLAS_W);
+    }
+    t->dirty_y0 = t->dirty_y1 = 0;
+    glUseProgram(t->program);
+    glUniform2f(t->u_viewport, (float)width, (float)height);
+    glUniform1i(t->u_atlas, 0);
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_CULL_FACE);
+    glEnable(GL_BLEND);
+    glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+    /* Text writes color only: a second attachment (the renderer's pick ids)
+     * would otherwise get undefined values under the glyphs. */
+    GLint db[2] = {GL_NONE, GL_NONE};
+    glGetIntegerv(GL_DRAW_BUFFER0, &db[0]);
+    glGetIntegerv(GL_DRAW_BUFFER1, &db[1]);
+    if (db[1] != GL_NONE) {
+        GLenum one = (GLenum)db[0];
+        glDrawBuffers(1, &one);
+    }
+    glBindVertexArray(t->vao);
+    glBindBuffer(GL_ARRAY_BUFFER, t->vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(t->vert_count * sizeof(tvert)), t->verts, GL_STREAM_DRAW);
+    glDrawArrays(GL_TRIANGLES, 0, (GLsizei)t->vert_count);
+    glBindVertexArray(0);
+    if (db[1] != GL_NONE) {
+        GLenum both[2] = {(GLenum)db[0], (GLenum)db[1]};
+        glDrawBuffers(2, both);
+    }
+    glDisable(GL_BLEND);
+    t->vert_count = 0;
+}
