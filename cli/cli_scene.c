@@ -3,6 +3,7 @@
 #include "cli_tileset_layer.h"
 
 #include "citytwin/ct_demo.h"
+#include "citytwin/ct_tileset.h"
 #include "citytwin/ct_raster_layer.h"
 #include "citytwin/ct_vector.h"
 
@@ -279,6 +280,140 @@ void cli_scene_draw(cli_scene *s, ct_renderer *r)
     for (uint32_t i = 0; i < s->layer_count; i++)
         if (!s->layers[i]->hidden && s->layers[i]->vt->draw)
             s->layers[i]->vt->draw(s->layers[i], r);
+}
+
+/* Content bytes of all layers now; tile counts when asked. */
+static void sample_layers(const cli_scene *s, cli_render_result *res, bool counts)
+{
+    uint64_t bytes = 0;
+    if (counts)
+        memset(&res->tiles, 0, sizeof res->tiles);
+    for (uint32_t i = 0; i < s->layer_count; i++) {
+        ct_render_layer_stats ls = {0};
+        if (!s->layers[i]->vt->stats)
+            continue;
+        s->layers[i]->vt->stats(s->layers[i], &ls);
+        bytes += ls.bytes_used;
+        if (ls.bytes_budget)
+            res->bytes_budget = ls.bytes_budget;
+        if (ls.has_tiles && counts) {
+            res->has_tiles = true;
+            res->tiles.tiles_selected += ls.tiles_selected;
+            res->tiles.tiles_loaded += ls.tiles_loaded;
+            res->tiles.tiles_failed += ls.tiles_failed;
+            res->tiles.tiles_in_flight += ls.tiles_in_flight;
+        }
+    }
+    if (bytes > res->bytes_peak)
+        res->bytes_peak = bytes;
+}
+
+static void set_load_mode(cli_scene *s, ct_tileset_load_mode mode)
+{
+    for (uint32_t i = 0; i < s->layer_count; i++) {
+        ct_tileset *ts = cli_tileset_layer_tileset(s->layers[i]);
+        if (ts)
+            ct_tileset_set_load_mode(ts, mode);
+    }
+}
+
+/* Sleeps until a tileset layer has something to apply (a worker finished a
+ * request, or decoded contents wait for upload), at most max_s. */
+static void wait_for_loads(cli_scene *s, double max_s)
+{
+    ct_tileset *first = NULL;
+    for (uint32_t i = 0; i < s->layer_count; i++) {
+        ct_tileset *ts = cli_tileset_layer_tileset(s->layers[i]);
+        if (!ts || s->layers[i]->hidden)
+            continue;
+        ct_tileset_stats st;
+        ct_tileset_get_stats(ts, &st);
+        if (st.uploads_pending > 0)
+            return;
+        if (!first && st.requests_in_flight + st.requests_queued > 0)
+            first = ts;
+    }
+    /* one tileset's signal; with several, a short wait keeps the others going */
+    if (first)
+        ct_tileset_wait(first, s->layer_count > 1 ? 0.01 : max_s);
+    else
+        ct_sleep_ms(2); /* nothing in flight yet incomplete: another layer kind, or a retry due */
+}
+
+/* One frame: draw + finish; milliseconds. */
+static double draw_frame(cli_scene *s, ct_renderer *r, const ct_render_frame_desc *fd)
+{
+    double t0 = ct_time_now();
+    ct_renderer_begin_frame(r, fd);
+    cli_scene_draw(s, r);
+    ct_renderer_end_frame(r);
+    ct_renderer_finish(r);
+    return (ct_time_now() - t0) * 1000.0;
+}
+
+ct_status cli_scene_render(cli_scene *s, ct_renderer *r, const cli_render_desc *d, cli_render_result *res,
+                           ct_error *err)
+{
+    memset(res, 0, sizeof *res);
+    res->t_first_frame_s = res->t_full_detail_s = -1;
+    double t0 = d->t_start > 0 ? d->t_start : ct_time_now();
+    double timeout = d->timeout_s > 0 ? d->timeout_s : 120;
+    int frames = d->frames > 0 ? d->frames : 1;
+    const ct_camera *cam = d->frame->camera;
+    int w = d->frame->width, h = d->frame->height;
+    ct_status st = CT_OK;
+    bool complete = false;
+    double ms_pending = -1; /* the update of a frame drawn next, in ms */
+
+    if (d->wait) {
+        /* load to full detail without drawing: the user only wants the final image */
+        set_load_mode(s, CT_TILESET_LOAD_FINAL);
+        int streak = 0;
+        for (;;) {
+            if ((st = cli_scene_update(s, r, cam, w, h, &complete, err)) != CT_OK)
+                break;
+            res->updates++;
+            sample_layers(s, res, false);
+            if (complete) {
+                if (++streak >= CLI_RENDER_CONFIRM)
+                    break;
+                continue;
+            }
+            streak = 0;
+            if (ct_time_now() - t0 > timeout) {
+                res->timed_out = true;
+                break;
+            }
+            wait_for_loads(s, 0.05);
+        }
+        set_load_mode(s, CT_TILESET_LOAD_INTERACTIVE);
+        ms_pending = 0; /* the last update above belongs to the first frame */
+    }
+    for (int f = 0; st == CT_OK && f < frames; f++) {
+        double ms = 0;
+        if (ms_pending >= 0) {
+            ms = ms_pending;
+            ms_pending = -1;
+        } else {
+            double tu = ct_time_now();
+            if ((st = cli_scene_update(s, r, cam, w, h, &complete, err)) != CT_OK)
+                break;
+            ms = (ct_time_now() - tu) * 1000.0;
+            if (!d->wait)
+                res->updates++;
+        }
+        ms += draw_frame(s, r, d->frame);
+        double t = ct_time_now() - t0;
+        sample_layers(s, res, true);
+        if (d->frame_ms && res->frames < d->frame_ms_cap)
+            d->frame_ms[res->frames] = ms;
+        res->frames++;
+        if (res->t_first_frame_s < 0)
+            res->t_first_frame_s = t;
+        if (complete && res->t_full_detail_s < 0)
+            res->t_full_detail_s = t;
+    }
+    return st;
 }
 
 ct_render_layer *cli_scene_layer_by_pick(const cli_scene *s, uint32_t pick_id)

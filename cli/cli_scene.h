@@ -38,6 +38,40 @@ bool cli_scene_bounds(const cli_scene *s, ct_dvec3 *center, double *radius);
 ct_status cli_scene_update(cli_scene *s, ct_renderer *r, const ct_camera *cam, int w, int h, bool *complete,
                            ct_error *err);
 void cli_scene_draw(cli_scene *s, ct_renderer *r);
+
+/* What `citytwin render` does with an opened scene, in one place so that
+ * bench/tiles measures exactly that. Without wait: `frames` frames, each
+ * layers update + draw + ct_renderer_finish. With wait (render --wait): the
+ * tileset layers load in ct_tileset FINAL mode and nothing is drawn
+ * meanwhile; the loop updates the layers, sleeps on the workers' "request
+ * done" signal (not a poll), and draws once every layer has said complete
+ * CLI_RENDER_CONFIRM updates in a row (or at the timeout), then draws the
+ * remaining frames as usual. */
+#define CLI_RENDER_CONFIRM 3
+typedef struct cli_render_desc {
+    const ct_render_frame_desc *frame; /* camera, size, background */
+    bool wait;
+    double timeout_s;         /* wait: 0 = 120 */
+    int frames;               /* frames drawn (with wait: at full detail); 0 = 1 */
+    double t_start;           /* ct_time_now() the times count from; 0 = the call */
+    double *frame_ms;         /* optional: milliseconds of each drawn frame */
+    int frame_ms_cap;
+} cli_render_desc;
+
+typedef struct cli_render_result {
+    double t_first_frame_s;   /* the first drawn frame finished */
+    double t_full_detail_s;   /* the first frame drawn with every layer complete; < 0: never */
+    int updates;              /* layer updates before that frame */
+    int frames;               /* frames drawn */
+    bool timed_out;           /* wait: full detail not reached within timeout_s */
+    uint64_t bytes_peak;      /* layers' content bytes, sampled after every update */
+    uint64_t bytes_budget;
+    bool has_tiles;           /* a tile layer is open: tiles holds its counts */
+    ct_render_layer_stats tiles; /* summed over tile layers after the last frame */
+} cli_render_result;
+
+ct_status cli_scene_render(cli_scene *s, ct_renderer *r, const cli_render_desc *d, cli_render_result *res,
+                           ct_error *err);
 /* Pick ids: the low CLI_PICK_LAYER_BITS bits name the layer (1..n, layers
  * past 2^bits - 1 are not pickable); a layer may use the bits above for its
  * own parts (tileset layers: which tile/model/instance was drawn). */

@@ -389,6 +389,11 @@ ct_status cli_tileset_layer_create(ct_renderer *r, const cli_tileset_layer_desc 
     return CT_OK;
 }
 
+struct ct_tileset *cli_tileset_layer_tileset(ct_render_layer *l)
+{
+    return l && l->vt == &TILESET_VT ? ((tileset_layer *)l)->ts : NULL;
+}
+
 /* ---- picking ---- */
 
 /* A metadata entity from tileset.json ({"class", "properties"}) with the

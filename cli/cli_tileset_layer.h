@@ -35,4 +35,8 @@ ct_status cli_tileset_layer_create(ct_renderer *r, const cli_tileset_layer_desc 
  * update of the layer. False (o untouched) when l is not a tileset layer. */
 bool cli_tileset_layer_pick_details(ct_render_layer *l, const ct_render_pick *p, cJSON *o);
 
+/* The layer's tileset (load mode, wait for workers, statistics), or NULL
+ * when l is not a tileset layer. */
+struct ct_tileset *cli_tileset_layer_tileset(ct_render_layer *l);
+
 #endif

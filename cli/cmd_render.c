@@ -95,62 +95,22 @@ static int run(int argc, char **argv)
     ct_camera cam;
     rc = cli_view_camera(SUB, &view, &scene, width, height, &cam);
 
-    double *times = calloc((size_t)frames + 4096, sizeof *times);
-    int n_times = 0, cap_times = frames + 4096;
-    double t_first = -1, t_full = -1;
-    uint64_t bytes_peak = 0, bytes_budget = 0;
-    bool timed_out = false, has_tiles = false;
-    ct_render_layer_stats tiles = {0};
+    double *times = calloc((size_t)frames, sizeof *times);
     ct_render_frame_desc fd = {.camera = &cam, .width = width, .height = height, .has_background = has_bg};
     for (int c = 0; c < 3; c++)
         fd.background[c] = (float)(bg[c] / 255.0);
-    for (int frame = 0; rc == 0 && times; frame++) {
-        double t0 = ct_time_now();
-        bool complete = true;
-        if (cli_scene_update(&scene, r, &cam, width, height, &complete, &err) != CT_OK) {
-            rc = cli_fail_err(SUB, &err);
-            break;
-        }
-        ct_renderer_begin_frame(r, &fd);
-        cli_scene_draw(&scene, r);
-        ct_renderer_end_frame(r);
-        ct_renderer_finish(r);
-        double t1 = ct_time_now();
-        if (n_times < cap_times)
-            times[n_times++] = (t1 - t0) * 1000.0;
-        if (t_first < 0)
-            t_first = t1 - t_start;
-        uint64_t bytes = 0;
-        memset(&tiles, 0, sizeof tiles);
-        for (uint32_t i = 0; i < scene.layer_count; i++) {
-            ct_render_layer_stats ls = {0};
-            if (scene.layers[i]->vt->stats)
-                scene.layers[i]->vt->stats(scene.layers[i], &ls);
-            bytes += ls.bytes_used;
-            if (ls.bytes_budget)
-                bytes_budget = ls.bytes_budget;
-            if (ls.has_tiles) {
-                has_tiles = true;
-                tiles.tiles_selected += ls.tiles_selected;
-                tiles.tiles_loaded += ls.tiles_loaded;
-                tiles.tiles_failed += ls.tiles_failed;
-                tiles.tiles_in_flight += ls.tiles_in_flight;
-            }
-        }
-        if (bytes > bytes_peak)
-            bytes_peak = bytes;
-        if (complete && t_full < 0)
-            t_full = t1 - t_start;
-        bool enough = frame + 1 >= frames;
-        if (enough && (!wait || complete))
-            break;
-        if (t1 - t_start > timeout) {
-            timed_out = wait && !complete;
-            break;
-        }
-        if (wait && !complete && enough)
-            ct_sleep_ms(2); /* loading happens on worker threads: do not spin */
-    }
+    cli_render_desc rdesc = {.frame = &fd, .wait = wait, .timeout_s = timeout, .frames = frames, .t_start = t_start,
+                             .frame_ms = times, .frame_ms_cap = times ? frames : 0};
+    cli_render_result res = {0};
+    if (rc == 0 && !times)
+        rc = cli_fail(SUB, CT_ERR_RUNTIME, "out of memory");
+    if (rc == 0 && cli_scene_render(&scene, r, &rdesc, &res, &err) != CT_OK)
+        rc = cli_fail_err(SUB, &err);
+    int n_times = res.frames < frames ? res.frames : frames;
+    double t_first = res.t_first_frame_s, t_full = res.t_full_detail_s;
+    uint64_t bytes_peak = res.bytes_peak, bytes_budget = res.bytes_budget;
+    bool timed_out = res.timed_out, has_tiles = res.has_tiles;
+    ct_render_layer_stats tiles = res.tiles;
     if (rc == 0) {
         uint8_t *px = ct_malloc_array((size_t)width * height, 4);
         if (!px)
@@ -197,6 +157,7 @@ static int run(int argc, char **argv)
         cJSON_AddNumberToObject(o, "bytes_used_peak", (double)bytes_peak);
         cJSON_AddStringToObject(o, "renderer", ct_render_context_renderer(ctx));
         cJSON_AddNumberToObject(o, "frames", n_times);
+        cJSON_AddNumberToObject(o, "updates", res.updates);
         cJSON_AddNumberToObject(o, "lines", (double)fs.lines);
         cli_print_json(o);
     }
@@ -230,9 +191,11 @@ const ct_cli_command ct_cmd_render = {
     "  --msaa N               samples per pixel (default 4; 1 = off)\n"
     "  --sse N                3D Tiles maximum screen-space error in pixels (default 16)\n"
     "  --memory-budget MB     3D Tiles content memory budget, CPU + GPU (default 512)\n"
-    "  --wait                 render until nothing is left to load, or --timeout\n"
+    "  --wait                 load until nothing is left to load for the camera (no\n"
+    "                         frames drawn meanwhile), then draw; or until --timeout\n"
     "  --timeout S            seconds for --wait (default 120); exit 3 when reached\n"
-    "  --frames N             frames to render (default 1, 5 with --stats)\n"
+    "  --frames N             frames to render (default 1, 5 with --stats; at full\n"
+    "                         detail with --wait)\n"
     "  --stats                print one JSON object with timings and counts on stdout\n"
     "\n"
     "Exit status: 0 ok, 1 usage, 2 bad input, 3 no GL context / write error / timeout.\n"};

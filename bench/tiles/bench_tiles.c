@@ -1,24 +1,24 @@
 /* bench_tiles: a camera flight over a large generated photogrammetry-like
  * tileset (tilegen.c: 21,845 b3dm tiles by default) and over the shared
- * photogrammetry sample, headless, through the same code as
- * `citytwin render --wait` (cli_headless_open, the tileset render layer,
- * cli_scene_update/draw, ct_renderer_finish per frame). Per viewpoint it
- * prints time to full detail, loading frames, steady frame time p50/p95,
+ * photogrammetry sample, headless, through the code of
+ * `citytwin render --wait` itself (cli_headless_open, then cli_scene_render
+ * with wait, the function cmd_render.c calls). Per viewpoint it
+ * prints time to full detail, layer updates until then, steady frame time p50/p95,
  * tiles decoded per second, peak content bytes against the budget and the
  * process RSS; then, when Debian's chromium and the npm packages of
  * bench/tiles/cesium are installed (scripts/setup-bench-peers.sh), the same
  * views in CesiumJS and the ratios. Timings never go into ctest. */
 #define _GNU_SOURCE
 #include "cli_scene.h"
-/* The tileset layer's source itself, not a copy: the bench needs the layer's
- * ct_tileset for load counts (ct_tileset_stats.loads_total), which the render
- * layer interface does not carry. cli_scene.c is linked as is. */
-#include "cli_tileset_layer.c"
+#include "cli_tileset_layer.h"
 #include "tilegen.h"
+
+#include "citytwin/ct_tileset.h"
 
 #include "citytwin/ct_geo.h"
 #include "citytwin/ct_image.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +76,7 @@ typedef struct viewpoint {
 
 typedef struct view_result {
     double t_full_s;        /* < 0: timed out */
-    int frames;             /* rendered until full detail */
-    double load_ms_p50;     /* frame time while loading */
+    int updates;            /* layer updates until full detail */
     double ms_p50, ms_p95;  /* at full detail */
     uint64_t loads, triangles;
     int drawn;
@@ -105,42 +104,15 @@ static double peak_rss_mb(void)
     return ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
 }
 
-/* The tileset layer of the opened scene (the first one). */
-static tileset_layer *find_tileset_layer(const cli_scene *s)
+/* The tileset of the opened scene's first tileset layer. */
+static ct_tileset *find_tileset(const cli_scene *s)
 {
-    for (uint32_t i = 0; i < s->layer_count; i++)
-        if (s->layers[i]->vt == &TILESET_VT)
-            return (tileset_layer *)s->layers[i];
-    return NULL;
-}
-
-/* One frame exactly as `citytwin render` draws it; returns milliseconds. */
-static double frame(cli_scene *scene, ct_renderer *r, const ct_camera *cam, const options *o, bool *complete,
-                    ct_status *st, ct_error *err)
-{
-    double t0 = ct_time_now();
-    ct_render_frame_desc fd = {.camera = cam, .width = o->width, .height = o->height};
-    *st = cli_scene_update(scene, r, cam, o->width, o->height, complete, err);
-    ct_renderer_begin_frame(r, &fd);
-    cli_scene_draw(scene, r);
-    ct_renderer_end_frame(r);
-    ct_renderer_finish(r);
-    return (ct_time_now() - t0) * 1000.0;
-}
-
-static void track_bytes(const cli_scene *scene, view_result *res)
-{
-    size_t used = 0;
-    for (uint32_t i = 0; i < scene->layer_count; i++) {
-        ct_render_layer_stats ls = {0};
-        if (scene->layers[i]->vt->stats)
-            scene->layers[i]->vt->stats(scene->layers[i], &ls);
-        used += ls.bytes_used;
-        if (ls.bytes_budget)
-            res->bytes_budget = ls.bytes_budget;
+    for (uint32_t i = 0; i < s->layer_count; i++) {
+        ct_tileset *ts = cli_tileset_layer_tileset(s->layers[i]);
+        if (ts)
+            return ts;
     }
-    if (used > res->bytes_peak)
-        res->bytes_peak = used;
+    return NULL;
 }
 
 static void write_image(ct_renderer *r, const options *o, const char *label, const char *view)
@@ -154,8 +126,10 @@ static void write_image(ct_renderer *r, const options *o, const char *label, con
     free(px);
 }
 
-#define CONFIRM_FRAMES 3
-
+/* One view exactly as `citytwin render --wait --frames N` runs it
+ * (cli_scene_render): load to full detail (the first frame drawn with every
+ * layer complete CLI_RENDER_CONFIRM updates in a row), then steady_frames
+ * more frames at full detail, the frame time a user sees. */
 static bool fly_view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, const options *o, view_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -163,63 +137,35 @@ static bool fly_view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, cons
     ct_camera cam;
     if (cli_view_camera("bench", &va, scene, o->width, o->height, &cam) != 0)
         return false;
-    tileset_layer *L = find_tileset_layer(scene);
+    ct_tileset *ts = find_tileset(scene);
     ct_tileset_stats s0, s1;
-    ct_tileset_get_stats(L->ts, &s0);
-    int cap = 100000;
-    double *ms = malloc((size_t)cap * sizeof *ms);
+    ct_tileset_get_stats(ts, &s0);
+    int n = 1 + o->steady_frames;
+    double *ms = malloc((size_t)n * sizeof *ms);
     if (!ms)
         return false;
     ct_error err = {0};
-    ct_status st = CT_OK;
-    double t0 = ct_time_now();
-    res->t_full_s = -1;
-    int streak = 0, frames_total = 0;
-    while (st == CT_OK) {
-        bool complete = true;
-        double f = frame(scene, r, &cam, o, &complete, &st, &err);
-        if (frames_total < cap)
-            ms[frames_total] = f;
-        frames_total++;
-        track_bytes(scene, res);
-        double t = ct_time_now() - t0;
-        /* full detail: the first of CONFIRM_FRAMES frames in a row that say
-         * nothing is left to load (the same rule as the CesiumJS page) */
-        if (complete) {
-            if (streak++ == 0) {
-                res->t_full_s = t;
-                res->frames = frames_total;
-            }
-            if (streak >= CONFIRM_FRAMES)
-                break;
-            continue;
-        }
-        streak = 0;
-        res->t_full_s = -1;
-        if (t > o->timeout_s)
-            break;
-        ct_sleep_ms(2); /* as `render --wait`: loading happens on worker threads */
-    }
-    if (res->t_full_s < 0)
-        res->frames = frames_total;
+    ct_render_frame_desc fd = {.camera = &cam, .width = o->width, .height = o->height};
+    cli_render_desc d = {.frame = &fd, .wait = true, .timeout_s = o->timeout_s, .frames = n, .frame_ms = ms,
+                         .frame_ms_cap = n};
+    cli_render_result rr;
+    ct_status st = cli_scene_render(scene, r, &d, &rr, &err);
     if (st != CT_OK)
         fprintf(stderr, "bench_tiles: %s: %s\n", vp->name, err.msg);
-    res->load_ms_p50 = ct_percentile(ms, res->frames < cap ? res->frames : cap, 0.5);
-    ct_tileset_get_stats(L->ts, &s1);
+    res->t_full_s = rr.t_full_detail_s;
+    res->updates = rr.updates;
+    ct_tileset_get_stats(ts, &s1);
     res->loads = s1.loads_total - s0.loads_total;
     res->decoded_per_s = res->t_full_s > 0 ? res->loads / res->t_full_s : 0;
-    /* steady frames at full detail: the frame time a user sees */
-    int n = 0;
-    for (; n < o->steady_frames && n < cap && st == CT_OK; n++) {
-        bool complete;
-        ms[n] = frame(scene, r, &cam, o, &complete, &st, &err);
-        track_bytes(scene, res);
-    }
-    res->ms_p95 = ct_percentile(ms, n, 0.95);
-    res->ms_p50 = ct_percentile(ms, n, 0.5);
+    /* the steady frames: all but the first, which is counted in t_full_s */
+    int steady = rr.frames - 1;
+    res->ms_p95 = steady > 0 ? ct_percentile(ms + 1, steady, 0.95) : 0;
+    res->ms_p50 = steady > 0 ? ct_percentile(ms + 1, steady, 0.5) : 0;
     free(ms);
+    res->bytes_peak = rr.bytes_peak;
+    res->bytes_budget = rr.bytes_budget;
     res->triangles = ct_renderer_frame_stats(r).triangles;
-    res->drawn = L->frame.n_draws;
+    res->drawn = (int)rr.tiles.tiles_selected;
     res->rss_mb = rss_mb();
     return st == CT_OK;
 }
@@ -293,8 +239,8 @@ static void print_header(const char *title, const options *o, double budget_mb)
 {
     printf("\n%s  (%dx%d, max SSE %g, budget %.0f MB, load %.2f)\n", title, o->width, o->height, o->sse, budget_mb,
            load_avg());
-    printf("%-15s %8s %6s %8s %8s %8s %6s %9s %6s %9s %11s %8s\n", "view", "full_s", "frames", "load_p50", "ms_p50",
-           "ms_p95", "drawn", "tris", "loads", "decoded/s", "peak_MB/bud", "rss_MB");
+    printf("%-15s %8s %7s %8s %8s %6s %9s %6s %9s %11s %8s\n", "view", "full_s", "updates", "ms_p50", "ms_p95",
+           "drawn", "tris", "loads", "decoded/s", "peak_MB/bud", "rss_MB");
 }
 
 static void print_row(const viewpoint *v, const view_result *r)
@@ -304,8 +250,8 @@ static void print_row(const viewpoint *v, const view_result *r)
         snprintf(full, sizeof full, "%.2f", r->t_full_s);
     else
         snprintf(full, sizeof full, "timeout");
-    printf("%-15s %8s %6d %8.1f %8.1f %8.1f %6d %9llu %6llu %9.1f %5.1f/%-5.0f %8.0f\n", v->name, full, r->frames,
-           r->load_ms_p50, r->ms_p50, r->ms_p95, r->drawn, (unsigned long long)r->triangles,
+    printf("%-15s %8s %7d %8.1f %8.1f %6d %9llu %6llu %9.1f %5.1f/%-5.0f %8.0f\n", v->name, full, r->updates,
+           r->ms_p50, r->ms_p95, r->drawn, (unsigned long long)r->triangles,
            (unsigned long long)r->loads, r->decoded_per_s, r->bytes_peak / 1048576.0, r->bytes_budget / 1048576.0,
            r->rss_mb);
     fflush(stdout);
@@ -445,7 +391,7 @@ static int fly(const char *label, const char *tag, const char *input, const view
     int rc = cli_headless_open("bench", inputs, 1, o->width, o->height, &rd, &lo, &ctx, &r, &scene);
     if (rc != 0)
         return rc;
-    if (!find_tileset_layer(&scene)) {
+    if (!find_tileset(&scene)) {
         cli_headless_close(ctx, r, &scene);
         return cli_fail("bench", CT_ERR_INPUT, "%s: no tileset layer", input);
     }
@@ -461,9 +407,8 @@ static int fly(const char *label, const char *tag, const char *input, const view
             write_image(r, o, tag, v[i].name);
         over |= res[i].bytes_peak > res[i].bytes_budget * 1.1;
     }
-    tileset_layer *L = find_tileset_layer(&scene);
     ct_tileset_stats s;
-    ct_tileset_get_stats(L->ts, &s);
+    ct_tileset_get_stats(find_tileset(&scene), &s);
     printf("flight: %llu loads, %llu evictions, %llu failures, peak content %.1f MB of %.0f MB budget (%s), "
            "peak RSS %.0f MB, renderer %s\n",
            (unsigned long long)s.loads_total, (unsigned long long)s.evictions_total,

@@ -15,6 +15,7 @@
 #include "cli_tileset_layer.h"
 #include "citytwin/ct_image.h"
 #include "citytwin/ct_render.h"
+#include "citytwin/ct_tileset.h"
 #include "ct_test.h"
 #include "ct_test_image.h"
 
@@ -26,6 +27,9 @@
 
 static ct_render_context *ctx;
 static ct_renderer *renderer;
+/* CT_LOAD_MODE=interactive: load as the viewer does (ancestors first, every
+ * frame's upload budget) instead of as `render --wait` does */
+static bool interactive;
 
 static const char *ref_dir(void)
 {
@@ -60,6 +64,13 @@ static ct_status render_tileset(const char *path, double sse, double timeout_s, 
     ct_render_frame_desc f = {.camera = &cam, .width = S, .height = S};
     double t0 = ct_time_now();
     res->complete = false;
+    /* as `render --wait` loads (cli_scene_render): FINAL mode, nothing drawn
+     * until complete, sleeping on the workers between updates; the
+     * references were made with every frame drawn (INTERACTIVE), so a match
+     * also says that both modes end at the same picture */
+    ct_tileset *ts = cli_tileset_layer_tileset(l);
+    if (ts && !interactive)
+        ct_tileset_set_load_mode(ts, CT_TILESET_LOAD_FINAL);
     for (int frame = 0; st == CT_OK; frame++) {
         bool complete = false;
         st = l->vt->update(l, renderer, &cam, S, S, &complete, err);
@@ -71,7 +82,10 @@ static ct_status render_tileset(const char *path, double sse, double timeout_s, 
         }
         if (ct_time_now() - t0 > timeout_s)
             break;
-        ct_sleep_ms(5); /* workers load; the render thread uploads in update */
+        if (interactive)
+            ct_sleep_ms(5); /* a frame's worth of time: workers load, update uploads */
+        else if (!complete && ts && !ct_tileset_wait(ts, 0.05))
+            ct_sleep_ms(1); /* nothing in flight (a retry due): do not spin */
     }
     if (st == CT_OK) {
         ct_renderer_begin_frame(renderer, &f);
@@ -265,6 +279,7 @@ CT_TEST(comparison_detects_errors)
 int main(int argc, char **argv)
 {
     ct_test_data_dir(); /* skip (or fail under CI) without the shared data */
+    interactive = getenv("CT_LOAD_MODE") && !strcmp(getenv("CT_LOAD_MODE"), "interactive");
     const char *shard = getenv("CT_SHARD");
     if (shard && (sscanf(shard, "%d/%d", &shard_index, &shard_count) != 2 || shard_count < 1 || shard_index < 0 ||
                   shard_index >= shard_count))

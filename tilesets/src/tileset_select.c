@@ -209,14 +209,16 @@ static bool visit(ct_tileset *ts, const tileset_view *v, ct_tile *t)
     /* REPLACE */
     int mark = ts->n_draws;
     int selected_mark = ts->stats.tiles_selected;
+    int failed_mark = ts->failed_waiting;
     bool all = !expandable_pending && t->n_children > 0;
     for (int i = 0; i < t->n_children; i++)
         all &= visit(ts, v, &t->children[i]);
     if (all)
         return true;
     /* Children cannot replace this tile yet: keep it (loading it first unless
-     * skipping levels) so the view never shows a hole. */
-    if (!v->skip_levels || ready)
+     * skipping levels) so the view never shows a hole. Skipping levels, it is
+     * still loaded where a descendant failed: it stands in for that one. */
+    if (!v->skip_levels || ready || ts->failed_waiting > failed_mark)
         request_contents(ts, v, t, pri);
     if (has && ready) {
         ts->n_draws = mark;

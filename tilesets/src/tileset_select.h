@@ -67,12 +67,18 @@ struct ct_tileset {
     size_t budget;
     int max_in_flight;
     double upload_budget_s, retry_base_s;
+    double upload_fraction, upload_max_s; /* budget grows with the frame interval up to upload_max_s */
+    double last_update_t;                 /* ct_time_now() of the previous update, 0 before */
+    ct_tileset_load_mode mode;
+    bool final_fallback;                  /* FINAL mode hit the byte budget: select as INTERACTIVE */
+    int uploads_pending;
 
     /* worker pool */
     pthread_t *threads;
     int n_threads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t done_cv;            /* a worker put a job on done */
     bool mu_ok, stopping;
     job *pending, *done;
     int n_pending;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- jobs and workers ---- */
@@ -134,6 +135,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&ts->mu);
         j->next = ts->done;
         ts->done = j;
+        pthread_cond_broadcast(&ts->done_cv);
     }
     pthread_mutex_unlock(&ts->mu);
     tileset_fetcher_cleanup(&f);
@@ -287,6 +289,10 @@ ct_status ct_tileset_create(const ct_tileset_desc *desc, ct_tileset **out, ct_er
     ts->budget = desc->memory_budget ? desc->memory_budget : (size_t)512 << 20;
     ts->max_in_flight = desc->max_requests_in_flight > 0 ? desc->max_requests_in_flight : 16;
     ts->upload_budget_s = (desc->upload_budget_ms > 0 ? desc->upload_budget_ms : 4.0) / 1000.0;
+    ts->upload_fraction = desc->upload_frame_fraction < 0 ? 0 : desc->upload_frame_fraction > 0 ? desc->upload_frame_fraction : 0.25;
+    ts->upload_max_s = (desc->upload_budget_max_ms > 0 ? desc->upload_budget_max_ms : 100.0) / 1000.0;
+    if (ts->upload_max_s < ts->upload_budget_s)
+        ts->upload_max_s = ts->upload_budget_s;
     ts->retry_base_s = desc->retry_base_s > 0 ? desc->retry_base_s : 1.0;
     if (all_zero(desc->scene_from_tileset)) {
         ct_dmat4_identity(ts->placement);
@@ -300,6 +306,7 @@ ct_status ct_tileset_create(const ct_tileset_desc *desc, ct_tileset **out, ct_er
     }
     pthread_mutex_init(&ts->mu, NULL);
     pthread_cond_init(&ts->cv, NULL);
+    pthread_cond_init(&ts->done_cv, NULL);
     ts->mu_ok = true;
     ts->root_uri = tileset_root_uri(desc->uri, &ts->sandbox, err);
     if (!ts->root_uri) {
@@ -430,6 +437,7 @@ void ct_tileset_destroy(ct_tileset *ts)
     if (ts->mu_ok) {
         pthread_mutex_destroy(&ts->mu);
         pthread_cond_destroy(&ts->cv);
+        pthread_cond_destroy(&ts->done_cv);
     }
     free(ts);
 }
@@ -589,18 +597,38 @@ static void drain_done(ct_tileset *ts)
     }
 }
 
-static void upload_pending(ct_tileset *ts)
+/* The render thread's upload time for this update. Interactive: the fixed
+ * budget, or more when frames are slow (a share of the time since the last
+ * update, capped): with 1-2 s llvmpipe frames a fixed 4 ms lands 3-4 tiles a
+ * frame while the workers decode far more. FINAL mode: nothing is drawn
+ * meanwhile, so only the cap (which keeps requests flowing between chunks). */
+static double upload_budget(ct_tileset *ts, double now)
+{
+    double dt = ts->last_update_t > 0 ? now - ts->last_update_t : 0;
+    ts->last_update_t = now;
+    if (ts->mode == CT_TILESET_LOAD_FINAL)
+        return ts->upload_max_s;
+    double b = ts->upload_fraction * dt;
+    if (b > ts->upload_max_s)
+        b = ts->upload_max_s;
+    return b > ts->upload_budget_s ? b : ts->upload_budget_s;
+}
+
+static void upload_pending(ct_tileset *ts, double budget_s)
 {
     double t0 = ct_time_now();
     const ct_tileset_callbacks *cb = &ts->desc.callbacks;
+    ts->uploads_pending = 0;
     for (int i = 0; i < ts->n_res; i++) {
         ct_tileset_content *c = ts->res[i].content;
         ct_tile *t = ts->res[i].tile;
         if (c->state != CT_CONTENT_DECODED)
             continue;
         if (cb->upload) {
-            if (ct_time_now() - t0 > ts->upload_budget_s)
-                break;
+            if (ct_time_now() - t0 > budget_s) {
+                ts->uploads_pending++;
+                continue; /* counted: the caller knows more is waiting */
+            }
             ct_error err = {0};
             void *gpu = NULL;
             size_t gpu_bytes = 0;
@@ -807,7 +835,8 @@ ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tile
     ts->frame++;
     ts->n_loaded = ts->n_unloaded = ts->n_failed = 0;
     drain_done(ts);
-    upload_pending(ts);
+    double budget_s = upload_budget(ts, ct_time_now());
+    upload_pending(ts, budget_s);
 
     /* the view in the tileset frame */
     tileset_view v;
@@ -823,7 +852,7 @@ ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tile
                              m[k * 4 + 2] * view->planes[i][2] + m[k * 4 + 3] * view->planes[i][3];
     v.sse_factor = view->viewport_height / (2.0 * tan((view->fovy > 0 ? view->fovy : M_PI / 3) * 0.5));
     v.max_sse = ts->max_sse;
-    v.skip_levels = ts->desc.skip_levels;
+    v.skip_levels = ts->desc.skip_levels || (ts->mode == CT_TILESET_LOAD_FINAL && !ts->final_fallback);
     v.now = ct_time_now();
 
     ts->n_draws = 0;
@@ -848,6 +877,13 @@ ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tile
     s->tree_nodes = ts->nodes;
     s->tiles_failed = ts->failed_waiting;
     s->all_loaded = ts->wanted_not_ready == 0 && ts->n_jobs == 0;
+    s->uploads_pending = ts->uploads_pending;
+    s->upload_budget_ms = budget_s * 1000.0;
+    /* FINAL skips ancestors; with the byte budget full they could not come
+     * in later to stand in for children that do not fit: select as
+     * INTERACTIVE from now on */
+    if (ts->mode == CT_TILESET_LOAD_FINAL && s->budget_limited)
+        ts->final_fallback = true;
     if (frame) {
         frame->draws = ts->draws;
         frame->n_draws = ts->n_draws;
@@ -863,6 +899,33 @@ ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tile
 }
 
 void ct_tileset_get_stats(const ct_tileset *ts, ct_tileset_stats *stats) { *stats = ts->stats; }
+
+void ct_tileset_set_load_mode(ct_tileset *ts, ct_tileset_load_mode mode)
+{
+    ts->mode = mode == CT_TILESET_LOAD_FINAL ? CT_TILESET_LOAD_FINAL : CT_TILESET_LOAD_INTERACTIVE;
+    ts->final_fallback = false;
+}
+
+bool ct_tileset_wait(ct_tileset *ts, double timeout_s)
+{
+    if (ts->uploads_pending > 0)
+        return true;
+    if (ts->n_jobs == 0)
+        return false;
+    double until = ct_time_now() + (timeout_s > 0 ? timeout_s : 0);
+    struct timespec abs;
+    clock_gettime(CLOCK_REALTIME, &abs);
+    double ns = abs.tv_nsec + (timeout_s > 0 ? timeout_s : 0) * 1e9;
+    abs.tv_sec += (time_t)(ns / 1e9);
+    abs.tv_nsec = (long)fmod(ns, 1e9);
+    pthread_mutex_lock(&ts->mu);
+    while (!ts->done && ct_time_now() < until)
+        if (pthread_cond_timedwait(&ts->done_cv, &ts->mu, &abs) != 0)
+            break; /* timed out (or an error: do not spin) */
+    bool any = ts->done != NULL;
+    pthread_mutex_unlock(&ts->mu);
+    return any;
+}
 
 ct_status ct_tileset_fetch_resource(const ct_tileset *ts, const char *base_uri, const char *ref, uint8_t **data,
                                     size_t *size, ct_error *err)

@@ -163,7 +163,13 @@ typedef struct ct_tileset_desc {
     int max_requests_in_flight;      /* 0: 16 */
     double max_sse;                  /* maximum screen-space error in pixels; 0: 16 */
     size_t memory_budget;            /* bytes for content (CPU + GPU); 0: 512 MiB */
-    double upload_budget_ms;         /* render-thread upload time per frame; 0: 4 ms */
+    double upload_budget_ms;         /* render-thread upload time per frame at least; 0: 4 ms */
+    /* Slow frames upload more: the budget grows to this share of the time
+     * since the previous update (a 1 s llvmpipe frame may upload for 250 ms,
+     * a 16 ms frame keeps the 4 ms), up to upload_budget_max_ms.
+     * 0: 0.25; < 0: always upload_budget_ms. */
+    double upload_frame_fraction;
+    double upload_budget_max_ms;     /* 0: 100 ms */
     bool skip_levels;                /* REPLACE: request only wanted tiles, not ancestors first */
     bool allow_outside_folder;       /* let a local tileset read files outside its folder */
     const char *const *http_headers; /* "Name: value" lines (tokens...) */
@@ -197,6 +203,24 @@ void ct_tileset_set_max_sse(ct_tileset *ts, double max_sse);
 void ct_tileset_set_memory_budget(ct_tileset *ts, size_t bytes);
 /* Replaces desc.scene_from_tileset; false (and no change) when not invertible. */
 bool ct_tileset_set_placement(ct_tileset *ts, const double scene_from_tileset[16]);
+/* How loads serve the caller.
+ * INTERACTIVE (default): every frame is drawn, so REPLACE trees load
+ *   ancestors first (a parent stays until its children can replace it) and
+ *   uploads keep to the per-frame budget.
+ * FINAL: the caller draws only once the view is complete (`render --wait`):
+ *   REPLACE ancestors the final view does not draw are not loaded (skip
+ *   levels), uploads are not held to a per-frame budget (done in chunks of
+ *   at most upload_budget_max_ms so requests keep flowing). A parent is still
+ *   loaded where a descendant failed, and the mode falls back to INTERACTIVE
+ *   selection once the byte budget holds loads back. The complete view has
+ *   no holes either way, and when the budget holds what it needs it draws
+ *   exactly the tiles INTERACTIVE draws. Setting the mode restarts it. */
+typedef enum ct_tileset_load_mode { CT_TILESET_LOAD_INTERACTIVE = 0, CT_TILESET_LOAD_FINAL = 1 } ct_tileset_load_mode;
+void ct_tileset_set_load_mode(ct_tileset *ts, ct_tileset_load_mode mode);
+/* Blocks until a worker has finished a request (the next update has something
+ * to apply) or timeout_s passed; returns at once when uploads are waiting or
+ * nothing is in flight. True when there is something new. Render thread. */
+bool ct_tileset_wait(ct_tileset *ts, double timeout_s);
 /* Finds a loaded tile by id (for picking); NULL if it is gone. */
 const ct_tile *ct_tileset_find_tile(const ct_tileset *ts, uint64_t id);
 
@@ -233,6 +257,8 @@ typedef struct ct_tileset_stats {
     uint64_t loads_total, failures_total, evictions_total, retries_total;
     size_t bytes_used, bytes_peak, bytes_budget;
     size_t tree_nodes;          /* tile nodes allocated */
+    int uploads_pending;        /* decoded contents waiting for the render thread */
+    double upload_budget_ms;    /* the upload budget of this update (< 0: none) */
     bool all_loaded;            /* nothing left to load for this view (failed tiles waiting excluded) */
     bool budget_limited;        /* loads held back because the budget is full */
 } ct_tileset_stats;
