@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum { INPUT_GLTF, INPUT_TILESET, INPUT_SCENE } input_kind;
 
@@ -66,6 +67,10 @@ static ct_status open_tileset(ct_renderer *r, const char *source, const ct_scene
     *out = NULL;
     cli_tileset_layer_desc d = {.uri = source, .sse = opts ? opts->sse : 0,
                                 .memory_budget = opts ? (size_t)opts->bytes_budget : 0};
+    if (opts && opts->wait) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        d.workers = cpus > 1 ? (int)cpus : 1;
+    }
     const char *headers[32];
     if (layer) {
         /* options live in the layer's "style" (read by the module that draws

@@ -12,6 +12,9 @@
 typedef struct cli_layer_options {
     double sse;               /* maximum screen-space error in pixels; 0 = 16 */
     uint64_t bytes_budget;    /* 0 = layer default */
+    /* render --wait: the render thread sleeps while tiles load, so tileset
+     * layers get one worker per CPU (else CPUs - 1) */
+    bool wait;
 } cli_layer_options;
 
 typedef struct cli_scene {

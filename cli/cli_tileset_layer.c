@@ -353,6 +353,7 @@ ct_status cli_tileset_layer_create(ct_renderer *r, const cli_tileset_layer_desc 
         .uri = d->uri,
         .max_sse = d->sse,
         .memory_budget = d->memory_budget,
+        .workers = d->workers,
         .skip_levels = d->skip_levels,
         .allow_outside_folder = d->allow_outside_folder,
         .http_headers = d->http_headers,

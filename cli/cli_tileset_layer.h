@@ -12,6 +12,7 @@ typedef struct cli_tileset_layer_desc {
     const char *name;                /* layer name; NULL = uri */
     double sse;                      /* maximum screen-space error; 0 = 16 */
     size_t memory_budget;            /* bytes; 0 = 512 MiB */
+    int workers;                     /* 0 = ct_tileset's default (CPUs - 1) */
     bool skip_levels;
     bool allow_outside_folder;
     const char *const *http_headers;

@@ -82,6 +82,7 @@ static int run(int argc, char **argv)
     }
     if (frames == 0)
         frames = stats ? 5 : 1;
+    lopts.wait = wait;
 
     ct_error err = {0};
     ct_render_context *ctx;

@@ -67,6 +67,7 @@ typedef struct options {
     int steady_frames;
     bool generated, sample, cesium, generate_only;
     bool images;            /* write each view's last frame as a PNG into out_dir */
+    bool workers_default;   /* tile workers as for interactive use (CPUs - 1), not render --wait's */
 } options;
 
 typedef struct viewpoint {
@@ -387,7 +388,9 @@ static int fly(const char *label, const char *tag, const char *input, const view
     ct_renderer *r;
     cli_scene scene;
     ct_renderer_desc rd = {0};
-    cli_layer_options lo = {.sse = o->sse, .bytes_budget = (uint64_t)(o->budget_mb * 1048576.0)};
+    /* opened as `render --wait` opens it (wait: one tile worker per CPU) */
+    cli_layer_options lo = {.sse = o->sse, .bytes_budget = (uint64_t)(o->budget_mb * 1048576.0),
+                            .wait = !o->workers_default};
     int rc = cli_headless_open("bench", inputs, 1, o->width, o->height, &rd, &lo, &ctx, &r, &scene);
     if (rc != 0)
         return rc;
@@ -437,6 +440,7 @@ static void usage(void)
            "  --timeout S          per view (default 120)\n"
            "  --steady-frames N    frames timed at full detail per view (default 20)\n"
            "  --no-generated, --no-sample, --no-cesium   skip a part\n"
+           "  --workers-interactive  tile workers as view uses them (CPUs - 1) instead of render --wait's (CPUs)\n"
            "  --images             write each view's last frame (both engines) as PNG into --out-dir\n"
            "  --generate-only      write the tileset and stop\n");
 }
@@ -477,6 +481,8 @@ int main(int argc, char **argv)
             o.sample = false;
         else if (!strcmp(a, "--no-cesium"))
             o.cesium = false;
+        else if (!strcmp(a, "--workers-interactive"))
+            o.workers_default = true;
         else if (!strcmp(a, "--images"))
             o.images = true;
         else if (!strcmp(a, "--generate-only"))
