@@ -61,12 +61,13 @@ int cli_parse_numbers(const char *s, double *out, int n_min, int n_max)
 
 typedef struct options {
     const char *out_dir;
+    const char *work_dir;   /* scratch files (CesiumJS job/result, sample scene, images); default out_dir */
     tilegen_desc gen;
     int width, height;
     double budget_mb, sse, timeout_s;
     int steady_frames;
     bool generated, sample, cesium, generate_only;
-    bool images;            /* write each view's last frame as a PNG into out_dir */
+    bool images;            /* write each view's last frame as a PNG into work_dir */
     bool workers_default;   /* tile workers as for interactive use (CPUs - 1), not render --wait's */
 } options;
 
@@ -120,7 +121,7 @@ static void write_image(ct_renderer *r, const options *o, const char *label, con
 {
     uint8_t *px = ct_malloc_array((size_t)o->width * o->height, 4);
     char path[4096];
-    snprintf(path, sizeof path, "%s/citytwin-%s-%s.png", o->out_dir, label, view);
+    snprintf(path, sizeof path, "%s/citytwin-%s-%s.png", o->work_dir, label, view);
     ct_error err = {0};
     if (!px || ct_renderer_read_pixels(r, px, &err) != CT_OK || ct_image_write_png(path, o->width, o->height, px, &err))
         fprintf(stderr, "bench_tiles: %s: %s\n", path, err.msg);
@@ -430,6 +431,8 @@ static void usage(void)
     printf("usage: bench_tiles [options]\n"
            "  --out-dir DIR        where the generated tileset and scratch files go\n"
            "                       (default: the build folder's bench/tiles/data)\n"
+           "  --work-dir DIR       scratch files (CesiumJS job/result, sample scene, --images)\n"
+           "                       elsewhere, e.g. when --out-dir is a shared read-only tileset\n"
            "  --levels N           quadtree levels of the generated tileset (default 8: 21,845 tiles)\n"
            "  --grid N             mesh cells per tile side (default 32: 2,048 triangles)\n"
            "  --texture N          JPEG texture pixels per side (default 128)\n"
@@ -441,7 +444,7 @@ static void usage(void)
            "  --steady-frames N    frames timed at full detail per view (default 20)\n"
            "  --no-generated, --no-sample, --no-cesium   skip a part\n"
            "  --workers-interactive  tile workers as view uses them (CPUs - 1) instead of render --wait's (CPUs)\n"
-           "  --images             write each view's last frame (both engines) as PNG into --out-dir\n"
+           "  --images             write each view's last frame (both engines) as PNG into --work-dir\n"
            "  --generate-only      write the tileset and stop\n");
 }
 
@@ -456,6 +459,8 @@ int main(int argc, char **argv)
         bool v = i + 1 < argc;
         if (!strcmp(a, "--out-dir") && v)
             o.out_dir = argv[++i];
+        else if (!strcmp(a, "--work-dir") && v)
+            o.work_dir = argv[++i];
         else if (!strcmp(a, "--levels") && v)
             o.gen.levels = atoi(argv[++i]);
         else if (!strcmp(a, "--grid") && v)
@@ -498,7 +503,9 @@ int main(int argc, char **argv)
     if (!(o.budget_mb > 0) || !(o.sse > 0) || !(o.timeout_s > 0) || o.steady_frames < 1)
         return cli_fail("bench", CT_ERR_USAGE, "--budget, --sse, --timeout and --steady-frames want positive values");
     ct_error err = {0};
-    if (ct_dir_create(o.out_dir, &err) != CT_OK)
+    if (!o.work_dir)
+        o.work_dir = o.out_dir;
+    if (ct_dir_create(o.out_dir, &err) != CT_OK || ct_dir_create(o.work_dir, &err) != CT_OK)
         return cli_fail_err("bench", &err);
     char why[256] = "";
     bool cesium = o.cesium && have_cesium_peer(why, sizeof why);
@@ -533,7 +540,7 @@ int main(int argc, char **argv)
         int nv = generated_views(&gd, v);
         rc = fly("generated photogrammetry-like tileset", "generated", ts, v, nv, &o, res);
         if (rc == 0 && cesium) {
-            cJSON *cz = run_cesium(o.out_dir, "generated", gen_dir, "tileset.json", NULL, false, v, nv, &o);
+            cJSON *cz = run_cesium(o.work_dir, "generated", gen_dir, "tileset.json", NULL, false, v, nv, &o);
             if (cz)
                 print_comparison(cz, v, res, nv);
             cJSON_Delete(cz);
@@ -560,7 +567,7 @@ int main(int argc, char **argv)
             R = fmax(R, ct_dvec3_length(b.axes[a]));
         ct_dvec3 c = {b.center.x, -b.center.z, b.center.y}; /* turned y -> z as the layer is */
         ct_tileset_destroy(probe);
-        snprintf(scene_path, sizeof scene_path, "%s/sample-scene.json", o.out_dir);
+        snprintf(scene_path, sizeof scene_path, "%s/sample-scene.json", o.work_dir);
         char scene[8192];
         snprintf(scene, sizeof scene,
                  "{\"version\": 1, \"name\": \"bench_tiles: photogrammetry sample\", \"origin\": [%.6f, %.6f, 0],\n"
@@ -576,7 +583,7 @@ int main(int argc, char **argv)
         if (rc == 0 && cesium) {
             double enu[16];
             ct_geo_enu_frame(ct_geo_ecef_from_lonlat(SAMPLE_LON, SAMPLE_LAT, 0), enu);
-            cJSON *cz = run_cesium(o.out_dir, "sample", dir, "tileset.json", enu, true, v, nv, &o);
+            cJSON *cz = run_cesium(o.work_dir, "sample", dir, "tileset.json", enu, true, v, nv, &o);
             if (cz)
                 print_comparison(cz, v, res, nv);
             cJSON_Delete(cz);
