@@ -16,7 +16,8 @@
 static const char USAGE[] =
     "usage: citytwin analyze flood --dem DEM --seed X,Y [--seed X,Y ...] (--level L[,L...] | --rise R[,R...])\n"
     "                              [--connectivity 8|4] -o DEPTH.tif [--extent OUT.gpkg] [--crs CRS]\n"
-    "                              [--rlake-compat] [--report OUT.html] [--progress] [--json]\n"
+    "                              [--rlake-compat] [--compress deflate|zstd|lzw|none] [--report OUT.html]\n"
+    "                              [--progress] [--json]\n"
     "       citytwin analyze flood --dem DEM --duration S [--rain MM_PER_H | --rain-series CSV]\n"
     "                              [--inflow X,Y:HYDROGRAPH.csv ...] [--manning N | --manning-raster R]\n"
     "                              [--boundary closed|free|level:L|SIDE=KIND ...] [--buildings SRC]\n"
@@ -43,6 +44,9 @@ static const char USAGE[] =
     "                    gauges.csv, report.json\n"
     "  --alpha A (CFL, 0.7)  --theta T (q-centred weighting, 0.9)  --initial-level L (start with water)\n"
     "Both:\n"
+    "  --compress C      output GeoTIFF compression: zstd (default, level 1; GDAL >= 2.3 reads it),\n"
+    "                    deflate (level 1; any TIFF reader, ~4x the CPU), lzw, none; with the\n"
+    "                    floating-point predictor (not none)\n"
     "  --report OUT.html self-contained HTML page: inputs, summary, key figures, a depth map over\n"
     "                    the hillshaded DEM, charts (depth histogram; area/volume by level;\n"
     "                    gauge hydrographs), the JSON report (see docs/report.md)\n"
@@ -87,7 +91,8 @@ static int run_static(flood_cli_args *a)
     for (int k = 0; k < n; k++) {
         char path[4096];
         flood_cli_series_path(a->out, n > 1 ? a->levels[k] : NAN, path, sizeof path);
-        if (ct_flood_raster_write(depths[k], path, &err) != CT_OK) {
+        ct_flood_write_desc wd = {.compress = a->compress};
+        if (ct_flood_raster_write_with(depths[k], path, &wd, &err) != CT_OK) {
             cJSON_Delete(levels);
             rc = cli_fail_err(SUB, &err);
             goto free_depths;

@@ -90,6 +90,10 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
             a->extent = v;
         else if (!strcmp(o, "--crs"))
             a->crs = v;
+        else if (!strcmp(o, "--compress")) {
+            if (!ct_flood_compress_parse(v, &a->compress))
+                return cli_fail(sub, CT_ERR_USAGE, "--compress %s: expected deflate, zstd, lzw or none", v);
+        }
         else if (!strcmp(o, "--seed") || !strcmp(o, "--gauge")) {
             bool seed = !strcmp(o, "--seed");
             int *n = seed ? &a->n_seeds : &a->n_gauges;
@@ -230,6 +234,7 @@ ct_status flood_cli_read_series(const char *path, ct_flood_series *s, ct_error *
 typedef struct snap_ctx {
     const char *dir;
     const ct_raster *like;
+    ct_flood_compress compress;
 } snap_ctx;
 
 static ct_status write_snapshot(void *user, double t, const float *depth, ct_error *err)
@@ -240,15 +245,18 @@ static ct_status write_snapshot(void *user, double t, const float *depth, ct_err
     char name[64], *path;
     snprintf(name, sizeof name, "depth_%.0f.tif", t);
     path = ct_path_join(s->dir, name);
-    ct_status st = ct_flood_raster_write(&r, path, err);
+    ct_flood_write_desc wd = {.compress = s->compress};
+    ct_status st = ct_flood_raster_write_with(&r, path, &wd, err);
     free(path);
     return st;
 }
 
-static ct_status write_grid(const char *dir, const char *name, const ct_raster *r, ct_error *err)
+static ct_status write_grid(const char *dir, const char *name, const ct_raster *r, ct_flood_compress c,
+                            ct_error *err)
 {
     char *path = ct_path_join(dir, name);
-    ct_status st = ct_flood_raster_write(r, path, err);
+    ct_flood_write_desc wd = {.compress = c};
+    ct_status st = ct_flood_raster_write_with(r, path, &wd, err);
     free(path);
     return st;
 }
@@ -336,7 +344,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
     }
     if (ct_dir_create(a->out_dir, &err) != CT_OK) /* every rank: none may stop alone before the run */
         goto fail;
-    snap_ctx snap = {a->out_dir, dem};
+    snap_ctx snap = {a->out_dir, dem, a->compress};
     ct_flood_sim_desc d = {
         .duration_s = a->duration, .rain_mm_h = a->rain, .rain_series = rain,
         .inflows = inflows, .n_inflows = a->n_inflows, .manning = a->manning,
@@ -359,10 +367,10 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
     if (sim_st != CT_OK)
         goto fail;
     if (rank == 0) {
-        if (write_grid(a->out_dir, "max_depth.tif", res.max_depth, &err) != CT_OK ||
-            write_grid(a->out_dir, "max_velocity.tif", res.max_velocity, &err) != CT_OK ||
-            write_grid(a->out_dir, "arrival_time.tif", res.arrival_time, &err) != CT_OK ||
-            write_grid(a->out_dir, "final_depth.tif", res.final_depth, &err) != CT_OK ||
+        if (write_grid(a->out_dir, "max_depth.tif", res.max_depth, a->compress, &err) != CT_OK ||
+            write_grid(a->out_dir, "max_velocity.tif", res.max_velocity, a->compress, &err) != CT_OK ||
+            write_grid(a->out_dir, "arrival_time.tif", res.arrival_time, a->compress, &err) != CT_OK ||
+            write_grid(a->out_dir, "final_depth.tif", res.final_depth, a->compress, &err) != CT_OK ||
             write_gauges(a->out_dir, a, &res, &err) != CT_OK)
             goto fail;
         cJSON *rep = report_json(&res);

@@ -18,6 +18,7 @@ typedef struct flood_cli_args {
     int argc;   /* the command line, for --report */
     char **argv;
     int connectivity;
+    ct_flood_compress compress; /* --compress: output rasters */
     /* dynamic */
     bool dynamic;
     double duration, rain, manning, gauge_every, snapshot_every, alpha, theta, initial_level;

@@ -13,6 +13,7 @@ PKGS=(
   libfreetype-dev libharfbuzz-dev fonts-noto-cjk
   libmosquitto-dev mosquitto libembree-dev
   libopenmpi-dev openmpi-bin
+  libtiff-dev libdeflate-dev libzstd-dev
   xvfb xauth python3 assimp-utils
   grass-core
 )

@@ -80,54 +80,6 @@ bool ct_flood_cell_of(const ct_raster *dem, double x, double y, int *col, int *r
     return true;
 }
 
-ct_status ct_flood_raster_write(const ct_raster *r, const char *path, ct_error *err)
-{
-    pthread_once(&g_once, gdal_init);
-    enum { T = 256 };
-    const float nodata = -9999.0f;
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
-    char **opts = NULL;
-    opts = CSLSetNameValue(opts, "TILED", "YES");
-    opts = CSLSetNameValue(opts, "BLOCKXSIZE", "256");
-    opts = CSLSetNameValue(opts, "BLOCKYSIZE", "256");
-    opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
-    opts = CSLSetNameValue(opts, "ZLEVEL", "1");
-    opts = CSLSetNameValue(opts, "PREDICTOR", "3");
-    opts = CSLSetNameValue(opts, "SPARSE_OK", "TRUE");
-    opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
-    GDALDatasetH ds = drv ? GDALCreate(drv, path, r->width, r->height, 1, GDT_Float32, opts) : NULL;
-    CSLDestroy(opts);
-    if (!ds)
-        return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot create GeoTIFF: %s", path, CPLGetLastErrorMsg());
-    GDALSetGeoTransform(ds, (double *)r->geotransform);
-    if (r->crs_wkt && *r->crs_wkt)
-        GDALSetProjection(ds, r->crs_wkt);
-    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
-    GDALSetRasterNoDataValue(b, nodata);
-    float *tile = malloc(sizeof(float) * T * T);
-    ct_status st = tile ? CT_OK : ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
-    for (int ty = 0; st == CT_OK && ty * T < r->height; ty++)
-        for (int tx = 0; st == CT_OK && tx * T < r->width; tx++) {
-            int nr = r->height - ty * T < T ? r->height - ty * T : T;
-            int nc = r->width - tx * T < T ? r->width - tx * T : T;
-            for (int y = 0; y < T; y++) {
-                float *dst = tile + (size_t)y * T;
-                const float *src = r->data + (size_t)(ty * T + y) * r->width + (size_t)tx * T;
-                int n = y < nr ? nc : 0;
-                for (int x = 0; x < n; x++)
-                    dst[x] = isnan(src[x]) ? nodata : src[x];
-                for (int x = n; x < T; x++) /* past the raster's edge */
-                    dst[x] = nodata;
-            }
-            if (GDALWriteBlock(b, tx, ty, tile) != CE_None)
-                st = ct_error_set(err, CT_ERR_RUNTIME, "%s: write failed at tile %d,%d: %s", path, tx, ty,
-                                  CPLGetLastErrorMsg());
-        }
-    free(tile);
-    GDALClose(ds);
-    return st;
-}
-
 static const char *driver_for(const char *path)
 {
     const char *ext = ct_path_ext(path);

@@ -5,8 +5,13 @@
  * cell updates per second with 1 and 2 OpenMP threads, and 1 vs 2 MPI ranks.
  *
  * usage: bench_flood [--static-size N] [--dynamic-size M] [--sim-seconds S]
- *                    [--no-grass] [--no-mpi] [--workdir DIR] */
+ *                    [--no-grass] [--no-mpi] [--workdir DIR] [--rounds R (3)]
+ *                    [--compress C (ours, default zstd)] [--grass-compress NAME (DEFLATE)]
+ *                    [--no-extent]
+ * The static job runs R rounds, citytwin then GRASS in each, and prints every
+ * round and the medians (wall and CPU) with their ratio. */
 #include "citytwin/ct_flood.h"
+#include "citytwin/ct_math.h"
 
 #include <cjson/cJSON.h>
 #include <cpl_conv.h>
@@ -106,7 +111,10 @@ int main(int argc, char **argv)
 {
     int ns = 10000, nd = 2000;
     double sim_s = 0;
-    bool grass = true, mpi = true;
+    bool grass = true, mpi = true, extent = true;
+    int rounds = 3;
+    ct_flood_compress compress = CT_FLOOD_COMPRESS_DEFAULT;
+    const char *grass_compress = "DEFLATE";
     const char *work = "/tmp/ct_bench_flood";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--static-size") && i + 1 < argc)
@@ -121,11 +129,24 @@ int main(int argc, char **argv)
             mpi = false;
         else if (!strcmp(argv[i], "--workdir") && i + 1 < argc)
             work = argv[++i];
+        else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+            rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-extent"))
+            extent = false;
+        else if (!strcmp(argv[i], "--compress") && i + 1 < argc && ct_flood_compress_parse(argv[i + 1], &compress))
+            i++;
+        else if (!strcmp(argv[i], "--grass-compress") && i + 1 < argc)
+            grass_compress = argv[++i];
         else {
             fprintf(stderr, "usage: bench_flood [--static-size N] [--dynamic-size M] [--sim-seconds S] [--no-grass] "
-                            "[--no-mpi] [--workdir DIR]\n");
+                            "[--no-mpi] [--workdir DIR] [--rounds R] [--compress zstd|deflate|lzw|none] "
+                            "[--grass-compress GDAL_NAME] [--no-extent]\n");
             return 1;
         }
+    }
+    if (rounds < 1 || rounds > 16) {
+        fprintf(stderr, "--rounds must be 1..16\n");
+        return 1;
     }
     char cmd[4096], dem[1024], out[1024];
     snprintf(cmd, sizeof cmd, "mkdir -p %s", work);
@@ -144,42 +165,8 @@ int main(int argc, char **argv)
         }
         /* seed in the valley floor, level 18 m above the lowest valley ground */
         double sx = 500000 + ns * 2.0 * 0.5 + 1.0, sy = 5300000 + ns * 2.0 * 0.75 + 1.0, level = 112.5;
-        snprintf(out, sizeof out, "%s/ours_depth.tif", work);
-        double load[3] = {0, 0, 0};
-        getloadavg(load, 3);
-        printf("load average before: %.1f %.1f %.1f (2 cores shared)\n", load[0], load[1], load[2]);
-        double t0 = ct_time_now(), c0 = cpu_s(RUSAGE_SELF);
-        ct_raster *r = NULL;
-        if (ct_raster_read(dem, &r, &err) != CT_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 2;
-        }
-        double t1 = ct_time_now(), c1 = cpu_s(RUSAGE_SELF);
-        double seed[2] = {sx, sy};
-        /* r.lake's last-column quirk on, so the cells can be compared one to one */
-        ct_flood_static_desc d = {.dem = r, .seeds_xy = seed, .n_seeds = 1, .level = level, .rlake_compat = true};
-        ct_flood_static_result res;
-        ct_raster *depth = NULL;
-        if (ct_flood_static_run(&d, &depth, &res, &err) != CT_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 2;
-        }
-        double t2 = ct_time_now(), c2 = cpu_s(RUSAGE_SELF);
-        if (ct_flood_raster_write(depth, out, &err) != CT_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 3;
-        }
-        double t3 = ct_time_now(), c3 = cpu_s(RUSAGE_SELF);
-        ct_raster_destroy(depth);
-        ct_raster_destroy(r);
-        double ours = t3 - t0;
-        printf("static flood %dx%d (%.0f M cells), level %.1f: %zu cells flooded, volume %.0f m3\n", ns, ns,
-               (double)ns * ns / 1e6, level, res.cells, res.volume_m3);
-        printf("  citytwin: read %.2f s + flood %.2f s + write %.2f s = %.2f s wall; CPU read %.2f + flood %.2f + "
-               "write %.2f = %.2f s; output %.0f MB\n",
-               t1 - t0, t2 - t1, t3 - t2, ours, c1 - c0, c2 - c1, c3 - c2, c3 - c0, file_mb(out));
-        fflush(stdout);
-        if (grass && sh("command -v grass >/dev/null 2>&1") == 0) {
+        bool have_grass = grass && sh("command -v grass >/dev/null 2>&1") == 0;
+        if (have_grass) {
             char script[1024];
             snprintf(script, sizeof script, "%s/rlake.sh", work);
             FILE *f = fopen(script, "w");
@@ -189,12 +176,96 @@ int main(int argc, char **argv)
                     "r.lake elevation=dem water_level=%.3f lake=lake coordinates=%.3f,%.3f --quiet --overwrite\n"
                     "s2=$(date +%%s.%%N)\n"
                     "r.out.gdal -c --overwrite input=lake output=%s/grass_depth.tif format=GTiff type=Float32 "
-                    "createopt=COMPRESS=DEFLATE,TILED=YES --quiet\ns3=$(date +%%s.%%N)\n"
+                    "createopt=COMPRESS=%s,TILED=YES --quiet\ns3=$(date +%%s.%%N)\n"
                     "echo \"GRASS_TIMES $s0 $s1 $s2 $s3\"\n",
-                    dem, level, sx, sy, work);
+                    dem, level, sx, sy, work, grass_compress);
             fclose(f);
-            snprintf(cmd, sizeof cmd, "chmod +x %s && grass --tmp-location %s --exec %s 2>&1 | grep GRASS_TIMES > %s/grass_times.txt",
-                     script, UTM32, script, work);
+            snprintf(cmd, sizeof cmd, "chmod +x %s", script);
+            sh(cmd);
+        }
+        printf("static flood %dx%d (%.0f M cells), level %.1f, %d round%s (citytwin then GRASS in each), medians "
+               "last\n  citytwin output: --compress %s; GRASS: r.out.gdal createopt=COMPRESS=%s,TILED=YES\n",
+               ns, ns, (double)ns * ns / 1e6, level, rounds, rounds > 1 ? "s" : "",
+               ct_flood_compress_name(compress), grass_compress);
+        enum { MAXR = 16 };
+        double ow[MAXR], oc[MAXR], gw[MAXR], gc[MAXR];
+        int ngr = 0;
+        size_t cells = 0;
+        /* Phases, once, in this process (fresh memory: the first job of the process). */
+        {
+            double load[3] = {0, 0, 0};
+            getloadavg(load, 3);
+            snprintf(out, sizeof out, "%s/ours_depth.tif", work);
+            double t0 = ct_time_now(), c0 = cpu_s(RUSAGE_SELF);
+            ct_raster *r = NULL;
+            if (ct_raster_read(dem, &r, &err) != CT_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 2;
+            }
+            double t1 = ct_time_now(), c1 = cpu_s(RUSAGE_SELF);
+            double seed[2] = {sx, sy};
+            /* r.lake's last-column quirk on, so the cells can be compared one to one */
+            ct_flood_static_desc d = {.dem = r, .seeds_xy = seed, .n_seeds = 1, .level = level, .rlake_compat = true};
+            ct_flood_static_result res;
+            ct_raster *depth = NULL;
+            if (ct_flood_static_run(&d, &depth, &res, &err) != CT_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 2;
+            }
+            double t2 = ct_time_now(), c2 = cpu_s(RUSAGE_SELF);
+            ct_flood_write_desc wd = {.compress = compress};
+            if (ct_flood_raster_write_with(depth, out, &wd, &err) != CT_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 3;
+            }
+            double t3 = ct_time_now(), c3 = cpu_s(RUSAGE_SELF);
+            cells = res.cells;
+            printf("  phases (library calls, once), load %.1f: read %.2f + flood %.2f + write %.2f = %.2f s wall; CPU "
+                   "%.2f + %.2f + %.2f = %.2f s; %zu cells flooded, output %.0f MB\n",
+                   load[0], t1 - t0, t2 - t1, t3 - t2, t3 - t0, c1 - c0, c2 - c1, c3 - c2, c3 - c0, res.cells,
+                   file_mb(out));
+            fflush(stdout);
+            if (extent) { /* polygons: slow with GDAL 3.6's polygonizer, so measured once */
+                char gpkg[1100];
+                snprintf(gpkg, sizeof gpkg, "%s/ours_extent.gpkg", work);
+                const ct_raster *dl[1] = {depth};
+                double e0 = ct_time_now(), ec0 = cpu_s(RUSAGE_SELF);
+                if (ct_flood_extent_write(gpkg, dl, &level, 1, &err) != CT_OK)
+                    printf("  extent failed: %s\n", err.msg);
+                else
+                    printf("  extent polygons (--extent GeoPackage, not in the job timed below): %.2f s wall, %.2f s "
+                           "CPU, %.1f MB\n",
+                           ct_time_now() - e0, cpu_s(RUSAGE_SELF) - ec0, file_mb(gpkg));
+                fflush(stdout);
+            }
+            ct_raster_destroy(depth);
+            ct_raster_destroy(r);
+        }
+        for (int round = 0; round < rounds; round++) {
+            double load[3] = {0, 0, 0};
+            getloadavg(load, 3);
+            /* the whole job as a planner runs it: one citytwin process */
+            snprintf(cmd, sizeof cmd,
+                     "%s/cli/citytwin analyze flood --dem %s --seed %.3f,%.3f --level %.3f --rlake-compat -o "
+                     "%s/ours_depth.tif --compress %s --json > %s/ours.json",
+                     CT_BINARY_DIR, dem, sx, sy, level, work, ct_flood_compress_name(compress), work);
+            double t0 = ct_time_now(), c0 = cpu_s(RUSAGE_CHILDREN);
+            if (sh(cmd) != 0) {
+                fprintf(stderr, "failed: %s\n", cmd);
+                return 3;
+            }
+            ow[round] = ct_time_now() - t0;
+            oc[round] = cpu_s(RUSAGE_CHILDREN) - c0;
+            snprintf(out, sizeof out, "%s/ours_depth.tif", work);
+            printf("  round %d, load %.1f: citytwin analyze flood (read + flood + write) %.2f s wall, %.2f s CPU, "
+                   "output %.0f MB\n",
+                   round + 1, load[0], ow[round], oc[round], file_mb(out));
+            fflush(stdout);
+            if (!have_grass)
+                continue;
+            getloadavg(load, 3);
+            snprintf(cmd, sizeof cmd, "grass --tmp-location %s --exec %s/rlake.sh 2>&1 | grep GRASS_TIMES > %s/grass_times.txt",
+                     UTM32, work, work);
             double g0 = ct_time_now(), gc0 = cpu_s(RUSAGE_CHILDREN);
             int rc = sh(cmd);
             double g1 = ct_time_now(), gc1 = cpu_s(RUSAGE_CHILDREN);
@@ -202,37 +273,47 @@ int main(int argc, char **argv)
             FILE *tf = fopen(out, "r");
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
             if (rc == 0 && tf && fscanf(tf, "GRASS_TIMES %lf %lf %lf %lf", &s0, &s1, &s2, &s3) == 4) {
-                printf("  GRASS:    r.in.gdal %.2f s + r.lake %.2f s + r.out.gdal %.2f s = %.2f s "
-                       "wall (%.2f s with session start), %.2f s CPU\n",
-                       s1 - s0, s2 - s1, s3 - s2, s3 - s0, g1 - g0, gc1 - gc0);
-                char gp[1100];
-                snprintf(gp, sizeof gp, "%s/grass_depth.tif", work);
-                printf("  GRASS output (DEFLATE level 6): %.0f MB\n", file_mb(gp));
-                printf("  ratio GRASS / citytwin: %.1fx wall (whole job), %.1fx CPU; r.lake / our flood: %.1fx wall\n",
-                       (s3 - s0) / ours, (gc1 - gc0) / (c3 - c0), (s2 - s1) / (t2 - t1));
-                getloadavg(load, 3);
-                printf("  load average after: %.1f %.1f %.1f\n", load[0], load[1], load[2]);
-                /* same cells? */
-                ct_raster *a = NULL, *b = NULL;
-                snprintf(out, sizeof out, "%s/ours_depth.tif", work);
-                char gpath[1100];
-                snprintf(gpath, sizeof gpath, "%s/grass_depth.tif", work);
-                if (ct_raster_read(out, &a, &err) == CT_OK && ct_raster_read(gpath, &b, &err) == CT_OK) {
-                    size_t diff = 0;
-                    for (size_t i = 0; i < (size_t)ns * ns; i++)
-                        if (isnan(a->data[i]) != isnan(b->data[i]) || (!isnan(a->data[i]) && a->data[i] != b->data[i]))
-                            diff++;
-                    printf("  cells differing from r.lake: %zu (of %zu flooded)\n", diff, res.cells);
-                }
-                ct_raster_destroy(a);
-                ct_raster_destroy(b);
+                gw[ngr] = s3 - s0;
+                gc[ngr] = gc1 - gc0; /* the whole grass session: a little more than the three modules */
+                printf("  round %d, load %.1f: GRASS r.in.gdal %.2f + r.lake %.2f + r.out.gdal %.2f = %.2f s wall "
+                       "(%.2f s with session start); %.2f s CPU; output %.0f MB\n",
+                       round + 1, load[0], s1 - s0, s2 - s1, s3 - s2, gw[ngr], g1 - g0, gc[ngr],
+                       file_mb(strcat(strcpy(out, work), "/grass_depth.tif")));
+                printf("           ratio this round: %.1fx wall, %.1fx CPU\n", gw[ngr] / ow[round],
+                       gc[ngr] / oc[round]);
+                ngr++;
             } else {
-                printf("  GRASS run failed (rc %d)\n", rc);
+                printf("  round %d: GRASS run failed (rc %d)\n", round + 1, rc);
             }
             if (tf)
                 fclose(tf);
+            fflush(stdout);
+        }
+        double mow = ct_percentile(ow, rounds, 0.5), moc = ct_percentile(oc, rounds, 0.5);
+        printf("  median citytwin: %.2f s wall, %.2f s CPU (the whole command)\n", mow, moc);
+        if (ngr > 0) {
+            double mgw = ct_percentile(gw, ngr, 0.5), mgc = ct_percentile(gc, ngr, 0.5);
+            printf("  median GRASS:    %.2f s wall, %.2f s CPU (r.in.gdal + r.lake + r.out.gdal)\n", mgw, mgc);
+            printf("  RATIO GRASS / citytwin (medians): %.1fx wall, %.1fx CPU (target 10x)\n", mgw / mow, mgc / moc);
+            double load[3];
+            getloadavg(load, 3);
+            printf("  load average after: %.1f %.1f %.1f\n", load[0], load[1], load[2]);
+            /* same cells? */
+            ct_raster *a = NULL, *b = NULL;
+            snprintf(out, sizeof out, "%s/ours_depth.tif", work);
+            char gpath[1100];
+            snprintf(gpath, sizeof gpath, "%s/grass_depth.tif", work);
+            if (ct_raster_read(out, &a, &err) == CT_OK && ct_raster_read(gpath, &b, &err) == CT_OK) {
+                size_t diff = 0;
+                for (size_t i = 0; i < (size_t)ns * ns; i++)
+                    if (isnan(a->data[i]) != isnan(b->data[i]) || (!isnan(a->data[i]) && a->data[i] != b->data[i]))
+                        diff++;
+                printf("  cells differing from r.lake: %zu (of %zu flooded)\n", diff, cells);
+            }
+            ct_raster_destroy(a);
+            ct_raster_destroy(b);
         } else {
-            printf("  GRASS: not run (grass not installed or --no-grass)\n");
+            printf("  GRASS: not run (grass not installed, --no-grass, or failed)\n");
         }
         fflush(stdout);
     }

@@ -5,6 +5,8 @@
 
 #include <gdal.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* 7 x 5 cells, value 10*row + col, one nodata cell at (3,2). */
 static const char *write_grid(void)
@@ -104,4 +106,76 @@ CT_TEST(test_sparse_depth_writer)
     ct_raster_destroy(d);
 }
 
-CT_TEST_MAIN(CT_CASE(test_read_window), CT_CASE(test_sparse_depth_writer))
+/* Every compression, on 1 to 3 threads, on grids smaller than a tile, of
+ * exactly one tile and of partial edge tiles: GDAL (its own libtiff
+ * decoders and predictor) reads back the same floats, sparse tiles as
+ * nodata, and the file says which compression and predictor it uses. */
+CT_TEST(test_writer_compressions)
+{
+    static const ct_flood_compress C[] = {CT_FLOOD_COMPRESS_DEFAULT, CT_FLOOD_COMPRESS_DEFLATE, CT_FLOOD_COMPRESS_ZSTD,
+                                          CT_FLOOD_COMPRESS_LZW, CT_FLOOD_COMPRESS_NONE};
+    static const char *const NAME[] = {"ZSTD", "DEFLATE", "ZSTD", "LZW", NULL};
+    static const int SIZE[][2] = {{5, 3}, {256, 256}, {700, 530}};
+    ct_error err = {0};
+    for (int s = 0; s < 3; s++) {
+        int w = SIZE[s][0], h = SIZE[s][1];
+        ct_raster *d = flood_test_dem(w, h, 2.0, 500.0, 1000.0);
+        /* smooth depths, a dry band, extreme floats (tiny, huge, negative, subnormal) */
+        for (int r = 0; r < h; r++)
+            for (int c = 0; c < w; c++) {
+                float v = (c >= 256 && c < 512) ? NAN : 0.25f + 0.001f * (float)r + 1e-4f * (float)c;
+                d->data[(size_t)r * w + c] = v;
+            }
+        uint32_t subnormal = 0x00000123u;
+        memcpy(&d->data[0], &subnormal, 4);
+        d->data[w * h - 1] = -3.4e38f;
+        d->data[w * h / 2] = 123456.789f;
+        for (int k = 0; k < 5; k++)
+            for (int t = 1; t <= 3; t++) {
+                char name[64];
+                snprintf(name, sizeof name, "cmp_%d_%d_%d.tif", s, k, t);
+                const char *p = ct_test_tmp_path(name);
+                ct_flood_write_desc wd = {.compress = C[k], .threads = t};
+                CT_REQUIRE(ct_flood_raster_write_with(d, p, &wd, &err) == CT_OK);
+                ct_raster *back = NULL;
+                CT_REQUIRE(ct_raster_read(p, &back, &err) == CT_OK);
+                CT_REQUIRE(back->width == w && back->height == h);
+                long diff = 0;
+                for (size_t i = 0; i < (size_t)w * h; i++) {
+                    float a = d->data[i], b = back->data[i];
+                    diff += isnan(a) != isnan(b) || (!isnan(a) && memcmp(&a, &b, 4) != 0);
+                }
+                CT_CHECK_EQ_INT(diff, 0);
+                for (int g = 0; g < 6; g++)
+                    CT_CHECK_NEAR(back->geotransform[g], d->geotransform[g], 0);
+                ct_raster_destroy(back);
+                GDALDatasetH ds = GDALOpen(p, GA_ReadOnly);
+                CT_REQUIRE(ds);
+                const char *cm = GDALGetMetadataItem(ds, "COMPRESSION", "IMAGE_STRUCTURE");
+                const char *pr = GDALGetMetadataItem(ds, "PREDICTOR", "IMAGE_STRUCTURE");
+                if (NAME[k]) {
+                    CT_CHECK(cm && !strcmp(cm, NAME[k]));
+                    CT_CHECK(pr && !strcmp(pr, "3"));
+                } else {
+                    CT_CHECK(cm == NULL);
+                }
+                if (w == 700) { /* tile column 1 (columns 256..511) is dry: not stored */
+                    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+                    const char *dry = GDALGetMetadataItem(b, "BLOCK_OFFSET_1_1", "TIFF");
+                    const char *wet = GDALGetMetadataItem(b, "BLOCK_OFFSET_2_1", "TIFF");
+                    CT_CHECK(wet && atol(wet) > 0);
+                    CT_CHECK(!dry || atol(dry) == 0);
+                }
+                GDALClose(ds);
+            }
+        ct_raster_destroy(d);
+    }
+    ct_flood_compress c;
+    CT_CHECK(ct_flood_compress_parse("ZSTD", &c) && c == CT_FLOOD_COMPRESS_ZSTD);
+    CT_CHECK(ct_flood_compress_parse("none", &c) && c == CT_FLOOD_COMPRESS_NONE);
+    CT_CHECK(!ct_flood_compress_parse("jpeg", &c));
+    CT_CHECK(!strcmp(ct_flood_compress_name(CT_FLOOD_COMPRESS_DEFAULT), "zstd"));
+    CT_CHECK(!strcmp(ct_flood_compress_name(CT_FLOOD_COMPRESS_DEFLATE), "deflate"));
+}
+
+CT_TEST_MAIN(CT_CASE(test_read_window), CT_CASE(test_sparse_depth_writer), CT_CASE(test_writer_compressions))
