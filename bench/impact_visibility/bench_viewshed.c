@@ -4,8 +4,12 @@
  * Prints both wall times (file in, file out), the ratio, the in-memory
  * compute time per thread count, and the Jaccard index of visible cells.
  *
- * usage: bench_viewshed [SIZE] [WORKDIR]   (SIZE cells per side, default 10000) */
+ * Both run ROUNDS times (default 3), citytwin then gdal_viewshed in each
+ * round, and the medians and their ratio are printed.
+ *
+ * usage: bench_viewshed [SIZE] [WORKDIR] [ROUNDS]   (SIZE cells per side, default 10000) */
 #include "citytwin/ct_visibility.h"
+#include "citytwin/ct_math.h"
 
 #include <gdal.h>
 #include <ogr_srs_api.h>
@@ -110,8 +114,9 @@ int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 10000;
     const char *dir = argc > 2 ? argv[2] : "/tmp/ct_bench_viewshed";
-    if (n < 100 || n > 40000) {
-        fprintf(stderr, "usage: bench_viewshed [SIZE 100..40000] [WORKDIR]\n");
+    int rounds = argc > 3 ? atoi(argv[3]) : 3;
+    if (n < 100 || n > 40000 || rounds < 1 || rounds > 16) {
+        fprintf(stderr, "usage: bench_viewshed [SIZE 100..40000] [WORKDIR] [ROUNDS 1..16]\n");
         return 1;
     }
     GDALAllRegister();
@@ -135,22 +140,52 @@ int main(int argc, char **argv)
     if (system(cmd) != 0)
         return 3;
 
-    double t_ct = -1, t_gdal = -1, c_ct = 0, c_gdal = 0;
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed --dem '%s' --observer %.3f,%.3f --height 2 -o '%s' >/dev/null",
-             CT_BINARY_DIR, dem, ox, oy, cout);
-    t_ct = run_timed(cmd, &c_ct);
+    /* Rounds: citytwin then gdal_viewshed in each (so both meet the same
+     * load), each a fresh process reading the DEM file and writing its
+     * GeoTIFF; medians of wall and CPU time. */
+    enum { MAXR = 16 };
+    double tw[MAXR], tc[MAXR], gw[MAXR], gc[MAXR];
+    int ng = 0;
     bool have_gdal = system("command -v gdal_viewshed >/dev/null 2>&1") == 0;
-    if (have_gdal) {
-        snprintf(cmd, sizeof cmd, "gdal_viewshed -q -ox %.3f -oy %.3f -oz 2 '%s' '%s'", ox, oy, dem, gout);
-        t_gdal = run_timed(cmd, &c_gdal);
+    printf("DEM %dx%d, observer at the centre, 2 m eye, curvature 0.85714, whole raster; %d round%s\n", n, n, rounds,
+           rounds > 1 ? "s" : "");
+    for (int k = 0; k < rounds; k++) {
+        double load[3] = {0, 0, 0};
+        getloadavg(load, 3);
+        snprintf(cmd, sizeof cmd,
+                 "%s/cli/citytwin analyze viewshed --dem '%s' --observer %.3f,%.3f --height 2 -o '%s' >/dev/null",
+                 CT_BINARY_DIR, dem, ox, oy, cout);
+        tw[k] = run_timed(cmd, &tc[k]);
+        if (tw[k] < 0)
+            return 3;
+        printf("  round %d, load %.1f: citytwin analyze viewshed %.2f s wall, %.2f s CPU", k + 1, load[0], tw[k], tc[k]);
+        if (have_gdal) {
+            snprintf(cmd, sizeof cmd, "gdal_viewshed -q -ox %.3f -oy %.3f -oz 2 '%s' '%s'", ox, oy, dem, gout);
+            gw[ng] = run_timed(cmd, &gc[ng]);
+            if (gw[ng] > 0) {
+                printf("; gdal_viewshed %.2f s wall, %.2f s CPU; ratio %.2fx wall, %.2fx CPU", gw[ng], gc[ng],
+                       gw[ng] / tw[k], gc[ng] / tc[k]);
+                ng++;
+            }
+        }
+        printf("\n");
+        fflush(stdout);
     }
-    printf("DEM %dx%d, observer at the centre, 2 m eye, curvature 0.85714, whole raster\n", n, n);
-    printf("citytwin analyze viewshed (read DEM + compute + write GeoTIFF): %.2f s wall, %.2f s CPU\n", t_ct, c_ct);
-    if (t_gdal > 0)
-        printf("gdal_viewshed (same)                                        : %.2f s wall, %.2f s CPU\n", t_gdal,
-               c_gdal);
-    if (t_gdal > 0 && t_ct > 0)
-        printf("speed-up vs gdal_viewshed: %.2fx wall time, %.2fx CPU time\n", t_gdal / t_ct, c_gdal / c_ct);
+    double mtw = ct_percentile(tw, rounds, 0.5), mtc = ct_percentile(tc, rounds, 0.5);
+    printf("median citytwin analyze viewshed (read DEM + compute + write GeoTIFF): %.2f s wall, %.2f s CPU\n", mtw, mtc);
+    double t_gdal = -1;
+    if (ng > 0) {
+        double mgw = ct_percentile(gw, ng, 0.5), mgc = ct_percentile(gc, ng, 0.5);
+        t_gdal = mgw;
+        printf("median gdal_viewshed (same)                                        : %.2f s wall, %.2f s CPU\n", mgw,
+               mgc);
+        printf("RATIO gdal_viewshed / citytwin (medians): %.2fx wall time, %.2fx CPU time (target 2x wall)\n",
+               mgw / mtw, mgc / mtc);
+    }
+    double la[3] = {0, 0, 0};
+    getloadavg(la, 3);
+    printf("load average after: %.1f %.1f %.1f (2 cores shared)\n", la[0], la[1], la[2]);
+    fflush(stdout);
 
     /* In memory: the algorithm alone, per thread count. */
     ct_raster *r = NULL;
