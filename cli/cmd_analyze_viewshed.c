@@ -127,7 +127,12 @@ static int run(int argc, char **argv)
     double t0 = ct_time_now();
     ct_error err = {0};
     ct_raster *dem = NULL, *surf = NULL;
-    if (dem_path && ct_visibility_dem_read(dem_path, d.threads, &dem, &err) != CT_OK)
+    /* A bare DEM is streamed block row by block row during the scan (only its
+     * header is read here); buildings, a surface or a report need it whole. */
+    bool stream = dem_path && !surface && !buildings && !report_path;
+    if (stream && ct_raster_read_header(dem_path, &dem, &err) != CT_OK)
+        return cli_fail_err(SUB, &err);
+    if (!stream && dem_path && ct_visibility_dem_read(dem_path, d.threads, &dem, &err) != CT_OK)
         return cli_fail_err(SUB, &err);
     if (surface && ct_visibility_dem_read(surface, d.threads, &surf, &err) != CT_OK) {
         ct_raster_destroy(dem);
@@ -181,7 +186,7 @@ static int run(int argc, char **argv)
     cli_progress_begin(&bar, "viewshed", progress);
     d.progress = cli_progress_update;
     d.progress_user = &bar;
-    ct_status st = ct_viewshed_compute(work, &d, &v, &err);
+    ct_status st = stream ? ct_viewshed_compute_file(dem_path, &d, &v, &err) : ct_viewshed_compute(work, &d, &v, &err);
     cli_progress_end(&bar);
     if (st == CT_OK)
         st = ct_viewshed_write_gtiff(v, out_path, &err);

@@ -218,10 +218,12 @@ static void *pipe_worker(void *arg)
     pipe_ctx *p = w->p;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        int i = p->next;
-        /* a slot is free once the tile nslots before this one is appended */
-        while (!p->stop && i < p->ntiles && i - p->written >= p->nslots)
+        /* a slot is free once the tile nslots before this one is appended;
+         * p->next is read again after every wait (another worker may have
+         * taken that tile meanwhile) */
+        while (!p->stop && p->next < p->ntiles && p->next - p->written >= p->nslots)
             pthread_cond_wait(&p->cv, &p->mu);
+        int i = p->next;
         if (p->stop || i >= p->ntiles) {
             pthread_mutex_unlock(&p->mu);
             return NULL;

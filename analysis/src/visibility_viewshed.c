@@ -27,8 +27,33 @@
 
 #define HOLE_HEIGHT (-1e30) /* observable height of a hole next to the observer: blocks nothing */
 
+/* Rows of the DEM read from the file as the scan needs them: one block row
+ * (of the window's columns) at a time per thread and direction, so the
+ * whole DEM never sits in memory (faulting in a 400 MB grid cost more CPU
+ * than the scan itself on our virtual machines). */
+typedef struct vs_strip {
+    float *buf;   /* rows r0..r0+n-1 of the window, w cells each */
+    int r0, n;
+} vs_strip;
+
+typedef struct vs_file {
+    GDALRasterBandH band[4]; /* one dataset handle per thread group */
+    GDALDatasetH ds[4];
+    void *block[4];          /* one block of the file's type, per group */
+    GDALDataType type;
+    int bx, by;              /* block size */
+    bool has_nd;
+    float nd;
+    vs_strip strip[8];       /* per group and direction (up, down) */
+    int failed_row;          /* first block row that could not be read, -1 */
+} vs_file;
+
 typedef struct vs_ctx {
-    const ct_raster *dem;
+    const float *mem;   /* the DEM in memory (NULL: read from file) */
+    size_t mem_w;       /* its row length */
+    vs_file *file;
+    const float *orow;  /* the observer's row, window columns 0..w-1 */
+    const float *ocol;  /* the observer's column, window rows 0..h-1 */
     int xs, ys, w, h;   /* window in the DEM */
     int cx, cy;         /* observer in the window */
     double zo;          /* eye height */
@@ -54,10 +79,70 @@ static inline double offset_r2(const vs_ctx *c, int dc, int dr)
     return x * x + y * y;
 }
 
-/* DEM height of a window cell lowered for curvature; false when out of range. */
-static inline bool cell_height(const vs_ctx *c, int col, int row, double r2, double *z)
+/* Nodata cells of a freshly read run of heights become NAN. */
+static void nodata_to_nan(float *v, size_t n, float nd)
 {
-    double v = c->dem->data[(size_t)(c->ys + row) * c->dem->width + (size_t)(c->xs + col)];
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == nd || (isnan(nd) && isnan(v[i])))
+            v[i] = NAN;
+}
+
+/* Reads the block row holding window row `row` (all window columns) into
+ * strip s, through group g's dataset handle. Unreadable blocks: NAN and
+ * failed_row set (reported once the scan ends). */
+static void strip_load(const vs_ctx *c, vs_strip *s, int g, int row)
+{
+    vs_file *f = c->file;
+    int j = (c->ys + row) / f->by;
+    int r0 = j * f->by - c->ys, r1 = r0 + f->by;
+    if (r0 < 0)
+        r0 = 0;
+    if (r1 > c->h)
+        r1 = c->h;
+    s->r0 = r0;
+    s->n = r1 - r0;
+    int dsize = GDALGetDataTypeSizeBytes(f->type);
+    int i0 = c->xs / f->bx, i1 = (c->xs + c->w - 1) / f->bx;
+    for (int i = i0; i <= i1; i++) {
+        /* block columns [bc0, bc1) of this block that fall inside the window */
+        int bc0 = c->xs > i * f->bx ? c->xs - i * f->bx : 0;
+        int bc1 = c->xs + c->w < (i + 1) * f->bx ? c->xs + c->w - i * f->bx : f->bx;
+        float *dst0 = s->buf + (i * f->bx + bc0 - c->xs);
+        if (!f->band[g] || GDALReadBlock(f->band[g], i, j, f->block[g]) != CE_None) {
+            for (int r = 0; r < s->n; r++)
+                for (int k = 0; k < bc1 - bc0; k++)
+                    dst0[(size_t)r * c->w + k] = NAN;
+#pragma omp critical(vs_fail)
+            if (f->failed_row < 0 || j < f->failed_row)
+                f->failed_row = j;
+            continue;
+        }
+        for (int r = 0; r < s->n; r++) {
+            int br = c->ys + r0 + r - j * f->by; /* row inside the block */
+            GDALCopyWords((const char *)f->block[g] + ((size_t)br * f->bx + bc0) * dsize, f->type, dsize,
+                          dst0 + (size_t)r * c->w, GDT_Float32, sizeof(float), bc1 - bc0);
+        }
+    }
+    if (f->has_nd)
+        for (int r = 0; r < s->n; r++)
+            nodata_to_nan(s->buf + (size_t)r * c->w, (size_t)c->w, f->nd);
+}
+
+/* Heights of window row `row`, window columns 0..w-1, for thread group g
+ * scanning in direction dir (0 up, 1 down). */
+static const float *vs_row(const vs_ctx *c, int g, int dir, int row)
+{
+    if (c->mem)
+        return c->mem + (size_t)(c->ys + row) * c->mem_w + (size_t)c->xs;
+    vs_strip *s = &c->file->strip[2 * g + dir];
+    if (row < s->r0 || row >= s->r0 + s->n)
+        strip_load(c, s, g, row);
+    return s->buf + (size_t)(row - s->r0) * c->w;
+}
+
+/* Height v of a window cell lowered for curvature; false when out of range. */
+static inline bool cell_height(const vs_ctx *c, double v, double r2, double *z)
+{
     if (c->diam > 0)
         v -= c->cc * r2 / c->diam;
     *z = v;
@@ -104,7 +189,7 @@ static void scan_observer_row(vs_ctx *c)
 {
     uint8_t *o = c->out + (size_t)c->cy * c->w;
     double *r0 = c->row0;
-    float g = c->dem->data[(size_t)(c->ys + c->cy) * c->dem->width + (size_t)(c->xs + c->cx)];
+    float g = c->orow[c->cx];
     r0[c->cx] = isnan(g) ? HOLE_HEIGHT : g;
     o[c->cx] = 255;
     for (int s = -1; s <= 1; s += 2) {
@@ -118,7 +203,7 @@ static void scan_observer_row(vs_ctx *c)
                 continue;
             }
             double h, r2 = offset_r2(c, s * dx, 0);
-            bool in = cell_height(c, col, c->cy, r2, &h);
+            bool in = cell_height(c, c->orow[col], r2, &h);
             if (dx == 1) { /* the observer's neighbours are always visible */
                 r0[col] = isnan(h) ? HOLE_HEIGHT : h;
                 o[col] = isnan(h) ? c->oor : 255;
@@ -146,7 +231,7 @@ static void scan_observer_column(vs_ctx *c)
                 break;
             uint8_t *o = c->out + (size_t)row * c->w + c->cx;
             double h, r2 = offset_r2(c, 0, s * dy);
-            bool in = cell_height(c, c->cx, row, r2, &h);
+            bool in = cell_height(c, c->ocol[row], r2, &h);
             if (out || !in) {
                 out = true;
                 *o = c->oor;
@@ -176,10 +261,10 @@ typedef struct vs_quad {
  * (they only read the previous row: independent, vectorizable), the
  * diagonal cell. The arithmetic is edge_height / line_height's, in the
  * same order, so the results are bitwise those of the plain scan. */
-static void quad_row_begin(const vs_ctx *c, vs_quad *q, int dy, const double *D)
+static void quad_row_begin(const vs_ctx *c, vs_quad *q, int g, int dy, const double *D)
 {
     int row = c->cy + q->syd * dy;
-    const float *src = c->dem->data + (size_t)(c->ys + row) * c->dem->width + (size_t)(c->xs + c->cx);
+    const float *src = vs_row(c, g, q->syd > 0, row) + c->cx;
     double *restrict H = q->H;
     int lim = 0;
     for (int dx = 1; dx <= q->nq; dx++) {
@@ -311,7 +396,7 @@ static void quad_row_end(const vs_ctx *c, vs_quad *q, int dy)
 }
 
 /* Scans a group of quadrants in lockstep, row distance by row distance. */
-static void scan_quadrants(const vs_ctx *c, vs_quad **g, int ng, const double *D)
+static void scan_quadrants(const vs_ctx *c, int group, vs_quad **g, int ng, const double *D)
 {
     int maxrows = 0;
     for (int i = 0; i < ng; i++)
@@ -324,7 +409,7 @@ static void scan_quadrants(const vs_ctx *c, vs_quad **g, int ng, const double *D
             if (g[i]->nq > 0 && dy <= g[i]->nrows)
                 act[na++] = g[i];
         for (int i = 0; i < na; i++)
-            quad_row_begin(c, act[i], dy, D);
+            quad_row_begin(c, act[i], group, dy, D);
         quad_chains(act, na, dy, c->zo, D);
         for (int i = 0; i < na; i++)
             quad_row_end(c, act[i], dy);
@@ -370,43 +455,125 @@ static bool crs_scale(const char *wkt, double lat, double *sx, double *sy, doubl
     return ok;
 }
 
-ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc, ct_viewshed **out, ct_error *err)
+/* What the scan reads: a DEM in memory, or a file read block row by block
+ * row while scanning. */
+typedef struct vs_input {
+    int width, height;
+    double gt[6];
+    const char *crs_wkt;
+    const float *data;  /* in memory (nodata already NAN); NULL: read path */
+    const char *path;
+    bool has_nd;        /* file: nodata value to turn into NAN */
+    float nd;
+} vs_input;
+
+/* File input: one dataset handle and block buffer per thread group; the
+ * observer's row and column read up front (block by block: no block cache,
+ * which would otherwise fill with the whole file on a striped DEM). */
+static ct_status file_open(const vs_input *in, vs_ctx *c, vs_file *f, int ngroups, float **orow, float **ocol,
+                           ct_error *err)
+{
+    memset(f, 0, sizeof *f);
+    f->failed_row = -1;
+    f->has_nd = in->has_nd;
+    f->nd = in->nd;
+    for (int g = 0; g < ngroups; g++) {
+        f->ds[g] = GDALOpenEx(in->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        f->band[g] = f->ds[g] ? GDALGetRasterBand(f->ds[g], 1) : NULL;
+        if (!f->band[g])
+            return ct_error_set(err, CT_ERR_INPUT, "%s: cannot reopen the DEM", in->path);
+    }
+    GDALGetBlockSize(f->band[0], &f->bx, &f->by);
+    f->type = GDALGetRasterDataType(f->band[0]);
+    int dsize = GDALGetDataTypeSizeBytes(f->type);
+    if (f->bx <= 0 || f->by <= 0 || dsize <= 0 || GDALDataTypeIsComplex(f->type))
+        return ct_error_set(err, CT_ERR_INPUT, "%s: unsupported band layout", in->path);
+    for (int g = 0; g < ngroups; g++)
+        if (!(f->block[g] = malloc((size_t)f->bx * f->by * dsize)))
+            return ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", in->path);
+    /* strips: group g scans upward (dir 0), downward (dir 1) or both */
+    for (int g = 0; g < ngroups; g++)
+        for (int dir = 0; dir < 2; dir++) {
+            bool used = ngroups == 1 || (ngroups == 2 ? dir == g : dir == g / 2);
+            if (used && !(f->strip[2 * g + dir].buf = ct_malloc_array((size_t)f->by * c->w, sizeof(float))))
+                return ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory for a strip of %d rows", in->path, f->by);
+            f->strip[2 * g + dir].n = 0;
+        }
+    *orow = ct_malloc_array((size_t)c->w, sizeof(float));
+    *ocol = ct_malloc_array((size_t)c->h, sizeof(float));
+    if (!*orow || !*ocol)
+        return ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", in->path);
+    c->file = f;
+    /* the observer's row: one strip load, copied out */
+    vs_strip *s0 = f->strip[0].buf ? &f->strip[0] : &f->strip[1];
+    strip_load(c, s0, 0, c->cy);
+    memcpy(*orow, s0->buf + (size_t)(c->cy - s0->r0) * c->w, sizeof(float) * c->w);
+    s0->n = 0;
+    /* the observer's column: the blocks of its block column */
+    int col = c->xs + c->cx, i = col / f->bx;
+    for (int j = c->ys / f->by; j <= (c->ys + c->h - 1) / f->by; j++) {
+        bool ok = GDALReadBlock(f->band[0], i, j, f->block[0]) == CE_None;
+        for (int br = 0; br < f->by; br++) {
+            int row = j * f->by + br - c->ys;
+            if (row < 0 || row >= c->h)
+                continue;
+            float v = NAN;
+            if (ok)
+                GDALCopyWords((const char *)f->block[0] + ((size_t)br * f->bx + (col - i * f->bx)) * dsize, f->type,
+                              dsize, &v, GDT_Float32, sizeof(float), 1);
+            (*ocol)[row] = v;
+        }
+        if (!ok && (f->failed_row < 0 || j < f->failed_row))
+            f->failed_row = j;
+    }
+    if (f->has_nd)
+        nodata_to_nan(*ocol, (size_t)c->h, f->nd);
+    if (f->failed_row >= 0)
+        return ct_error_set(err, CT_ERR_INPUT, "%s: cannot read block row %d: %s", in->path, f->failed_row,
+                            CPLGetLastErrorMsg());
+    return CT_OK;
+}
+
+static void file_close(vs_file *f)
+{
+    for (int g = 0; g < 4; g++) {
+        if (f->ds[g])
+            GDALClose(f->ds[g]);
+        free(f->block[g]);
+    }
+    for (int k = 0; k < 8; k++)
+        free(f->strip[k].buf);
+}
+
+static ct_status viewshed_run(const vs_input *in, const ct_viewshed_desc *desc, ct_viewshed **out, ct_error *err)
 {
     *out = NULL;
-    if (!dem || !dem->data || !desc)
-        return ct_error_set(err, CT_ERR_USAGE, "viewshed: no DEM or options");
-    const double *gt = dem->geotransform;
+    const double *gt = in->gt;
     double inv[6];
     if (!GDALInvGeoTransform((double *)gt, inv))
         return ct_error_set(err, CT_ERR_INPUT, "viewshed: the DEM's geotransform cannot be inverted");
     double fx = inv[0] + inv[1] * desc->observer_x + inv[2] * desc->observer_y;
     double fy = inv[3] + inv[4] * desc->observer_x + inv[5] * desc->observer_y;
-    if (!(fx >= 0 && fy >= 0 && fx < dem->width && fy < dem->height))
+    if (!(fx >= 0 && fy >= 0 && fx < in->width && fy < in->height))
         return ct_error_set(err, CT_ERR_INPUT,
                             "viewshed: observer (%.3f, %.3f) falls outside the DEM (cell %.1f, %.1f of %dx%d)",
-                            desc->observer_x, desc->observer_y, fx, fy, dem->width, dem->height);
+                            desc->observer_x, desc->observer_y, fx, fy, in->width, in->height);
     if (!(desc->max_distance >= 0) || !isfinite(desc->observer_height) || !isfinite(desc->target_height) ||
         !isfinite(desc->curvature))
         return ct_error_set(err, CT_ERR_USAGE, "viewshed: max distance must be >= 0 and heights finite");
     int ox = (int)fx, oy = (int)fy;
-    float ground = dem->data[(size_t)oy * dem->width + ox];
-    if (isnan(ground) && !desc->has_observer_ground)
-        return ct_error_set(err, CT_ERR_INPUT, "viewshed: observer (%.3f, %.3f) stands on a nodata cell (%d, %d)",
-                            desc->observer_x, desc->observer_y, ox, oy);
 
     vs_ctx c = {0};
-    c.dem = dem;
     c.gt = gt;
     double semi_major;
-    bool known = crs_scale(dem->crs_wkt, desc->observer_y, &c.sx, &c.sy, &semi_major);
+    bool known = crs_scale(in->crs_wkt, desc->observer_y, &c.sx, &c.sy, &semi_major);
     c.diam = known && desc->curvature != 0 ? 2.0 * semi_major : 0;
     c.cc = desc->curvature;
     c.md2 = desc->max_distance * desc->max_distance;
     c.tz = desc->target_height;
     c.oor = desc->out_of_range_value ? desc->out_of_range_value : 1;
-    c.zo = (desc->has_observer_ground ? desc->observer_ground : ground) + desc->observer_height;
 
-    int xs = 0, ys = 0, xe = dem->width, ye = dem->height;
+    int xs = 0, ys = 0, xe = in->width, ye = in->height;
     if (desc->max_distance > 0) {
         double hx = desc->max_distance / (fabs(gt[1]) * c.sx), hy = desc->max_distance / (fabs(gt[5]) * c.sy);
         if (gt[2] != 0 || gt[4] != 0) /* rotated: keep the whole raster */
@@ -414,8 +581,8 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
         double a = floor(ox - hx), b = ceil(ox + hx) + 1, d = floor(oy - hy), e = ceil(oy + hy) + 1;
         xs = a > 0 ? (int)a : 0;
         ys = d > 0 ? (int)d : 0;
-        xe = b < dem->width ? (int)b : dem->width;
-        ye = e < dem->height ? (int)e : dem->height;
+        xe = b < in->width ? (int)b : in->width;
+        ye = e < in->height ? (int)e : in->height;
     }
     c.xs = xs;
     c.ys = ys;
@@ -423,27 +590,64 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
     c.h = ye - ys;
     c.cx = ox - xs;
     c.cy = oy - ys;
-
-    ct_viewshed *v = calloc(1, sizeof *v);
-    c.out = ct_malloc_array((size_t)c.w * c.h, 1);
-    c.center = ct_malloc_array((size_t)c.h, sizeof(double));
-    c.row0 = ct_malloc_array((size_t)c.w, sizeof(double));
     int nthreads = 1;
 #ifdef _OPENMP
     nthreads = desc->threads > 0 ? desc->threads : omp_get_max_threads();
     if (nthreads > 4)
         nthreads = 4;
 #endif
-    /* Per quadrant: P, C, H, Z rows of w + 1 doubles; D[i] = i as a double. */
+    /* Groups of quadrants scanned by one thread each: all four interleaved on
+     * one thread, the upper and the lower pair on two, one each on four. */
+    int ngroups = nthreads >= 4 ? 4 : nthreads >= 2 ? 2 : 1;
+
+    vs_file file;
+    float *orow = NULL, *ocol = NULL;
+    ct_status st = CT_OK;
+    if (in->data) {
+        c.mem = in->data;
+        c.mem_w = (size_t)in->width;
+        orow = (float *)(in->data + (size_t)oy * in->width + xs); /* not freed: points into the DEM */
+        ocol = ct_malloc_array((size_t)c.h, sizeof(float));
+        if (!ocol)
+            return ct_error_set(err, CT_ERR_RUNTIME, "viewshed: out of memory");
+        for (int r = 0; r < c.h; r++)
+            ocol[r] = in->data[(size_t)(ys + r) * in->width + (size_t)ox];
+    } else {
+        st = file_open(in, &c, &file, ngroups, &orow, &ocol, err);
+    }
+    c.orow = orow;
+    c.ocol = ocol;
+    float ground = st == CT_OK ? orow[c.cx] : NAN;
+    if (st == CT_OK && isnan(ground) && !desc->has_observer_ground)
+        st = ct_error_set(err, CT_ERR_INPUT, "viewshed: observer (%.3f, %.3f) stands on a nodata cell (%d, %d)",
+                          desc->observer_x, desc->observer_y, ox, oy);
+    c.zo = (desc->has_observer_ground ? desc->observer_ground : ground) + desc->observer_height;
+
+    ct_viewshed *v = NULL;
+    double *bufs = NULL;
     size_t rl = (size_t)c.w + 2;
-    double *bufs = ct_malloc_array(16 * rl + (size_t)(c.w > c.h ? c.w : c.h) + 2, sizeof(double));
-    if (!v || !c.out || !c.center || !c.row0 || !bufs) {
+    if (st == CT_OK) {
+        v = calloc(1, sizeof *v);
+        c.out = ct_malloc_array((size_t)c.w * c.h, 1);
+        c.center = ct_malloc_array((size_t)c.h, sizeof(double));
+        c.row0 = ct_malloc_array((size_t)c.w, sizeof(double));
+        /* Per quadrant: P, C, H, Z rows of w + 1 doubles; D[i] = i as a double. */
+        bufs = ct_malloc_array(16 * rl + (size_t)(c.w > c.h ? c.w : c.h) + 2, sizeof(double));
+        if (!v || !c.out || !c.center || !c.row0 || !bufs)
+            st = ct_error_set(err, CT_ERR_RUNTIME, "viewshed: out of memory for a %dx%d window", c.w, c.h);
+    }
+    if (st != CT_OK) {
         free(v);
         free(c.out);
         free(c.center);
         free(c.row0);
         free(bufs);
-        return ct_error_set(err, CT_ERR_RUNTIME, "viewshed: out of memory for a %dx%d window", c.w, c.h);
+        free(ocol);
+        if (!in->data) {
+            free(orow);
+            file_close(&file);
+        }
+        return st;
     }
     int rows_done = 0;
     c.progress = desc->progress;
@@ -471,9 +675,6 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
         for (int dx = 0; dx <= Q->nq; dx++)
             Q->P[dx] = c.row0[c.cx + Q->sxd * dx];
     }
-    /* Groups of quadrants scanned by one thread each: all four interleaved on
-     * one thread, the upper and the lower pair on two, one each on four. */
-    int ngroups = nthreads >= 4 ? 4 : nthreads >= 2 ? 2 : 1;
     vs_quad *groups[4][4] = {{&quads[0], &quads[1], &quads[2], &quads[3]}};
     int gsize[4] = {4};
     if (ngroups == 2) {
@@ -485,10 +686,21 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
     }
 #pragma omp parallel for schedule(static, 1) num_threads(ngroups)
     for (int g = 0; g < ngroups; g++)
-        scan_quadrants(&c, groups[g], gsize[g], D);
+        scan_quadrants(&c, g, groups[g], gsize[g], D);
     free(bufs);
     free(c.center);
     free(c.row0);
+    free(ocol);
+    if (!in->data) {
+        free(orow);
+        int bad = file.failed_row;
+        file_close(&file);
+        if (bad >= 0) {
+            free(c.out);
+            free(v);
+            return ct_error_set(err, CT_ERR_INPUT, "%s: cannot read block row %d", in->path, bad);
+        }
+    }
     uint64_t vis = 0, tot = 0;
     size_t n = (size_t)c.w * c.h;
     for (size_t i = 0; i < n; i++) {
@@ -512,9 +724,52 @@ ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc
     v->geotransform[3] = gt[3] + gt[4] * xs + gt[5] * ys;
     v->geotransform[4] = gt[4];
     v->geotransform[5] = gt[5];
-    v->crs_wkt = ct_strdup(dem->crs_wkt ? dem->crs_wkt : "");
+    v->crs_wkt = ct_strdup(in->crs_wkt ? in->crs_wkt : "");
     *out = v;
     return CT_OK;
+}
+
+ct_status ct_viewshed_compute(const ct_raster *dem, const ct_viewshed_desc *desc, ct_viewshed **out, ct_error *err)
+{
+    *out = NULL;
+    if (!dem || !dem->data || !desc)
+        return ct_error_set(err, CT_ERR_USAGE, "viewshed: no DEM or options");
+    vs_input in = {.width = dem->width, .height = dem->height, .crs_wkt = dem->crs_wkt, .data = dem->data};
+    memcpy(in.gt, dem->geotransform, sizeof in.gt);
+    return viewshed_run(&in, desc, out, err);
+}
+
+ct_status ct_viewshed_compute_file(const char *path, const ct_viewshed_desc *desc, ct_viewshed **out, ct_error *err)
+{
+    *out = NULL;
+    if (!path || !desc)
+        return ct_error_set(err, CT_ERR_USAGE, "viewshed: no DEM or options");
+    GDALAllRegister();
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    CPLPopErrorHandler();
+    if (!ds)
+        return ct_error_set(err, CT_ERR_INPUT, "%s: not a raster GDAL can read", path);
+    vs_input in = {.width = GDALGetRasterXSize(ds), .height = GDALGetRasterYSize(ds), .path = path};
+    if (GDALGetRasterCount(ds) < 1 || in.width <= 0 || in.height <= 0) {
+        GDALClose(ds);
+        return ct_error_set(err, CT_ERR_INPUT, "%s: no band, or an empty raster", path);
+    }
+    if (GDALGetGeoTransform(ds, in.gt) != CE_None) {
+        double id[6] = {0, 1, 0, 0, 0, -1};
+        memcpy(in.gt, id, sizeof id);
+    }
+    const char *wkt = GDALGetProjectionRef(ds);
+    char *crs = ct_strdup(wkt ? wkt : "");
+    int has = 0;
+    double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(ds, 1), &has);
+    GDALClose(ds);
+    in.crs_wkt = crs;
+    in.has_nd = has != 0;
+    in.nd = (float)nd;
+    ct_status st = crs ? viewshed_run(&in, desc, out, err) : ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    free(crs);
+    return st;
 }
 
 ct_status ct_viewshed_write_gtiff(const ct_viewshed *v, const char *path, ct_error *err)

@@ -225,6 +225,23 @@ int main(int argc, char **argv)
                    load[0], t1 - t0, t2 - t1, t3 - t2, t3 - t0, c1 - c0, c2 - c1, c3 - c2, c3 - c0, res.cells,
                    file_mb(out));
             fflush(stdout);
+            /* the other codecs on the same depth grid (--compress) */
+            static const ct_flood_compress OTHER[] = {CT_FLOOD_COMPRESS_ZSTD, CT_FLOOD_COMPRESS_DEFLATE,
+                                                      CT_FLOOD_COMPRESS_NONE};
+            for (int k = 0; k < 3; k++) {
+                char cp[1100];
+                snprintf(cp, sizeof cp, "%s/codec_%s.tif", work, ct_flood_compress_name(OTHER[k]));
+                ct_flood_write_desc cd = {.compress = OTHER[k]};
+                double w0 = ct_time_now(), wc0 = cpu_s(RUSAGE_SELF);
+                if (ct_flood_raster_write_with(depth, cp, &cd, &err) != CT_OK) {
+                    fprintf(stderr, "%s\n", err.msg);
+                    return 3;
+                }
+                printf("  write --compress %-7s: %.2f s wall, %.2f s CPU, %.0f MB\n", ct_flood_compress_name(OTHER[k]),
+                       ct_time_now() - w0, cpu_s(RUSAGE_SELF) - wc0, file_mb(cp));
+                remove(cp);
+            }
+            fflush(stdout);
             if (extent) { /* polygons: slow with GDAL 3.6's polygonizer, so measured once */
                 char gpkg[1100];
                 snprintf(gpkg, sizeof gpkg, "%s/ours_extent.gpkg", work);
@@ -309,6 +326,8 @@ int main(int argc, char **argv)
                     if (isnan(a->data[i]) != isnan(b->data[i]) || (!isnan(a->data[i]) && a->data[i] != b->data[i]))
                         diff++;
                 printf("  cells differing from r.lake: %zu (of %zu flooded)\n", diff, cells);
+            } else {
+                printf("  cannot compare with r.lake: %s\n", err.msg);
             }
             ct_raster_destroy(a);
             ct_raster_destroy(b);

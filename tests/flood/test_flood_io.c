@@ -178,4 +178,34 @@ CT_TEST(test_writer_compressions)
     CT_CHECK(!strcmp(ct_flood_compress_name(CT_FLOOD_COMPRESS_DEFLATE), "deflate"));
 }
 
-CT_TEST_MAIN(CT_CASE(test_read_window), CT_CASE(test_sparse_depth_writer), CT_CASE(test_writer_compressions))
+/* Many more tiles than the writer's slots (4 per thread): the compressor
+ * threads wait for the appender, take tiles in turns and must never take
+ * the same tile twice (a bug that once corrupted one tile in a thousand). */
+CT_TEST(test_writer_many_tiles)
+{
+    int w = 16 * 256 - 37, h = 3 * 256 + 5; /* 16 x 4 tiles */
+    ct_raster *d = flood_test_dem(w, h, 1.0, 0.0, 1000.0);
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++)
+            d->data[(size_t)r * w + c] = (r * 7 + c * 3) % 11 == 0 ? NAN : 0.5f + 0.01f * (float)((r * 131 + c * 17) % 977);
+    ct_error err = {0};
+    for (int k = 0; k < 4; k++) {
+        ct_flood_write_desc wd = {.compress = k < 2 ? CT_FLOOD_COMPRESS_ZSTD : CT_FLOOD_COMPRESS_DEFLATE,
+                                  .threads = k % 2 ? 3 : 2};
+        const char *p = ct_test_tmp_path("many.tif");
+        CT_REQUIRE(ct_flood_raster_write_with(d, p, &wd, &err) == CT_OK);
+        ct_raster *back = NULL;
+        CT_REQUIRE(ct_raster_read(p, &back, &err) == CT_OK);
+        long diff = 0;
+        for (size_t i = 0; i < (size_t)w * h; i++) {
+            float a = d->data[i], b = back->data[i];
+            diff += isnan(a) != isnan(b) || (!isnan(a) && a != b);
+        }
+        CT_CHECK_EQ_INT(diff, 0);
+        ct_raster_destroy(back);
+    }
+    ct_raster_destroy(d);
+}
+
+CT_TEST_MAIN(CT_CASE(test_read_window), CT_CASE(test_sparse_depth_writer), CT_CASE(test_writer_compressions),
+             CT_CASE(test_writer_many_tiles))

@@ -10,6 +10,9 @@
 #include "citytwin/ct_visibility.h"
 #include "viewshed_test_util.h"
 
+#include <gdal.h>
+#include <cpl_string.h>
+#include <math.h>
 #include <stdint.h>
 
 /* ---- the reference scan (one cell at a time, one thread) ---- */
@@ -287,5 +290,107 @@ CT_TEST(rotated_geotransform)
     ct_raster_destroy(dem);
 }
 
+/* Writes dem as a GeoTIFF (nodata -9999 for holes) with the given layout. */
+static const char *write_dem(const ct_raster *dem, const char *name, const char *tiled, const char *bx,
+                             const char *by, GDALDataType type)
+{
+    GDALAllRegister();
+    const char *p = ct_test_tmp_path(name);
+    char **o = CSLSetNameValue(NULL, "TILED", tiled);
+    if (!strcmp(tiled, "YES"))
+        o = CSLSetNameValue(o, "BLOCKXSIZE", bx);
+    o = CSLSetNameValue(o, "BLOCKYSIZE", by);
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), p, dem->width, dem->height, 1, type, o);
+    CSLDestroy(o);
+    if (!ds)
+        return NULL;
+    GDALSetGeoTransform(ds, (double *)dem->geotransform);
+    GDALSetProjection(ds, dem->crs_wkt);
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    GDALSetRasterNoDataValue(b, -9999);
+    size_t n = (size_t)dem->width * dem->height;
+    float *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = isnan(dem->data[i]) ? -9999.0f : dem->data[i];
+    CPLErr e = GDALRasterIO(b, GF_Write, 0, 0, dem->width, dem->height, v, dem->width, dem->height, GDT_Float32, 0, 0);
+    free(v);
+    GDALClose(ds);
+    return e == CE_None ? p : NULL;
+}
+
+/* The file-streaming scan (ct_viewshed_compute_file: block rows read while
+ * scanning) gives the same cells as the in-memory scan of the same DEM:
+ * tiled with small blocks (windows that start and end inside blocks),
+ * striped, and Int16 (type conversion), observers in the middle, on edges
+ * and in corners, with range windows, on 1, 2 and 4 threads. */
+CT_TEST(file_streaming_same_cells)
+{
+    const int W = 173, H = 151;
+    ct_raster *dem = rough_dem(W, H, 4242u, 40);
+    const int obs[][2] = {{86, 75}, {0, 0}, {W - 1, H - 1}, {3, 140}, {170, 2}};
+    for (size_t i = 0; i < sizeof obs / sizeof obs[0]; i++)
+        if (isnan(dem->data[(size_t)obs[i][1] * W + obs[i][0]]))
+            dem->data[(size_t)obs[i][1] * W + obs[i][0]] = 50;
+    ct_raster *dem16 = ct_raster_create(W, H, dem);
+    for (size_t i = 0; i < (size_t)W * H; i++)
+        dem16->data[i] = isnan(dem->data[i]) ? NAN : floorf(dem->data[i]);
+    struct {
+        const char *name, *tiled, *bx, *by;
+        GDALDataType type;
+        const ct_raster *mem;
+    } L[] = {{"tiled16.tif", "YES", "16", "16", GDT_Float32, dem},
+             {"striped.tif", "NO", "0", "7", GDT_Float32, dem},
+             {"int16.tif", "YES", "32", "48", GDT_Int16, dem16}};
+    int cases = 0;
+    for (size_t l = 0; l < sizeof L / sizeof L[0]; l++) {
+        const char *p = write_dem(L[l].mem, L[l].name, L[l].tiled, L[l].bx, L[l].by, L[l].type);
+        CT_REQUIRE(p != NULL);
+        for (size_t i = 0; i < sizeof obs / sizeof obs[0]; i++) {
+            double x, y;
+            cell_xy(dem, obs[i][0], obs[i][1], &x, &y);
+            for (int variant = 0; variant < 3; variant++) {
+                ct_viewshed_desc d = {.observer_x = x, .observer_y = y, .observer_height = 2 + variant * 9,
+                                      .curvature = CT_VIEWSHED_DEFAULT_CURVATURE,
+                                      .max_distance = variant == 1 ? 470 : variant == 2 ? 900 : 0,
+                                      .target_height = variant == 2 ? 1.5 : 0};
+                for (int t = 1; t <= 4; t *= 2) {
+                    d.threads = t;
+                    ct_viewshed *a = NULL, *b = NULL;
+                    ct_error err = {0};
+                    CT_REQUIRE(ct_viewshed_compute(L[l].mem, &d, &a, &err) == CT_OK);
+                    CT_REQUIRE(ct_viewshed_compute_file(p, &d, &b, &err) == CT_OK);
+                    CT_REQUIRE(a->width == b->width && a->height == b->height);
+                    CT_CHECK_EQ_INT(a->x_off, b->x_off);
+                    CT_CHECK_EQ_INT(a->y_off, b->y_off);
+                    CT_CHECK(a->observer_z == b->observer_z);
+                    CT_CHECK(a->visible_cells == b->visible_cells && a->total_cells == b->total_cells);
+                    long diff = 0;
+                    for (size_t k = 0; k < (size_t)a->width * a->height; k++)
+                        diff += a->cells[k] != b->cells[k];
+                    if (diff)
+                        fprintf(stderr, "%s observer (%d,%d) variant %d threads %d: %ld cells differ\n", L[l].name,
+                                obs[i][0], obs[i][1], variant, t, diff);
+                    CT_CHECK(diff == 0);
+                    ct_viewshed_destroy(a);
+                    ct_viewshed_destroy(b);
+                    cases++;
+                }
+            }
+        }
+    }
+    CT_CHECK_EQ_INT(cases, 135);
+    /* errors: no file, observer outside, observer on a hole */
+    ct_error err = {0};
+    ct_viewshed *v = NULL;
+    ct_viewshed_desc d = {.observer_x = 0, .observer_y = 0, .observer_height = 2};
+    CT_CHECK(ct_viewshed_compute_file("/nonexistent/dem.tif", &d, &v, &err) == CT_ERR_INPUT);
+    CT_CHECK(strstr(err.msg, "/nonexistent/dem.tif") != NULL);
+    const char *p = ct_test_tmp_path("tiled16.tif");
+    CT_CHECK(ct_viewshed_compute_file(p, &d, &v, &err) == CT_ERR_INPUT);
+    CT_CHECK(v == NULL);
+    ct_raster_destroy(dem16);
+    ct_raster_destroy(dem);
+}
+
 CT_TEST_MAIN(CT_CASE(same_cells_as_reference), CT_CASE(huge_curvature_makes_long_chains_of_hidden_cells),
-             CT_CASE(rotated_geotransform))
+             CT_CASE(rotated_geotransform), CT_CASE(file_streaming_same_cells))
