@@ -60,6 +60,7 @@ static int run(int argc, char **argv)
         return cli_fail(SUB, CT_ERR_USAGE, "need -o OUT.gpkg");
     if (!c.desc.path)
         return cli_fail(SUB, CT_ERR_USAGE, "--roads SRC is required");
+    c.desc.skip_ch = true; /* isochrones run one Dijkstra: no hierarchy needed */
     int rc = route_cli_prepare(SUB, &c);
     if (rc) {
         route_cli_cleanup(&c);

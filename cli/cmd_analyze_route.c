@@ -174,7 +174,7 @@ static int run(int argc, char **argv)
     route_cli_common c = {0};
     double from[64][2], to[64][2];
     int n_from = 0, n_to = 0, k = 1;
-    const char *pairs_path = NULL, *out_path = NULL, *algo_s = "alt";
+    const char *pairs_path = NULL, *out_path = NULL, *algo_s = "ch";
     bool json = false;
     for (int i = 1; i < argc; i++) {
         int r = route_cli_parse_common(SUB, &c, argc, argv, &i);
@@ -217,14 +217,16 @@ static int run(int argc, char **argv)
         }
     }
     ct_route_algo algo;
-    if (!strcmp(algo_s, "alt"))
+    if (!strcmp(algo_s, "ch"))
+        algo = CT_ROUTE_CH;
+    else if (!strcmp(algo_s, "alt"))
         algo = CT_ROUTE_ALT;
     else if (!strcmp(algo_s, "dijkstra"))
         algo = CT_ROUTE_DIJKSTRA;
     else if (!strcmp(algo_s, "bidijkstra"))
         algo = CT_ROUTE_BIDIJKSTRA;
     else
-        return cli_fail(SUB, CT_ERR_USAGE, "--algorithm must be alt, dijkstra or bidijkstra, got '%s'", algo_s);
+        return cli_fail(SUB, CT_ERR_USAGE, "--algorithm must be ch, alt, dijkstra or bidijkstra, got '%s'", algo_s);
     if (pairs_path && (n_from || n_to))
         return cli_fail(SUB, CT_ERR_USAGE, "give either --pairs or --from/--to, not both");
     if (!pairs_path && (n_from == 0 || n_to == 0))
@@ -261,6 +263,7 @@ static int run(int argc, char **argv)
     if (!pairs)
         return cli_fail(SUB, CT_ERR_RUNTIME, "out of memory");
 
+    c.desc.skip_ch = algo != CT_ROUTE_CH; /* the hierarchy only serves --algorithm ch */
     int rc = route_cli_prepare(SUB, &c);
     if (rc) {
         free(pairs);
@@ -277,6 +280,7 @@ static int run(int argc, char **argv)
     ct_route_out_row *rows = calloc(n_pairs * (size_t)k + 1, sizeof *rows);
     size_t n_rows = 0;
     double query_s = 0, best_cost = INFINITY;
+    size_t ch_fallbacks = 0;
     int best_row = -1;
     rc = 0;
     cli_progress bar;
@@ -307,6 +311,7 @@ static int run(int argc, char **argv)
                      s1 != CT_OK ? e1.msg : e2.msg);
         }
         query_s += ct_time_now() - t0;
+        ch_fallbacks += res.ch_fallback;
         int n_out = res.reachable ? res.n_paths : 1;
         for (int r = 0; r < n_out; r++) {
             const ct_route_path *p = res.reachable ? &res.paths[r] : NULL;
@@ -364,6 +369,7 @@ static int run(int argc, char **argv)
         cJSON_AddNumberToObject(root, "load_s", c.load_s);
         cJSON_AddStringToObject(root, "algorithm", algo_s);
         cJSON_AddNumberToObject(root, "closed_segments", (double)c.closed_segments);
+        cJSON_AddNumberToObject(root, "ch_fallbacks", (double)ch_fallbacks);
         cJSON *gj = cJSON_AddObjectToObject(root, "graph");
         cJSON_AddNumberToObject(gj, "nodes", (double)gi.nodes);
         cJSON_AddNumberToObject(gj, "edges", (double)gi.edges);
@@ -371,6 +377,10 @@ static int run(int argc, char **argv)
         cJSON_AddNumberToObject(gj, "restrictions_applied", (double)gi.restrictions_applied);
         cJSON_AddNumberToObject(gj, "landmarks", gi.landmarks);
         cJSON_AddNumberToObject(gj, "prepare_s", gi.prepare_s);
+        cJSON_AddNumberToObject(gj, "landmarks_s", gi.landmarks_s);
+        cJSON_AddBoolToObject(gj, "ch", gi.ch);
+        cJSON_AddNumberToObject(gj, "ch_shortcuts", (double)gi.ch_shortcuts);
+        cJSON_AddNumberToObject(gj, "ch_s", gi.ch_s);
         if (c.report && rows && report_route_write(c.report, argc, argv, &c, rows, n_rows, root, &err) != CT_OK)
             rc = cli_fail_err(SUB, &err);
         if (rc != 0)
@@ -406,7 +416,8 @@ const ct_cli_command ct_cmd_analyze_route = {
     "  --from X,Y / --to X,Y     start / end points (repeatable, up to 64 each)\n"
     "  --pairs CSV               one route per row: header from_x,from_y,to_x,to_y\n"
     "  --k N                     the N best loopless routes (Yen), 1..100 (default 1)\n"
-    "  --algorithm A             alt (default: A* + landmarks), dijkstra, bidijkstra\n"
+    "  --algorithm A             ch (default: contraction hierarchy), alt (A* + landmarks),\n"
+    "                            dijkstra, bidijkstra\n"
     "  -o OUT.gpkg               routes as lines with attributes (layer 'routes')\n"
     "  --json                    one JSON object on stdout\n" ROUTE_CLI_COMMON_USAGE
     "\nSee docs/routing.md.\n",

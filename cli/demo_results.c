@@ -134,7 +134,7 @@ static ct_status run_route(const char *dir, const cJSON *a, ct_error *err)
         free(roads);
         return ct_error_set(err, CT_ERR_INPUT, "route preset: needs roads, from and to");
     }
-    ct_route_graph_desc gd = {.path = roads, .landmarks = -1};
+    ct_route_graph_desc gd = {.path = roads, .landmarks = -1, .skip_ch = true}; /* one query: plain Dijkstra */
     ct_route_graph *g = NULL;
     ct_route_searcher *s = NULL;
     ct_route_result res = {0};

@@ -1141,6 +1141,12 @@ ct_status ct_route_graph_load(const ct_route_graph_desc *desc, ct_route_graph **
         ct_route_graph_destroy(g);
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory building landmarks");
     }
+    double t2 = ct_time_now();
+    if (!desc->skip_ch && !route_ch_build(g)) {
+        ct_route_graph_destroy(g);
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory building the contraction hierarchy");
+    }
+    g->info.ch = g->ch_rank != NULL;
     g->info.nodes = g->n_nodes;
     g->info.junctions = g->n_junctions;
     g->info.edges = g->n_edges;
@@ -1150,6 +1156,8 @@ ct_status ct_route_graph_load(const ct_route_graph_desc *desc, ct_route_graph **
     g->info.osm = g->osm;
     g->info.load_s = t1 - t0;
     g->info.prepare_s = ct_time_now() - t1;
+    g->info.landmarks_s = t2 - t1;
+    g->info.ch_s = ct_time_now() - t2;
     *out = g;
     return CT_OK;
 }
@@ -1186,6 +1194,7 @@ void ct_route_graph_destroy(ct_route_graph *g)
     free(g->seg_edge);
     free(g->lm_from);
     free(g->lm_to);
+    route_ch_free(g);
     free(g->gcell_off);
     free(g->gitems);
     free(g->vert_seg);

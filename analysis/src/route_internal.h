@@ -45,6 +45,16 @@ struct ct_route_graph {
     double *lm_from; /* [l * n_nodes + v] = d(L_l, v) */
     double *lm_to;   /* [l * n_nodes + v] = d(v, L_l) */
 
+    /* contraction hierarchy (route_ch.c; NULL ch_rank: not built) */
+    uint32_t *ch_rank;
+    uint32_t *ch_up_off, *ch_up_node, *ch_up_arc; /* arcs v->w, rank w > rank v (CSR by v) */
+    double *ch_up_cost;
+    uint32_t *ch_dn_off, *ch_dn_node, *ch_dn_arc; /* arcs u->v, rank u > rank v (CSR by v) */
+    double *ch_dn_cost;
+    size_t ch_n_arcs;
+    uint32_t *ch_arc_tail, *ch_arc_head;
+    uint32_t *ch_arc_a, *ch_arc_b; /* shortcut: arcs tail->middle, middle->head; b = UINT32_MAX: a is an edge id */
+
     /* uniform grid over geometry pieces (vertex i to i+1 of one segment) */
     double gx0, gy0, gcell;
     int gnx, gny;
@@ -83,6 +93,10 @@ void route_dijkstra_all(const ct_route_graph *g, const uint32_t *src, size_t n_s
 /* Position of a fraction t (0..1 of metric length) along a segment: vertex
  * piece index (global) and the fraction inside that piece. */
 void route_seg_locate(const ct_route_graph *g, uint32_t seg, double t, uint32_t *piece, double *f);
+
+/* Builds / frees the contraction hierarchy of a loaded graph (route_ch.c). */
+bool route_ch_build(ct_route_graph *g);
+void route_ch_free(ct_route_graph *g);
 
 const ct_route_graph *route_searcher_graph(const ct_route_searcher *s);
 

@@ -703,6 +703,199 @@ static bool search_bidi(ct_route_searcher *s, const search_in *in, found_path *o
     return true;
 }
 
+/* Appends the original edges of CH arc a, in path order. */
+static bool ch_unpack(const ct_route_graph *g, uint32_t a, uint32_t **buf, size_t *n, size_t *cap, uint32_t **stack,
+                      size_t *scap)
+{
+    size_t sn = 0;
+    (*stack)[sn++] = a;
+    while (sn) {
+        uint32_t x = (*stack)[--sn];
+        if (g->ch_arc_b[x] == NONE) {
+            if (*n == *cap) {
+                size_t nc = *cap ? *cap * 2 : 64;
+                uint32_t *nb = realloc(*buf, (nc + 1) * sizeof *nb);
+                if (!nb)
+                    return false;
+                *buf = nb;
+                *cap = nc;
+            }
+            (*buf)[(*n)++] = g->ch_arc_a[x];
+            continue;
+        }
+        if (sn + 2 > *scap) {
+            size_t nc = *scap * 2;
+            uint32_t *ns = realloc(*stack, nc * sizeof *ns);
+            if (!ns)
+                return false;
+            *stack = ns;
+            *scap = nc;
+        }
+        (*stack)[sn++] = g->ch_arc_b[x]; /* second half after the first */
+        (*stack)[sn++] = g->ch_arc_a[x];
+    }
+    return true;
+}
+
+/* One step of the CH query in one direction: settles the heap top unless a
+ * higher node proves its label too long (stall-on-demand), relaxes its arcs
+ * to higher nodes. */
+static void ch_settle(ct_route_searcher *s, bool fwd, double *mu, uint32_t *meet)
+{
+    const ct_route_graph *g = s->g;
+    uint32_t cur = s->cur;
+    route_heap *h = fwd ? &s->heap : &s->heap_b;
+    double *dist = fwd ? s->dist : s->dist_b, *odist = fwd ? s->dist_b : s->dist;
+    uint32_t *stamp = fwd ? s->stamp : s->stamp_b, *ostamp = fwd ? s->stamp_b : s->stamp;
+    uint32_t *pred = fwd ? s->pred : s->pred_b, *settled = fwd ? s->settled : s->settled_b;
+    route_heap_item it = route_heap_pop(h);
+    uint32_t v = it.node;
+    settled[v] = cur;
+    s->settled_count++;
+    double dv = dist[v];
+    if (ostamp[v] == cur && dv + odist[v] < *mu) {
+        *mu = dv + odist[v];
+        *meet = v;
+    }
+    /* arcs the other way round (from higher nodes into v forward, out of v backward) */
+    const uint32_t *soff = fwd ? g->ch_dn_off : g->ch_up_off, *snode = fwd ? g->ch_dn_node : g->ch_up_node;
+    const double *scost = fwd ? g->ch_dn_cost : g->ch_up_cost;
+    for (uint32_t k = soff[v]; k < soff[v + 1]; k++) {
+        uint32_t u = snode[k];
+        if (stamp[u] == cur && dist[u] + scost[k] < dv)
+            return; /* stalled: v is reached more cheaply through u */
+    }
+    const uint32_t *off = fwd ? g->ch_up_off : g->ch_dn_off, *node = fwd ? g->ch_up_node : g->ch_dn_node;
+    const uint32_t *arc = fwd ? g->ch_up_arc : g->ch_dn_arc;
+    const double *cost = fwd ? g->ch_up_cost : g->ch_dn_cost;
+    for (uint32_t k = off[v]; k < off[v + 1]; k++) {
+        uint32_t w = node[k];
+        double nd = dv + cost[k];
+        if (settled[w] == cur)
+            continue;
+        if (stamp[w] != cur || nd < dist[w]) {
+            stamp[w] = cur;
+            dist[w] = nd;
+            pred[w] = arc[k];
+            route_heap_push(h, nd, w);
+            if (ostamp[w] == cur && nd + odist[w] < *mu) {
+                *mu = nd + odist[w];
+                *meet = w;
+            }
+        }
+    }
+}
+
+/* Walks the CH search tree from the meeting node back to a source (forward)
+ * or on to a target (backward); arcs in path order. */
+static bool ch_arcs(const ct_route_searcher *s, bool fwd, uint32_t meet, uint32_t **arcs, size_t *n, int *end_index)
+{
+    const ct_route_graph *g = s->g;
+    const uint32_t *pred = fwd ? s->pred : s->pred_b;
+    size_t cnt = 0;
+    for (uint32_t u = meet; !(pred[u] & SRC_FLAG); u = fwd ? g->ch_arc_tail[pred[u]] : g->ch_arc_head[pred[u]])
+        if (++cnt > g->ch_n_arcs)
+            return false;
+    uint32_t *a = malloc((cnt + 1) * sizeof *a);
+    if (!a)
+        return false;
+    uint32_t u = meet;
+    for (size_t i = 0; i < cnt; i++) {
+        uint32_t e = pred[u];
+        a[fwd ? cnt - 1 - i : i] = e;
+        u = fwd ? g->ch_arc_tail[e] : g->ch_arc_head[e];
+    }
+    *end_index = (int)(pred[u] & ~SRC_FLAG);
+    *arcs = a;
+    *n = cnt;
+    return true;
+}
+
+/* Best path by the contraction hierarchy, run on the graph without closures
+ * (a CH cannot drop arcs per query). Closures only remove roads, so a best
+ * path that crosses no closed segment is also a best path with the closures;
+ * one that does is searched again with ALT (exact with closures). Bans (Yen)
+ * are not supported here: callers use ALT for spur searches. */
+static bool search_ch(ct_route_searcher *s, const search_in *in, found_path *out, bool *fallback)
+{
+    const ct_route_graph *g = s->g;
+    search_in alt = *in;
+    alt.algo = CT_ROUTE_ALT;
+    *fallback = false;
+    if (!g->ch_rank || in->bans || in->src_banned || in->tgt_banned)
+        return search_uni(s, &alt, out);
+    next_stamp(s);
+    uint32_t cur = s->cur;
+    double mu = in->direct;
+    uint32_t meet = NONE;
+    s->heap.n = s->heap_b.n = 0;
+    for (size_t i = 0; i < in->n_src; i++) {
+        uint32_t v = in->src[i].node;
+        if (s->stamp[v] == cur && s->dist[v] <= in->src[i].cost)
+            continue;
+        s->stamp[v] = cur;
+        s->dist[v] = in->src[i].cost;
+        s->pred[v] = SRC_FLAG | (uint32_t)i;
+        route_heap_push(&s->heap, s->dist[v], v);
+    }
+    for (size_t j = 0; j < in->n_tgt; j++) {
+        uint32_t v = in->tgt[j].node;
+        if (s->stamp_b[v] == cur && s->dist_b[v] <= in->tgt[j].cost)
+            continue;
+        s->stamp_b[v] = cur;
+        s->dist_b[v] = in->tgt[j].cost;
+        s->pred_b[v] = SRC_FLAG | (uint32_t)j;
+        route_heap_push(&s->heap_b, s->dist_b[v], v);
+    }
+    /* each direction stops once its smallest key reaches the best meeting */
+    for (;;) {
+        double tf = heap_top(&s->heap, s->settled, cur), tb = heap_top(&s->heap_b, s->settled_b, cur);
+        bool f_on = tf < mu, b_on = tb < mu;
+        if (!f_on && !b_on)
+            break;
+        ch_settle(s, f_on && (!b_on || tf <= tb), &mu, &meet);
+    }
+    memset(out, 0, sizeof *out);
+    out->cost = mu;
+    if (!isfinite(mu))
+        return false;
+    if (meet == NONE) {
+        out->direct = true;
+        return true;
+    }
+    uint32_t *fa = NULL, *ba = NULL;
+    size_t nfa = 0, nba = 0;
+    if (!ch_arcs(s, true, meet, &fa, &nfa, &out->src_i) || !ch_arcs(s, false, meet, &ba, &nba, &out->tgt_i)) {
+        free(fa);
+        free(ba);
+        return search_uni(s, &alt, out);
+    }
+    size_t cap = 0, scap = 64;
+    uint32_t *stack = malloc(scap * sizeof *stack);
+    bool ok = stack != NULL;
+    for (size_t i = 0; ok && i < nfa + nba; i++)
+        ok = ch_unpack(g, i < nfa ? fa[i] : ba[i - nfa], &out->edges, &out->n_edges, &cap, &stack, &scap);
+    free(stack);
+    free(fa);
+    free(ba);
+    if (ok && !out->edges)
+        ok = (out->edges = malloc(sizeof *out->edges)) != NULL;
+    /* the cost summed along the path as Dijkstra sums it (same rounding) */
+    double c = in->src[out->src_i].cost;
+    for (size_t i = 0; ok && i < out->n_edges; i++) {
+        uint32_t e = out->edges[i];
+        if (in->closed && in->closed[g->e_seg[e]])
+            ok = false, *fallback = true;
+        c += g->e_cost[e];
+    }
+    if (!ok) {
+        free(out->edges);
+        return search_uni(s, &alt, out);
+    }
+    out->cost = c + in->tgt[out->tgt_i].cost;
+    return true;
+}
+
 /* ---------- queries ---------- */
 #define MAX_ENDS 64
 typedef struct ends {
@@ -799,7 +992,7 @@ static double path_length(const ct_route_graph *g, const ends *E, const ct_route
 
 /* Yen's algorithm over the search above; paths are loopless in junctions. */
 static int yen(ct_route_searcher *s, const ends *E, const uint8_t *closed, ct_route_algo algo, int k,
-               found_path *A)
+               found_path *A, bool *fallback)
 {
     const ct_route_graph *g = s->g;
     search_in in = {E->src, E->n_src, NULL, E->tgt, E->n_tgt, NULL, E->direct, closed, false, algo};
@@ -810,7 +1003,15 @@ static int yen(ct_route_searcher *s, const ends *E, const uint8_t *closed, ct_ro
     }
     if (algo == CT_ROUTE_BIDIJKSTRA)
         in.algo = CT_ROUTE_DIJKSTRA;
-    if (!search_uni(s, &in, &A[0]))
+    bool found;
+    if (algo == CT_ROUTE_CH) {
+        /* the best path by CH, the spur searches of the alternatives by ALT */
+        found = search_ch(s, &in, &A[0], fallback);
+        in.algo = CT_ROUTE_ALT;
+    } else {
+        found = search_uni(s, &in, &A[0]);
+    }
+    if (!found)
         return 0;
     int na = 1;
     found_path *B = NULL;
@@ -951,7 +1152,7 @@ ct_status ct_route_search(ct_route_searcher *s, const ct_route_query *q, ct_rout
     if (!A)
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     size_t settled0 = s->settled_count;
-    int na = yen(s, &E, closed, q->algo, k, A);
+    int na = yen(s, &E, closed, q->algo, k, A, &out->ch_fallback);
     out->settled = s->settled_count - settled0;
     if (na == 0) {
         free(A);
@@ -960,7 +1161,7 @@ ct_status ct_route_search(ct_route_searcher *s, const ct_route_query *q, ct_rout
         if (closed) {
             ends E2;
             make_ends(g, &q->from, 1, &q->to, NULL, &E2);
-            search_in in = {E2.src, E2.n_src, NULL, E2.tgt, E2.n_tgt, NULL, E2.direct, NULL, false, q->algo};
+            search_in in = {E2.src, E2.n_src, NULL, E2.tgt, E2.n_tgt, NULL, E2.direct, NULL, false, CT_ROUTE_ALT};
             found_path p;
             if (search_uni(s, &in, &p)) {
                 free(p.edges);
@@ -1024,7 +1225,9 @@ double ct_route_node_cost(ct_route_searcher *s, uint32_t from, uint32_t to, cons
     endpoint a = {from, NONE, 0}, b = {to, NONE, 0};
     search_in in = {&a, 1, NULL, &b, 1, NULL, INFINITY, closed_mask(closures), false, algo};
     found_path p;
-    bool ok = algo == CT_ROUTE_BIDIJKSTRA ? search_bidi(s, &in, &p) : search_uni(s, &in, &p);
+    bool fallback, ok = algo == CT_ROUTE_BIDIJKSTRA ? search_bidi(s, &in, &p)
+                        : algo == CT_ROUTE_CH     ? search_ch(s, &in, &p, &fallback)
+                                                  : search_uni(s, &in, &p);
     if (!ok)
         return INFINITY;
     free(p.edges);

@@ -1,9 +1,12 @@
 /* bench_route: graph load, preprocessing and query speed of the router on
- * Monaco (OSM) and on a generated city grid (~200k directed edges); with
- * PostgreSQL + pgRouting installed, the same node-to-node queries through
- * pgr_dijkstra, checking the costs and printing the speed ratio.
+ * Monaco (OSM) and on a generated city grid (~200k directed edges): CH
+ * (contraction hierarchy, the default), ALT, Dijkstra, bidirectional
+ * Dijkstra, and CH with per-query closures; with PostgreSQL + pgRouting
+ * installed, the same node-to-node queries through pgr_dijkstra, checking
+ * the costs and printing the speed ratio.
  *
  * usage: bench_route [MONACO.osm.pbf] [--queries N] [--grid N] [--pgr-queries N] */
+#define _DEFAULT_SOURCE /* getloadavg */
 #include "citytwin/ct_route.h"
 
 #include <gdal.h>
@@ -88,7 +91,9 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
     ct_route_graph_get_info(g, &gi);
     printf("\n== %s: %zu nodes, %zu directed edges, %zu segments, %zu turn restrictions applied\n", name, gi.nodes,
            gi.edges, gi.segments, gi.restrictions_applied);
-    printf("graph load %.3f s (of which preprocessing: %d ALT landmarks %.3f s)\n", load, gi.landmarks, gi.prepare_s);
+    printf("graph load %.3f s (of which preprocessing %.3f s: %d ALT landmarks %.3f s, contraction hierarchy %.3f s, "
+           "%zu shortcuts)\n",
+           load, gi.prepare_s, gi.landmarks, gi.landmarks_s, gi.ch_s, gi.ch_shortcuts);
     ct_route_searcher *s = ct_route_searcher_create(g);
     /* random reachable node pairs (Dijkstra decides reachability) */
     pair *pairs = malloc((size_t)n_queries * sizeof *pairs);
@@ -103,10 +108,11 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
         pairs[np] = (pair){a, b};
         ref[np++] = c;
     }
-    static const char *const names[3] = {"ALT (A*, 16 landmarks)", "Dijkstra", "bidirectional Dijkstra"};
-    static const ct_route_algo algos[3] = {CT_ROUTE_ALT, CT_ROUTE_DIJKSTRA, CT_ROUTE_BIDIJKSTRA};
-    double ms[3];
-    for (int a = 0; a < 3; a++) {
+    static const char *const names[4] = {"CH (contraction hier.)", "ALT (A*, 16 landmarks)", "Dijkstra",
+                                         "bidirectional Dijkstra"};
+    static const ct_route_algo algos[4] = {CT_ROUTE_CH, CT_ROUTE_ALT, CT_ROUTE_DIJKSTRA, CT_ROUTE_BIDIJKSTRA};
+    double ms[4];
+    for (int a = 0; a < 4; a++) {
         int bad = 0;
         double q0 = ct_time_now();
         for (int i = 0; i < np; i++) {
@@ -118,7 +124,49 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
         printf("%-26s %5d queries: mean %.4f ms, %.0f queries/s, %d cost mismatches vs Dijkstra\n", names[a], np,
                ms[a], np / dt, bad);
     }
-    /* snapped routes with geometry, through the public query API (ALT) */
+    /* CH with 60 random closed segments per batch of queries: the best path
+     * avoids them (answered by CH) or crosses one (answered again by ALT) */
+    {
+        ct_route_closures *cl = ct_route_closures_create(g);
+        int bad = 0, fb = 0, nq = 0;
+        double t_ch = 0, t_alt = 0;
+        for (int i = 0; i < np && cl; i++) {
+            if (i % 50 == 0) {
+                ct_route_closures_destroy(cl);
+                cl = ct_route_closures_create(g);
+                for (int k = 0; cl && k < 60; k++)
+                    ct_route_closures_add_segment(cl, rnd((uint32_t)gi.segments));
+            }
+            double q0 = ct_time_now();
+            double c1 = ct_route_node_cost(s, pairs[i].s, pairs[i].t, cl, CT_ROUTE_CH);
+            double q1 = ct_time_now();
+            double c2 = ct_route_node_cost(s, pairs[i].s, pairs[i].t, cl, CT_ROUTE_ALT);
+            t_ch += q1 - q0;
+            t_alt += ct_time_now() - q1;
+            bad += !(c1 == c2 || fabs(c1 - c2) <= 1e-6);
+            nq++;
+        }
+        /* how often CH's path crossed a closure: through the public query API */
+        for (int i = 0; i < np && cl; i += 5) {
+            double fx, fy, tx, ty;
+            ct_route_graph_node_xy(g, pairs[i].s, &fx, &fy);
+            ct_route_graph_node_xy(g, pairs[i].t, &tx, &ty);
+            ct_route_query q = {.algo = CT_ROUTE_CH, .closures = cl};
+            ct_route_result r;
+            if (ct_route_snap_point(g, fx, fy, cl, 0, &q.from, &err) != CT_OK ||
+                ct_route_snap_point(g, tx, ty, cl, 0, &q.to, &err) != CT_OK ||
+                ct_route_search(s, &q, &r, &err) != CT_OK)
+                continue;
+            fb += r.ch_fallback;
+            ct_route_result_free(&r);
+        }
+        ct_route_closures_destroy(cl);
+        printf("%-26s %5d queries: mean %.4f ms (ALT %.4f ms); %d cost mismatches CH vs ALT; "
+               "ALT fallback in %d of %d snapped routes\n",
+               "CH, 60 closed segments", nq, t_ch * 1000 / (nq ? nq : 1), t_alt * 1000 / (nq ? nq : 1), bad, fb,
+               (np + 4) / 5);
+    }
+    /* snapped routes with geometry, through the public query API (CH) */
     {
         double q0 = ct_time_now();
         int done = 0;
@@ -126,7 +174,7 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
             double fx, fy, tx, ty;
             ct_route_graph_node_xy(g, pairs[i].s, &fx, &fy);
             ct_route_graph_node_xy(g, pairs[i].t, &tx, &ty);
-            ct_route_query q = {.algo = CT_ROUTE_ALT};
+            ct_route_query q = {.algo = CT_ROUTE_CH};
             ct_route_result r;
             if (ct_route_snap_point(g, fx, fy, NULL, 0, &q.from, &err) != CT_OK ||
                 ct_route_snap_point(g, tx, ty, NULL, 0, &q.to, &err) != CT_OK ||
@@ -136,7 +184,7 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
             ct_route_result_free(&r);
         }
         double dt = ct_time_now() - q0;
-        printf("%-26s %5d queries: mean %.4f ms (snap both ends + ALT + result)\n", "snapped routes", done,
+        printf("%-26s %5d queries: mean %.4f ms (snap both ends + CH + result)\n", "snapped routes", done,
                dt * 1000 / (done ? done : 1));
     }
     /* pgRouting */
@@ -184,7 +232,7 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
                 unsigned a, b;
                 double c;
                 while (f && fscanf(f, "%u,%u,%lf", &a, &b, &c) == 3) {
-                    double ours = ct_route_node_cost(s, a - 1, b - 1, NULL, CT_ROUTE_ALT);
+                    double ours = ct_route_node_cost(s, a - 1, b - 1, NULL, CT_ROUTE_CH);
                     if (fabs(ours - c) > 1e-6 * fmax(1, c)) {
                         if (bad++ < 3)
                             printf("  mismatch %u->%u: pgr %.9f ours %.9f\n", a, b, c, ours);
@@ -196,8 +244,9 @@ static void bench_graph(const char *name, const char *path, int n_queries, int n
                 double pgr_ms = secs * 1000 / n_pgr;
                 printf("pgr_dijkstra               %5d queries: mean %.2f ms (graph rebuilt from SQL per call)\n",
                        n_pgr, pgr_ms);
-                printf("costs equal to pgr_dijkstra: %d of %d; ALT is %.0fx faster per query (Dijkstra %.0fx)\n",
-                       n - bad, n, pgr_ms / ms[0], pgr_ms / ms[1]);
+                printf("costs equal to pgr_dijkstra (CH): %d of %d; per query CH is %.0fx faster than pgr_dijkstra "
+                       "(ALT %.0fx, Dijkstra %.0fx, bidir. %.0fx)\n",
+                       n - bad, n, pgr_ms / ms[0], pgr_ms / ms[1], pgr_ms / ms[2], pgr_ms / ms[3]);
             } else if (secs == -1) {
                 printf("pgr_dijkstra: the PostgreSQL run failed (see %s/pg.log)\n", dir);
             }
@@ -229,6 +278,9 @@ int main(int argc, char **argv)
     if (queries < 1)
         queries = 1;
     const char *script = CT_SOURCE_DIR "/bench/route/pgr_dijkstra.sh";
+    double la[3];
+    if (getloadavg(la, 3) == 3)
+        printf("load average at start: %.2f %.2f %.2f\n", la[0], la[1], la[2]);
     bench_graph("Monaco (OSM)", monaco, queries, pgr, script);
     if (grid >= 2) {
         char path[256];
@@ -236,7 +288,9 @@ int main(int argc, char **argv)
         double t0 = ct_time_now();
         if (write_grid(path, grid) == 0) {
             printf("\n(grid %dx%d written in %.1f s)\n", grid, grid, ct_time_now() - t0);
-            bench_graph("city grid 240x240 (GeoPackage)", path, queries, pgr, script);
+            char name[64];
+            snprintf(name, sizeof name, "city grid %dx%d (GeoPackage)", grid, grid);
+            bench_graph(name, path, queries, pgr, script);
         }
         unlink(path);
     }

@@ -121,7 +121,7 @@ CT_TEST(test_oneway)
     CT_CHECK_EQ_INT(gi.junctions, 10);
     CT_CHECK_EQ_INT(gi.segments, 10);
     CT_CHECK_EQ_INT(gi.edges, 19); /* 10 segments, AB one way */
-    for (int algo = 0; algo < 3; algo++) {
+    for (int algo = 0; algo < CT_ROUTE_ALGO_COUNT; algo++) {
         ct_route_result r = route(g, 0, 0, 100, 0, NULL, 1, (ct_route_algo)algo, NULL);
         CT_CHECK(r.reachable);
         CT_CHECK_NEAR(r.n_paths ? r.paths[0].cost_s : -1, 10, 1e-9); /* A->B */
@@ -275,7 +275,7 @@ CT_TEST(test_disconnected)
 {
     ct_route_graph *g = load_net(NULL);
     CT_REQUIRE(g);
-    for (int algo = 0; algo < 3; algo++) {
+    for (int algo = 0; algo < CT_ROUTE_ALGO_COUNT; algo++) {
         ct_route_result r = route(g, 0, 0, 1050, 1000, NULL, 1, (ct_route_algo)algo, NULL);
         CT_CHECK(!r.reachable);
         CT_CHECK(!strcmp(r.reason, "no path: start and end are in different components"));
@@ -571,6 +571,9 @@ CT_TEST(test_turn_restriction)
     /* the other Dijkstra variants agree on the split graph */
     ct_route_result r2 = route(g, 0, -0.5, -1, 0, NULL, 1, CT_ROUTE_BIDIJKSTRA, NULL);
     CT_CHECK_NEAR(r2.n_paths ? r2.paths[0].cost_s : -1, r.paths[0].cost_s, 1e-9);
+    ct_route_result_free(&r2);
+    r2 = route(g, 0, -0.5, -1, 0, NULL, 1, CT_ROUTE_CH, NULL); /* the hierarchy holds the node copies */
+    CT_CHECK_NEAR(r2.n_paths ? r2.paths[0].cost_s : -1, r.paths[0].cost_s, 1e-9);
     ct_route_result_free(&r);
     ct_route_result_free(&r0);
     ct_route_result_free(&r2);
@@ -590,6 +593,9 @@ CT_TEST(test_turn_only)
     ct_error err = {0};
     CT_REQUIRE(ct_route_graph_load(&d, &g, &err) == CT_OK);
     ct_route_result r = route(g, 0, -0.5, 0, 0.5, NULL, 1, CT_ROUTE_ALT, NULL);
+    CT_CHECK(!r.reachable);
+    ct_route_result_free(&r);
+    r = route(g, 0, -0.5, 0, 0.5, NULL, 1, CT_ROUTE_CH, NULL);
     CT_CHECK(!r.reachable);
     ct_route_result_free(&r);
     r = route(g, 0, -0.5, -1, 0, NULL, 1, CT_ROUTE_DIJKSTRA, NULL); /* straight on is fine */
@@ -701,16 +707,19 @@ CT_TEST(test_alt_equals_dijkstra_monaco)
     for (int i = 0; i < 400; i++) {
         double fx = 7.41 + rnd(30000) * 1e-6, fy = 43.725 + rnd(25000) * 1e-6;
         double tx = 7.41 + rnd(30000) * 1e-6, ty = 43.725 + rnd(25000) * 1e-6;
-        double cost[3];
-        for (int algo = 0; algo < 3; algo++) {
+        double cost[CT_ROUTE_ALGO_COUNT];
+        bool same = true;
+        for (int algo = 0; algo < CT_ROUTE_ALGO_COUNT; algo++) {
             ct_route_result r = route(g, fx, fy, tx, ty, i % 2 ? c : NULL, 1, (ct_route_algo)algo, NULL);
             cost[algo] = r.reachable ? r.paths[0].cost_s : INFINITY;
             ct_route_result_free(&r);
         }
-        bool same = (isinf(cost[0]) && isinf(cost[1]) && isinf(cost[2])) ||
-                    (fabs(cost[0] - cost[1]) < 1e-6 && fabs(cost[0] - cost[2]) < 1e-6);
+        for (int algo = 0; algo < CT_ROUTE_ALGO_COUNT; algo++)
+            same &= (isinf(cost[algo]) && isinf(cost[CT_ROUTE_DIJKSTRA])) ||
+                    fabs(cost[algo] - cost[CT_ROUTE_DIJKSTRA]) < 1e-6;
         if (!same && mismatches++ < 5)
-            fprintf(stderr, "query %d: %.9f %.9f %.9f\n", i, cost[0], cost[1], cost[2]);
+            fprintf(stderr, "query %d: ch %.9f alt %.9f dijkstra %.9f bidi %.9f\n", i, cost[0], cost[1], cost[2],
+                    cost[3]);
     }
     CT_CHECK_EQ_INT(mismatches, 0);
     ct_route_closures_destroy(c);

@@ -73,6 +73,7 @@ typedef struct ct_route_graph_desc {
     double snap_tolerance;          /* joins line ends closer than this (metres); 0 = 0.5 (OSM: 0.01) */
     bool ignore_turn_restrictions;
     int landmarks;                  /* ALT landmarks; 0 = 16, -1 = none (Dijkstra only) */
+    bool skip_ch;                   /* no contraction hierarchy: CT_ROUTE_CH queries run ALT */
 } ct_route_graph_desc;
 
 typedef struct ct_route_graph_info {
@@ -86,7 +87,10 @@ typedef struct ct_route_graph_info {
     int landmarks;
     bool geographic;
     bool osm;
-    double load_s, prepare_s;
+    double load_s, prepare_s; /* prepare_s: landmarks + contraction hierarchy */
+    double landmarks_s, ch_s;
+    bool ch;                  /* contraction hierarchy built */
+    size_t ch_shortcuts;
 } ct_route_graph_info;
 
 ct_status ct_route_graph_load(const ct_route_graph_desc *desc, ct_route_graph **out, ct_error *err);
@@ -129,9 +133,12 @@ ct_status ct_route_snap_point(const ct_route_graph *g, double x, double y, const
 
 /* ---- queries ---- */
 typedef enum ct_route_algo {
-    CT_ROUTE_ALT = 0,  /* A* with landmarks (default; exact) */
+    CT_ROUTE_CH = 0,   /* contraction hierarchy (default; exact: a path through a
+                          closed segment, or k > 1, falls back to ALT) */
+    CT_ROUTE_ALT,      /* A* with landmarks (exact with any closures) */
     CT_ROUTE_DIJKSTRA, /* plain Dijkstra, the reference */
     CT_ROUTE_BIDIJKSTRA,
+    CT_ROUTE_ALGO_COUNT
 } ct_route_algo;
 
 typedef struct ct_route_path {
@@ -146,6 +153,7 @@ typedef struct ct_route_result {
     int n_paths;      /* 0..k, ordered by cost */
     ct_route_path *paths;
     size_t settled;   /* nodes settled by the searches (statistics) */
+    bool ch_fallback; /* CH's best path crossed a closure: ALT searched again */
 } ct_route_result;
 
 typedef struct ct_route_query {
