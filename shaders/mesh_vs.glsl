@@ -18,6 +18,7 @@ uniform mat4 u_model_view;
 uniform mat3 u_normal_matrix;
 uniform mat4 u_projection;
 uniform float u_point_size;
+uniform bool u_billboard; // KHR_techniques_webgl billboard: a_position is a view-space offset from the origin
 
 #ifdef CT_LIT
 out vec3 v_pos_view;
@@ -45,7 +46,7 @@ out float v_log_w;
 void main()
 {
     mat4 mv = u_model_view * a_instance;
-    vec4 p = mv * vec4(a_position, 1.0);
+    vec4 p = u_billboard ? vec4(mv[3].xyz + a_position, 1.0) : mv * vec4(a_position, 1.0);
 #ifdef CT_LIT
     v_pos_view = p.xyz;
 #endif

@@ -480,6 +480,7 @@ static ct_status load_materials(gltf_ctx *c)
         }
         m->double_sided = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "doubleSided"));
         m->unlit = gltf_get_extension(j, "KHR_materials_unlit") != NULL;
+        m->billboard = gltf_get_extension(j, "KHR_techniques_webgl") && gltf_technique_is_billboard(c, j);
     }
     return CT_OK;
 }

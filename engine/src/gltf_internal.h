@@ -97,6 +97,8 @@ ct_status gltf_v1_upgrade(gltf_ctx *c);
 /* KHR_techniques_webgl materials: the technique's diffuse value becomes the
  * base color and the extension is no longer required. */
 ct_status gltf_techniques_fallback(gltf_ctx *c);
+/* Material m's technique lays its quad out in view space (a billboard). */
+bool gltf_technique_is_billboard(gltf_ctx *c, const cJSON *m);
 
 /* Meshes (gltf_mesh.c). */
 ct_status gltf_meshes_load(gltf_ctx *c);

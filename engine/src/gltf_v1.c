@@ -798,3 +798,60 @@ ct_status gltf_techniques_fallback(gltf_ctx *c)
         }
     return CT_OK;
 }
+
+/* True when material m's KHR_techniques_webgl vertex shader is a billboard:
+ * it starts from mat4(1.0) and copies only the translation column of the
+ * MODELVIEW uniform (`mv[3] = u_modelViewMatrix[3]`), so the quad is laid out
+ * in view space, facing the camera, unscaled (TilesetWithTreeBillboards).
+ * CesiumJS runs the technique's own GLSL; citytwin draws with its own shader
+ * and recognises this one idiom (shader sources in a bufferView; a shader
+ * given by uri is not read). */
+bool gltf_technique_is_billboard(gltf_ctx *c, const cJSON *m)
+{
+    const cJSON *ext = gltf_get_extension(m, "KHR_techniques_webgl");
+    const cJSON *root_ext = gltf_get_extension(c->root, "KHR_techniques_webgl");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(ext, "technique");
+    const cJSON *tech = cJSON_IsNumber(t) ? cJSON_GetArrayItem(gltf_get_array(root_ext, "techniques"), t->valueint)
+                                          : NULL;
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(tech, "program");
+    const cJSON *prog = cJSON_IsNumber(pr) ? cJSON_GetArrayItem(gltf_get_array(root_ext, "programs"), pr->valueint)
+                                           : NULL;
+    const cJSON *vsi = cJSON_GetObjectItemCaseSensitive(prog, "vertexShader");
+    const cJSON *sh = cJSON_IsNumber(vsi) ? cJSON_GetArrayItem(gltf_get_array(root_ext, "shaders"), vsi->valueint)
+                                          : NULL;
+    const cJSON *bv = cJSON_GetObjectItemCaseSensitive(sh, "bufferView");
+    const char *mv_name = NULL;
+    const cJSON *u;
+    cJSON_ArrayForEach(u, gltf_get_object(tech, "uniforms"))
+    {
+        const cJSON *sem = cJSON_GetObjectItemCaseSensitive(u, "semantic");
+        if (u->string && cJSON_IsString(sem) && !strcmp(sem->valuestring, "MODELVIEW"))
+            mv_name = u->string;
+    }
+    if (!mv_name || strlen(mv_name) > 64 || !cJSON_IsNumber(bv) || bv->valuedouble < 0 ||
+        bv->valuedouble >= c->view_count)
+        return false;
+    const gltf_view *v = NULL;
+    ct_error saved = {0}; /* a bad view only means "not recognised" */
+    if (c->err)
+        saved = *c->err;
+    if (gltf_view_get(c, (uint32_t)bv->valuedouble, "KHR_techniques_webgl shader", &v) != CT_OK || !v->data ||
+        v->size > (1u << 20)) {
+        if (c->err)
+            *c->err = saved;
+        return false;
+    }
+    char *src = malloc(v->size + 1); /* without whitespace */
+    if (!src)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < v->size; i++)
+        if (v->data[i] > ' ')
+            src[n++] = (char)v->data[i];
+    src[n] = 0;
+    char want[96];
+    snprintf(want, sizeof want, "[3]=%s[3]", mv_name);
+    bool yes = strstr(src, "mat4(1.0)") && strstr(src, want);
+    free(src);
+    return yes;
+}

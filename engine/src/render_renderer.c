@@ -12,7 +12,7 @@
 enum { LOC_COLOR = 5, LOC_FEATURE = 6, LOC_INSTANCE = 7 };
 
 typedef struct uniforms {
-    GLint model_view, normal_matrix, projection, point_size;
+    GLint model_view, normal_matrix, projection, point_size, billboard;
     GLint base_color, emissive, metallic, roughness, alpha_mode, alpha_cutoff, double_sided, tex, tex_on, tex_uv,
         tex_matrix, normal_scale, occlusion_strength;
     GLint sun_view, sun, ambient, log_coef;
@@ -173,6 +173,7 @@ static void lookup_uniforms(GLuint p, uniforms *u)
     U(normal_matrix, "u_normal_matrix");
     U(projection, "u_projection");
     U(point_size, "u_point_size");
+    U(billboard, "u_billboard");
     U(base_color, "u_base_color");
     U(emissive, "u_emissive");
     U(metallic, "u_metallic");
@@ -584,6 +585,7 @@ static void draw_prim(ct_renderer *r, const ct_render_model *m, const rdraw *d, 
     glUniformMatrix4fv(u->model_view, 1, GL_FALSE, mv);
     glUniformMatrix3fv(u->normal_matrix, 1, GL_FALSE, nm);
     glUniform1f(u->point_size, dd->point_size > 0 ? dd->point_size : 1.0f);
+    glUniform1i(u->billboard, mat->billboard);
     glUniform4fv(u->base_color, 1, mat->base_color);
     glUniform3fv(u->emissive, 1, mat->emissive);
     glUniform1f(u->metallic, mat->metallic);

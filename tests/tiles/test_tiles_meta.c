@@ -726,4 +726,78 @@ CT_TEST(pick_property_texture)
     }
 }
 
-CT_TEST_MAIN(CT_CASE(subtree_tile_metadata), CT_CASE(pick_implicit_tile_metadata), CT_CASE(pick_implicit_sample), CT_CASE(property_texture_point), CT_CASE(property_texture_legacy_bodies), CT_CASE(pick_property_texture))
+/* ---- KHR_techniques_webgl billboards (TilesetWithTreeBillboards) ---- */
+
+/* The billboard technique is recognised in tree_billboard.i3dm, not in the
+ * 3D trees of tree.i3dm. */
+CT_TEST(billboard_technique_detected)
+{
+    const char *files[2] = {"3dtiles/3d-tiles-samples/1.0/TilesetWithTreeBillboards/tree_billboard.i3dm",
+                            "3dtiles/3d-tiles-samples/1.0/TilesetWithTreeBillboards/tree.i3dm"};
+    for (int k = 0; k < 2; k++) {
+        ct_tile_content *c = NULL;
+        ct_error err = {0};
+        CT_REQUIRE(ct_tile_content_load_file(ct_test_data(files[k]), &(ct_tile_content_options){.skip_images = true},
+                                             &c, &err) == CT_OK);
+        const ct_gltf *g = c->models[0].gltf;
+        CT_REQUIRE(g && g->material_count >= 1);
+        bool any = false;
+        for (uint32_t i = 0; i < g->material_count; i++)
+            any = any || g->materials[i].billboard;
+        CT_CHECK(any == (k == 0));
+        ct_tile_content_destroy(c);
+    }
+}
+
+/* Straight down from 200 m above instance 0 (its lon/lat/height computed
+ * here from the i3dm's POSITION): a billboard is a screen-aligned 16 x 25 m
+ * quad (the glTF's own POSITION min/max) centred on the instance, so at
+ * 320x240 and 60 degrees it covers 240 / (2 * 200 * tan 30) = 1.039 px/m:
+ * x in 160 -+ 8.31, y in 120 -+ 12.99 (pixel centres at +0.5). Drawn as a
+ * vertical quad in the world it would be edge-on here and never hit. */
+CT_TEST(billboard_faces_camera)
+{
+    char ts[1024], i3dm[1024];
+    snprintf(ts, sizeof ts, "%s",
+             ct_test_data("3dtiles/3d-tiles-samples/1.0/TilesetWithTreeBillboards/tileset.json"));
+    snprintf(i3dm, sizeof i3dm, "%s",
+             ct_test_data("3dtiles/3d-tiles-samples/1.0/TilesetWithTreeBillboards/tree_billboard.i3dm"));
+    size_t n;
+    uint8_t *d = tb_read_file(i3dm, &n);
+    CT_REQUIRE(d && n > 44);
+    uint32_t h[8];
+    memcpy(h, d, sizeof h);
+    cJSON *ft = cJSON_ParseWithLength((const char *)d + 32, h[3]);
+    CT_REQUIRE(ft && num(cJSON_GetObjectItem(ft, "POSITION"), "byteOffset") == 0 &&
+               !cJSON_GetObjectItem(ft, "RTC_CENTER"));
+    cJSON_Delete(ft);
+    float p[3];
+    memcpy(p, d + 32 + h[3], sizeof p);
+    free(d);
+    /* ECEF -> geodetic (WGS84, Bowring iteration) */
+    double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f);
+    double x = p[0], y = p[1], z = p[2], r = hypot(x, y), lon = atan2(y, x), lat = atan2(z, r * (1 - e2)), ht = 0;
+    for (int i = 0; i < 10; i++) {
+        double N = a / sqrt(1 - e2 * sin(lat) * sin(lat));
+        ht = r / cos(lat) - N;
+        lat = atan2(z, r * (1 - e2 * N / (N + ht)));
+    }
+    char cam[160];
+    snprintf(cam, sizeof cam, "%.10f,%.10f,%.4f,0,-90", lon * 180 / M_PI, lat * 180 / M_PI, ht + 200);
+    static const struct {
+        const char *px;
+        bool hit;
+    } probes[4] = {{"160,109", true}, {"160,105", false}, {"153,120", true}, {"149,120", false}};
+    for (int k = 0; k < 4; k++) {
+        cJSON *j = pick(ts, cam, probes[k].px, "--sse 100000");
+        CT_REQUIRE(j);
+        if (cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")) != probes[k].hit)
+            fprintf(stderr, "pixel %s: hit %d, expected %d\n", probes[k].px, !probes[k].hit, probes[k].hit);
+        CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")) == probes[k].hit);
+        if (probes[k].hit)
+            CT_CHECK_NEAR(num(j, "instance"), 0, 0);
+        cJSON_Delete(j);
+    }
+}
+
+CT_TEST_MAIN(CT_CASE(subtree_tile_metadata), CT_CASE(pick_implicit_tile_metadata), CT_CASE(pick_implicit_sample), CT_CASE(property_texture_point), CT_CASE(property_texture_legacy_bodies), CT_CASE(pick_property_texture), CT_CASE(billboard_technique_detected), CT_CASE(billboard_faces_camera))

@@ -45,6 +45,9 @@ typedef struct ct_gltf_material {
     float alpha_cutoff;
     bool double_sided;
     bool unlit; /* KHR_materials_unlit */
+    /* KHR_techniques_webgl billboard: positions are view-space offsets from
+     * the node's origin (the quad faces the camera, unscaled, unrotated) */
+    bool billboard;
 } ct_gltf_material;
 
 typedef struct ct_gltf_sampler {
