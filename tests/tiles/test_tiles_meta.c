@@ -784,11 +784,12 @@ CT_TEST(billboard_faces_camera)
     }
     char cam[160];
     snprintf(cam, sizeof cam, "%.10f,%.10f,%.4f,0,-90", lon * 180 / M_PI, lat * 180 / M_PI, ht + 200);
+    /* inside near the corner, above the top edge, left of the left edge */
     static const struct {
         const char *px;
         bool hit;
-    } probes[4] = {{"160,109", true}, {"160,105", false}, {"153,120", true}, {"149,120", false}};
-    for (int k = 0; k < 4; k++) {
+    } probes[3] = {{"153,109", true}, {"160,105", false}, {"149,120", false}};
+    for (int k = 0; k < 3; k++) {
         cJSON *j = pick(ts, cam, probes[k].px, "--sse 100000");
         CT_REQUIRE(j);
         if (cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")) != probes[k].hit)
