@@ -1,5 +1,6 @@
 /* citytwin analyze isochrone: areas reachable within given minutes. */
 #include "route_cli.h"
+#include "progress.h"
 #include "report_vector.h"
 
 #include <math.h>
@@ -77,9 +78,17 @@ static int run(int argc, char **argv)
     ct_route_isochrone iso[32];
     memset(iso, 0, sizeof iso);
     double t0 = ct_time_now();
-    if (rc == 0 && ct_route_isochrones(s, snaps, (size_t)n_from, c.closures, minutes, (size_t)n_min, buffer, iso,
-                                       &err) != CT_OK)
-        rc = cli_fail_err(SUB, &err);
+    if (rc == 0) {
+        cli_progress bar;
+        cli_progress_begin(&bar, "isochrone", c.progress);
+        ct_route_isochrone_desc d = {.from = snaps, .n_from = (size_t)n_from, .closures = c.closures,
+                                     .minutes = minutes, .n_minutes = (size_t)n_min, .buffer_m = buffer,
+                                     .progress = cli_progress_update, .progress_user = &bar};
+        ct_status st = ct_route_isochrones_compute(s, &d, iso, &err);
+        cli_progress_end(&bar);
+        if (st != CT_OK)
+            rc = cli_fail_err(SUB, &err);
+    }
     double secs = ct_time_now() - t0;
     if (rc == 0 && ct_route_write_isochrones(c.g, out_path, iso, (size_t)n_min, &err) != CT_OK)
         rc = cli_fail_err(SUB, &err);

@@ -1,5 +1,6 @@
 /* citytwin analyze los: line of sight between two 3D points. */
 #include "cli.h"
+#include "progress.h"
 #include "report_visibility.h"
 
 #include "citytwin/ct_geo.h"
@@ -14,7 +15,7 @@
 static const char USAGE[] =
     "usage: citytwin analyze los --dem DEM --from X,Y,Z --to X,Y,Z [--meshes INPUT...] [--json]\n"
     "                 [--step M] [--curvature K] [--crs CRS] [--profile] [--mesh-offset X,Y,Z] [--z-up]\n"
-    "                 [--report OUT.html]\n\n"
+    "                 [--report OUT.html] [--progress]\n\n"
     "Is the segment between two points (absolute heights, metres) clear of the terrain\n"
     "and of 3D meshes? The segment is sampled every --step metres (default half a cell)\n"
     "with bilinear DEM heights; meshes are hit-tested with one Embree ray.\n\n"
@@ -29,7 +30,9 @@ static const char USAGE[] =
     "  --profile            include every sample (distance, line and ground heights) in the JSON\n"
     "  --json               print {visible, obstruction, min_clearance_m, length_m, ...}\n"
     "  --report OUT.html    self-contained HTML page: the sight line over the hillshaded DEM,\n"
-    "                       the terrain profile with the sight line, the JSON (see docs/report.md)\n";
+    "                       the terrain profile with the sight line, the JSON (see docs/report.md)\n"
+    "  --progress           progress bar on stderr even when it is not a terminal (meshes loaded,\n"
+    "                       then the DEM samples)\n";
 
 static int run(int argc, char **argv);
 const ct_cli_command ct_cmd_analyze_los = {"los", run, "line of sight between two 3D points", USAGE};
@@ -39,6 +42,19 @@ static bool parse_num(const char *s, double *v)
     char *end;
     *v = strtod(s, &end);
     return end != s && *end == 0 && isfinite(*v);
+}
+
+/* One bar over the stages: meshes loaded, then ct_los_compute's own fraction
+ * mapped into [base, 1]. */
+typedef struct los_bar {
+    cli_progress bar;
+    double base;
+} los_bar;
+
+static void los_progress(void *user, double f)
+{
+    los_bar *b = user;
+    cli_progress_update(&b->bar, b->base + (1 - b->base) * f);
 }
 
 static cJSON *xyz(const double *p)
@@ -53,7 +69,7 @@ static int run(int argc, char **argv)
     const char *dem_path = NULL, *crs = NULL, *report_path = NULL;
     const char **meshes = calloc((size_t)argc + 1, sizeof *meshes);
     size_t nmesh = 0;
-    bool json = false, profile = false, has_from = false, has_to = false, z_up = false;
+    bool json = false, profile = false, has_from = false, has_to = false, z_up = false, progress = false;
     double offset[3] = {0};
     ct_los_desc d = {0};
     int rc = 0;
@@ -67,6 +83,10 @@ static int run(int argc, char **argv)
         }
         if (!strcmp(a, "--profile")) {
             profile = true;
+            continue;
+        }
+        if (!strcmp(a, "--progress")) {
+            progress = true;
             continue;
         }
         if (!strcmp(a, "--z-up")) {
@@ -120,6 +140,8 @@ static int run(int argc, char **argv)
     ct_raster *dem = NULL;
     ct_los_meshes *lm = NULL;
     ct_los_result res = {0};
+    los_bar bar = {.base = nmesh ? 0.9 : 0};
+    cli_progress_begin(&bar.bar, "los", progress);
     if (dem_path && ct_raster_read(dem_path, &dem, &err) != CT_OK) {
         rc = cli_fail_err(SUB, &err);
         goto done;
@@ -148,22 +170,31 @@ static int run(int argc, char **argv)
         for (size_t i = 0; i < nmesh; i++) {
             ct_gltf *g = NULL;
             if (ct_gltf_load_file(meshes[i], &(ct_gltf_options){.skip_images = true}, &g, &err) != CT_OK) {
+                cli_progress_end(&bar.bar);
                 rc = cli_fail_err(SUB, &err);
                 goto done;
             }
             ct_status st = ct_los_meshes_add_gltf(lm, g, !z_up, offset, &err);
             ct_gltf_destroy(g);
             if (st != CT_OK) {
+                cli_progress_end(&bar.bar);
                 rc = cli_fail(SUB, st, "%s: %s", meshes[i], err.msg);
                 goto done;
             }
+            cli_progress_update(&bar.bar, 0.8 * (double)(i + 1) / (double)nmesh);
         }
         if (ct_los_meshes_commit(lm, &err) != CT_OK) {
+            cli_progress_end(&bar.bar);
             rc = cli_fail_err(SUB, &err);
             goto done;
         }
+        cli_progress_update(&bar.bar, 0.9);
     }
-    if (ct_los_compute(dem, lm, &d, &res, &err) != CT_OK) {
+    d.progress = los_progress;
+    d.progress_user = &bar;
+    ct_status cst = ct_los_compute(dem, lm, &d, &res, &err);
+    cli_progress_end(&bar.bar);
+    if (cst != CT_OK) {
         rc = cli_fail_err(SUB, &err);
         goto done;
     }

@@ -4,6 +4,7 @@
 #include "citytwin/ct_geo.h"
 #include "cli.h"
 #include "flood_cli.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,7 @@
 
 static const char USAGE[] =
     "usage: citytwin analyze pond --dem DEM --rain-depth MM -o DEPTH.tif [--extent OUT.gpkg]\n"
-    "                             [--report OUT.html] [--json]\n"
+    "                             [--report OUT.html] [--progress] [--json]\n"
     "\n"
     "Rain of MM millimetres falls on every cell and runs downhill into the depression of its\n"
     "catchment; full depressions spill over their lowest saddle into the next one, depressions\n"
@@ -25,6 +26,7 @@ static const char USAGE[] =
     "                     \"outflow_m3\",\"depressions\",\"depressions_full\",\"seconds\"}\n"
     "  --report OUT.html self-contained HTML page: ponded depths over the hillshaded DEM, depth\n"
     "                    histogram, key figures, the JSON report (see docs/report.md)\n"
+    "  --progress        progress bar on stderr even when it is not a terminal\n"
     "The DEM must be in a projected CRS (metres).\n";
 
 static int run(int argc, char **argv)
@@ -33,10 +35,14 @@ static int run(int argc, char **argv)
         return 0;
     const char *dem_path = NULL, *out = NULL, *extent = NULL, *report_path = NULL;
     double rain = NAN;
-    bool json = false;
+    bool json = false, progress = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) {
             json = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--progress")) {
+            progress = true;
             continue;
         }
         if (i + 1 >= argc)
@@ -72,7 +78,12 @@ static int run(int argc, char **argv)
     }
     double t0 = ct_time_now();
     ct_flood_pond_result res;
-    if (ct_flood_pond_run(dem, rain, &depth, &res, &err) != CT_OK ||
+    cli_progress bar;
+    cli_progress_begin(&bar, "pond", progress);
+    ct_flood_pond_desc pd = {.dem = dem, .rain_mm = rain, .progress = cli_progress_update, .progress_user = &bar};
+    ct_status pst = ct_flood_pond_compute(&pd, &depth, &res, &err);
+    cli_progress_end(&bar);
+    if (pst != CT_OK ||
         ct_raster_write_gtiff(depth, out, CT_RASTER_FLOAT32, true, -9999.0, &err) != CT_OK) {
         rc = cli_fail_err(SUB, &err);
         goto out;

@@ -121,7 +121,7 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
             a->connectivity = atoi(v);
         } else if (!strcmp(o, "--duration") || !strcmp(o, "--rain") || !strcmp(o, "--manning") ||
                    !strcmp(o, "--snapshot-every") || !strcmp(o, "--gauge-every") || !strcmp(o, "--alpha") ||
-                   !strcmp(o, "--theta") || !strcmp(o, "--initial-level")) {
+                   !strcmp(o, "--theta") || !strcmp(o, "--initial-level") || !strcmp(o, "--mass-balance-every")) {
             double x;
             if (!parse_double(v, &x))
                 return cli_fail(sub, CT_ERR_USAGE, "%s %s: not a number", o, v);
@@ -142,6 +142,8 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
                 a->alpha = x;
             else if (!strcmp(o, "--theta"))
                 a->theta = x;
+            else if (!strcmp(o, "--mass-balance-every"))
+                a->mass_every = x;
             else
                 a->initial_level = x, a->has_initial_level = true;
         } else if (!strcmp(o, "--rain-series"))
@@ -279,6 +281,7 @@ static cJSON *report_json(const ct_flood_sim_result *r)
     cJSON_AddNumberToObject(o, "ranks", r->ranks);
     cJSON_AddNumberToObject(o, "blocks_x", r->blocks_x);
     cJSON_AddNumberToObject(o, "blocks_y", r->blocks_y);
+    cJSON_AddNumberToObject(o, "mass_balance_rows", r->n_mass_rows);
     return o;
 }
 
@@ -301,6 +304,29 @@ static ct_status write_gauges(const char *dir, const flood_cli_args *a, const ct
             fprintf(f, ",%.5f,%.5f", r->gauge_depth[(size_t)k * a->n_gauges + g],
                     r->gauge_wse[(size_t)k * a->n_gauges + g]);
         fprintf(f, "\n");
+    }
+    bool ok = !ferror(f);
+    ok = (fclose(f) == 0) && ok;
+    ct_status st = ok ? CT_OK : ct_error_set(err, CT_ERR_RUNTIME, "%s: write failed", path);
+    free(path);
+    return st;
+}
+
+/* mass_balance.csv: the water budget over time (ct_flood_mass_row), m³ and %. */
+static ct_status write_mass_balance(const char *dir, const ct_flood_sim_result *r, ct_error *err)
+{
+    char *path = ct_path_join(dir, "mass_balance.csv");
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        ct_status st = ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot write", path);
+        free(path);
+        return st;
+    }
+    fprintf(f, "time_s,rain_m3,inflow_m3,boundary_in_m3,boundary_out_m3,storage_m3,error_pct\n");
+    for (int k = 0; k < r->n_mass_rows; k++) {
+        const ct_flood_mass_row *m = &r->mass[k];
+        fprintf(f, "%.3f,%.9g,%.9g,%.9g,%.9g,%.9g,%.4g\n", m->t, m->rain_m3, m->inflow_m3, m->boundary_in_m3,
+                m->boundary_out_m3, m->storage_m3, 100 * m->error);
     }
     bool ok = !ferror(f);
     ok = (fclose(f) == 0) && ok;
@@ -352,7 +378,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
         .gauges_xy = a->gauges, .n_gauges = a->n_gauges, .gauge_every_s = a->gauge_every,
         .snapshot_every_s = a->snapshot_every, .alpha = a->alpha, .theta = a->theta,
         .use_initial_level = a->has_initial_level, .initial_level = a->initial_level,
-        .on_snapshot = write_snapshot, .user = &snap, .use_mpi = mpi,
+        .on_snapshot = write_snapshot, .user = &snap, .use_mpi = mpi, .mass_balance_every_s = a->mass_every,
     };
     memcpy(d.boundary, a->boundary, sizeof d.boundary);
     cli_progress bar;
@@ -371,7 +397,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
             write_grid(a->out_dir, "max_velocity.tif", res.max_velocity, a->compress, &err) != CT_OK ||
             write_grid(a->out_dir, "arrival_time.tif", res.arrival_time, a->compress, &err) != CT_OK ||
             write_grid(a->out_dir, "final_depth.tif", res.final_depth, a->compress, &err) != CT_OK ||
-            write_gauges(a->out_dir, a, &res, &err) != CT_OK)
+            write_gauges(a->out_dir, a, &res, &err) != CT_OK || write_mass_balance(a->out_dir, &res, &err) != CT_OK)
             goto fail;
         cJSON *rep = report_json(&res);
         char *s = cJSON_Print(rep);

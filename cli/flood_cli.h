@@ -21,7 +21,7 @@ typedef struct flood_cli_args {
     ct_flood_compress compress; /* --compress: output rasters */
     /* dynamic */
     bool dynamic;
-    double duration, rain, manning, gauge_every, snapshot_every, alpha, theta, initial_level;
+    double duration, rain, manning, gauge_every, snapshot_every, alpha, theta, initial_level, mass_every;
     bool has_rain, has_initial_level;
     const char *rain_series, *manning_raster, *buildings, *out_dir, *report;
     double inflow_xy[2 * FLOOD_CLI_MAX];

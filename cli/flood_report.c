@@ -86,6 +86,34 @@ ct_status flood_cli_write_static_html(const char *path, const flood_cli_args *a,
     return st;
 }
 
+/* The water budget over time (mass_balance.csv): storage and the cumulative
+ * volumes in and out, then the balance error in %. */
+static void mass_balance_charts(report *rep, const ct_flood_sim_result *r)
+{
+    int n = r->n_mass_rows;
+    if (n < 1)
+        return;
+    double *t = malloc((size_t)n * sizeof *t), *v = malloc((size_t)n * 4 * sizeof *v);
+    if (t && v) {
+        double *storage = v, *in = v + n, *out = v + 2 * n, *pct = v + 3 * n;
+        for (int k = 0; k < n; k++) {
+            const ct_flood_mass_row *m = &r->mass[k];
+            t[k] = m->t;
+            storage[k] = m->storage_m3;
+            in[k] = m->rain_m3 + m->inflow_m3 + m->boundary_in_m3;
+            out[k] = m->boundary_out_m3;
+            pct[k] = 100 * m->error;
+        }
+        report_series s[3] = {{"storage m3", t, storage, n}, {"in (rain, inflow, boundary) m3", t, in, n},
+                              {"out (boundary) m3", t, out, n}};
+        report_chart(rep, report_chart_lines("Water budget over time", "time s", "volume m3", s, 3));
+        report_series e = {"mass balance error %", t, pct, n};
+        report_chart(rep, report_chart_lines("Mass balance error over time", "time s", "error %", &e, 1));
+    }
+    free(t);
+    free(v);
+}
+
 ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const ct_raster *dem,
                                const ct_flood_sim_result *r, const cJSON *json, ct_error *err)
 {
@@ -150,6 +178,7 @@ ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const 
         free(s);
         free(names);
     }
+    mass_balance_charts(rep, r);
     report_chart(rep, depth_histogram(r->max_depth, "Maximum depth histogram"));
     report_json(rep, json);
     ct_status st = report_write(rep, path, err);

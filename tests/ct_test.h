@@ -117,6 +117,40 @@ static inline const char *ct_test_tmp_path(const char *name)
     return buf[k];
 }
 
+/* Records the calls of a ct_progress_fn (user = a ct_test_progress): how many,
+ * the first and last fraction, how many strictly inside (0, 1), and whether
+ * the fractions never went down and stayed within [0, 1]. */
+typedef struct ct_test_progress {
+    int calls, inside;
+    double first, last;
+    int decreasing, out_of_range;
+} ct_test_progress;
+
+static inline void ct_test_progress_record(void *user, double f)
+{
+    ct_test_progress *p = (ct_test_progress *)user;
+    if (p->calls == 0)
+        p->first = f;
+    else if (f < p->last)
+        p->decreasing++;
+    if (!(f >= 0 && f <= 1))
+        p->out_of_range++;
+    if (f > 0 && f < 1)
+        p->inside++;
+    p->last = f;
+    p->calls++;
+}
+
+/* A sound progress: at least min_inside calls strictly between 0 and 1 (a bar
+ * that moves, not 0 then 100 %), never decreasing, in range, ending at 1. */
+#define CT_CHECK_PROGRESS(p, min_inside)                                                              \
+    do {                                                                                              \
+        CT_CHECK((p).inside >= (min_inside));                                                         \
+        CT_CHECK_EQ_INT((p).decreasing, 0);                                                           \
+        CT_CHECK_EQ_INT((p).out_of_range, 0);                                                         \
+        CT_CHECK((p).calls > 0 && (p).last == 1.0);                                                   \
+    } while (0)
+
 #define CT_TEST_MAIN(...)                                                                        \
     int main(int argc, char **argv)                                                              \
     {                                                                                            \

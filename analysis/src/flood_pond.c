@@ -210,9 +210,35 @@ static int cmp_float(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* Progress in steps of at least 1 % (a callback per cell would cost more
+ * than the work). */
+typedef struct pond_progress {
+    ct_progress_fn fn;
+    void *user;
+    double last;
+} pond_progress;
+
+static void progress_at(pond_progress *pp, double f)
+{
+    if (!pp->fn || (f < 1 && f < pp->last + 0.01))
+        return;
+    pp->last = f;
+    pp->fn(pp->user, f);
+}
+
 ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **depth_out, ct_flood_pond_result *res,
                             ct_error *err)
 {
+    ct_flood_pond_desc d = {.dem = dem, .rain_mm = rain_mm};
+    return ct_flood_pond_compute(&d, depth_out, res, err);
+}
+
+ct_status ct_flood_pond_compute(const ct_flood_pond_desc *desc, ct_raster **depth_out, ct_flood_pond_result *res,
+                                ct_error *err)
+{
+    const ct_raster *dem = desc->dem;
+    const double rain_mm = desc->rain_mm;
+    pond_progress pp = {desc->progress, desc->progress_user, 0};
     *depth_out = NULL;
     memset(res, 0, sizeof *res);
     if (!(rain_mm >= 0) || !isfinite(rain_mm))
@@ -236,12 +262,15 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
     uint32_t seq = 0;
     int n_leaves = 0;
     /* Seeds: ocean at edge / nodata-adjacent cells, a new leaf at each pit. */
-    for (int r = 0; r < h; r++)
+    size_t n_valid = 0;
+    for (int r = 0; r < h; r++) {
+        progress_at(&pp, 0.1 * r / h);
         for (int c = 0; c < w; c++) {
             size_t i = (size_t)r * w + c;
             label[i] = -1;
             if (isnan(z[i]))
                 continue;
+            n_valid++;
             bool edge = false, lower = false, flat_seeded = false;
             for (int k = 0; k < 8; k++) {
                 int rr = r + dr[k], cc = c + dc[k];
@@ -265,9 +294,14 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
                 }
             }
         }
-    /* Priority flood: labels spread uphill; saddles where labels meet. */
+    }
+    /* Priority flood: labels spread uphill; saddles where labels meet. Every
+     * valid cell is popped once: the pops count the progress (0.1 .. 0.75). */
+    size_t popped = 0, pop_step = n_valid / 64 + 1;
     while (hp.n) {
         heap_item it = heap_pop(&hp);
+        if (pp.fn && ++popped % pop_step == 0)
+            progress_at(&pp, 0.1 + 0.65 * (double)popped / (double)n_valid);
         int r = (int)(it.idx / (uint32_t)w), c = (int)(it.idx % (uint32_t)w);
         int la = label[it.idx];
         for (int k = 0; k < 8; k++) {
@@ -298,6 +332,7 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
             }
         }
     }
+    progress_at(&pp, 0.75);
     /* Lowest saddle per pair, then in rising order. */
     qsort(sad, n_sad, sizeof *sad, cmp_pair);
     size_t m = 0;
@@ -411,6 +446,7 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
         }
         free(stack);
     }
+    progress_at(&pp, 0.8);
     /* Per-leaf sorted elevations. */
     {
         size_t *cnt = ct_calloc_array((size_t)n_leaves + 2, sizeof(size_t));
@@ -440,8 +476,13 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
         for (size_t i = 0; i < tot; i++)
             p.zsum[i + 1] = p.zsum[i] + p.zs[i];
     }
-    for (int i = 1; i < p.n_nodes; i++)
+    progress_at(&pp, 0.85);
+    for (int i = 1; i < p.n_nodes; i++) {
+        if ((i & 0xfff) == 0)
+            progress_at(&pp, 0.85 + 0.05 * i / p.n_nodes);
         p.nodes[i].cap = isfinite(p.nodes[i].spill) ? node_volume(&p, i, p.nodes[i].spill) : INFINITY;
+    }
+    progress_at(&pp, 0.9);
 
     /* Rain: each cell's rain goes to its leaf (ocean cells: straight out). */
     double rain_m = rain_mm / 1000.0;
@@ -461,6 +502,8 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
     /* Levels: full -> spill, partial -> bisection on the node's volume. */
     int full = 0;
     for (int i = 1; i < p.n_nodes; i++) {
+        if ((i & 0xfff) == 0)
+            progress_at(&pp, 0.9 + 0.07 * i / p.n_nodes);
         dnode *d = &p.nodes[i];
         bool is_leaf = d->child[0] < 0;
         if (d->water >= d->cap - 1e-9 * (d->cap + 1)) {
@@ -494,6 +537,7 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
         st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
         goto done;
     }
+    progress_at(&pp, 0.97);
     double vol = 0, maxd = 0;
     size_t wet = 0;
     for (size_t i = 0; i < n; i++) {
@@ -526,6 +570,7 @@ ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **de
     res->depressions = n_leaves;
     res->depressions_full = full;
     *depth_out = depth;
+    progress_at(&pp, 1);
 done:
     free(label);
     free(hp.a);

@@ -280,6 +280,20 @@ static double reduce_sum(sim *s, double v)
     return v;
 }
 
+/* Sums n values over the ranks in place (one collective call). */
+static void reduce_sum_n(sim *s, double *v, int n)
+{
+#ifdef CT_HAVE_MPI
+    if (s->mpi) {
+        MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, s->comm);
+        return;
+    }
+#endif
+    (void)s;
+    (void)v;
+    (void)n;
+}
+
 /* Every rank learns the first failure: the lowest failing rank's status and
  * message are broadcast, so rank 0 reports what went wrong wherever it was. */
 static ct_status agree_status(sim *s, ct_status st, ct_error *err)
@@ -683,7 +697,29 @@ void ct_flood_sim_result_free(ct_flood_sim_result *r)
     free(r->gauge_t);
     free(r->gauge_depth);
     free(r->gauge_wse);
+    free(r->mass);
     memset(r, 0, sizeof *r);
+}
+
+/* Appends the water budget at t (collective: every rank calls it at the same
+ * t; the local totals are summed over the ranks). */
+static void mass_record(sim *s, ct_flood_sim_result *res, int max_rows, double t, double v0, double rain,
+                        double inflow, double bnd_in, double bnd_out)
+{
+    double v[5] = {rain, inflow, bnd_in, bnd_out, stored_volume(s)};
+    reduce_sum_n(s, v, 5);
+    if (res->n_mass_rows >= max_rows)
+        return;
+    ct_flood_mass_row *m = &res->mass[res->n_mass_rows++];
+    m->t = t;
+    m->rain_m3 = v[0];
+    m->inflow_m3 = v[1];
+    m->boundary_in_m3 = v[2];
+    m->boundary_out_m3 = v[3];
+    m->storage_m3 = v[4];
+    double in = v[0] + v[1] + v[2];
+    double scale = fmax(fmax(in, v0), fmax(v[4], 1e-9));
+    m->error = fabs(v[4] - v0 - in + v[3]) / scale;
 }
 
 /* Deepest inflow cell and fastest inflow rise (m/s) on this rank at t. */
@@ -1107,6 +1143,13 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         if (!res->gauge_t || !res->gauge_depth || !res->gauge_wse)
             st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     }
+    /* Mass balance rows: t = 0, one per interval, the end (and slack for rounding). */
+    double mass_every = desc->mass_balance_every_s > 0 ? desc->mass_balance_every_s : gauge_every;
+    if (desc->duration_s / mass_every > 1e6)
+        mass_every = desc->duration_s / 1e6;
+    int max_mass_rows = (int)(desc->duration_s / mass_every) + 3;
+    if (st == CT_OK && !(res->mass = ct_calloc_array((size_t)max_mass_rows, sizeof *res->mass)))
+        st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     double *gbuf = ct_calloc_array(2 * (size_t)desc->n_gauges + 1, sizeof(double));
     float *own = ct_malloc_array(nown ? nown : 1, sizeof(float));
     if (st == CT_OK && (!own || !gbuf))
@@ -1127,6 +1170,8 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
 
     double v0 = reduce_sum(&s, stored_volume(&s));
     double rain_total = 0, inflow_total = 0, bnd_in = 0, bnd_out = 0, clipped = 0;
+    mass_record(&s, res, max_mass_rows, 0, v0, 0, 0, 0, 0);
+    double next_mass = mass_every;
     double hmax = 0;
     for (size_t i = 0; i < nloc; i++)
         if (s.d[i] > hmax)
@@ -1241,6 +1286,12 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         steps++;
         if (desc->progress && s.rank == 0)
             desc->progress(desc->progress_user, T > 0 ? t / T : 1);
+        /* the budget once per interval (the end's row comes with the totals below) */
+        if (t >= next_mass - 1e-9 && t < T - 1e-9) {
+            mass_record(&s, res, max_mass_rows, t, v0, rain_total, inflow_total, bnd_in, bnd_out);
+            while (next_mass <= t + 1e-9)
+                next_mass += mass_every;
+        }
         if (t >= next_snap - 1e-9) {
             if (desc->on_snapshot) {
                 own_depths(&s, own);
@@ -1281,6 +1332,11 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         double in = res->rain_m3 + res->inflow_m3 + res->boundary_in_m3;
         double scale = fmax(fmax(in, v0), fmax(vf, 1e-9));
         res->mass_balance_error = fabs(vf - v0 - in + res->boundary_out_m3) / scale;
+        /* the last row: the totals themselves */
+        if (res->n_mass_rows < max_mass_rows)
+            res->n_mass_rows++;
+        res->mass[res->n_mass_rows - 1] = (ct_flood_mass_row){
+            t, res->rain_m3, res->inflow_m3, res->boundary_in_m3, res->boundary_out_m3, vf, res->mass_balance_error};
         res->steps = steps;
         res->simulated_s = t;
         res->ranks = s.size;
@@ -1306,6 +1362,9 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             res->gauge_t = NULL;
             res->gauge_depth = res->gauge_wse = NULL;
             res->n_gauge_times = 0;
+            free(res->mass);
+            res->mass = NULL;
+            res->n_mass_rows = 0;
         }
     }
     free(own);

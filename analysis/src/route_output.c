@@ -187,6 +187,27 @@ ct_status ct_route_isochrones(ct_route_searcher *s, const ct_route_snap *from, s
                               const ct_route_closures *closures, const double *minutes, size_t n_minutes,
                               double buffer_m, ct_route_isochrone *out, ct_error *err)
 {
+    ct_route_isochrone_desc d = {.from = from, .n_from = n_from, .closures = closures, .minutes = minutes,
+                                 .n_minutes = n_minutes, .buffer_m = buffer_m};
+    return ct_route_isochrones_compute(s, &d, out, err);
+}
+
+/* Progress of limit m (of n) at fraction f of its own work, after the reach
+ * times (the first 10 %). */
+static void iso_progress(const ct_route_isochrone_desc *d, size_t m, double f)
+{
+    if (d->progress)
+        d->progress(d->progress_user, 0.1 + 0.9 * ((double)m + f) / (double)d->n_minutes);
+}
+
+ct_status ct_route_isochrones_compute(ct_route_searcher *s, const ct_route_isochrone_desc *desc,
+                                      ct_route_isochrone *out, ct_error *err)
+{
+    const ct_route_snap *from = desc->from;
+    const size_t n_from = desc->n_from, n_minutes = desc->n_minutes;
+    const ct_route_closures *closures = desc->closures;
+    const double *minutes = desc->minutes;
+    double buffer_m = desc->buffer_m;
     const ct_route_graph *g = route_searcher_graph(s);
     memset(out, 0, n_minutes * sizeof *out);
     if (buffer_m <= 0)
@@ -199,6 +220,8 @@ ct_status ct_route_isochrones(ct_route_searcher *s, const ct_route_snap *from, s
         free(times);
         return st;
     }
+    if (desc->progress)
+        desc->progress(desc->progress_user, n_minutes ? 0.1 : 1);
     const uint8_t *closed = closures && closures->count ? closures->seg_closed : NULL;
     GEOSContextHandle_t h = geos_start();
     unproject up = {NULL};
@@ -224,6 +247,8 @@ ct_status ct_route_isochrones(ct_route_searcher *s, const ct_route_snap *from, s
         for (size_t f = 0; f < n_from; f++)
             n_extra += g->seg_edge_off[from[f].segment + 1] - g->seg_edge_off[from[f].segment];
         for (size_t k = 0; k < g->n_edges + n_extra && st == CT_OK; k++) {
+            if (k > 0 && (k & 0x3fff) == 0)
+                iso_progress(desc, m, 0.2 * (double)k / (double)(g->n_edges + n_extra));
             uint32_t e, seg;
             double t0, t1;
             if (k < g->n_edges) {
@@ -278,21 +303,28 @@ ct_status ct_route_isochrones(ct_route_searcher *s, const ct_route_snap *from, s
             for (size_t i = 0; i < n; i++)
                 GEOSGeom_destroy_r(h, lines[i]);
             free(lines);
+            iso_progress(desc, m, 1);
             continue;
         }
+        iso_progress(desc, m, 0.2);
         /* buffering each (simplified) fragment, then one cascaded union, is
          * several times faster than buffering the multi-line at once */
+        size_t buf_step = n / 20 + 1;
         for (size_t i = 0; i < n; i++) {
+            if (i % buf_step == buf_step - 1)
+                iso_progress(desc, m, 0.2 + 0.5 * (double)i / (double)n);
             GEOSGeometry *simple = GEOSSimplify_r(h, lines[i], buffer_m * 0.05);
             GEOSGeometry *b = GEOSBuffer_r(h, simple ? simple : lines[i], buffer_m, 4);
             GEOSGeom_destroy_r(h, simple);
             GEOSGeom_destroy_r(h, lines[i]);
             lines[i] = b ? b : GEOSGeom_createEmptyPolygon_r(h);
         }
+        iso_progress(desc, m, 0.7);
         GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, lines, (unsigned)n);
         free(lines);
         GEOSGeometry *poly = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
         GEOSGeom_destroy_r(h, coll);
+        iso_progress(desc, m, 0.95);
         if (!poly) {
             st = ct_error_set(err, CT_ERR_RUNTIME, "GEOS buffer failed for the %g-minute isochrone", minutes[m]);
             break;
@@ -320,6 +352,7 @@ ct_status ct_route_isochrones(ct_route_searcher *s, const ct_route_snap *from, s
             }
             GEOSFree_r(h, wkb);
         }
+        iso_progress(desc, m, 1);
     }
     ct_crs_transform_destroy(up.t);
     GEOS_finish_r(h);

@@ -261,7 +261,10 @@ ct_status ct_los_compute(const ct_raster *dem, const ct_los_meshes *meshes, cons
         double diam = 2.0 * a;
         double drop_end = desc->curvature * hlen * hlen / diam;
         double prev_t = 0, prev_c = NAN;
+        size_t progress_step = n / 50 + 1;
         for (size_t i = 0; i < n; i++) {
+            if (desc->progress && i % progress_step == progress_step - 1)
+                desc->progress(desc->progress_user, (meshes ? 0.9 : 1.0) * (double)i / (double)n);
             ct_los_sample *s = &out->samples[i];
             s->t = (double)i / (double)(n - 1);
             s->distance = s->t * hlen;
@@ -304,6 +307,8 @@ ct_status ct_los_compute(const ct_raster *dem, const ct_los_meshes *meshes, cons
     }
     if (!isfinite(out->min_clearance))
         out->min_clearance = NAN;
+    if (desc->progress)
+        desc->progress(desc->progress_user, 1);
     return CT_OK;
 }
 

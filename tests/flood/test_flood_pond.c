@@ -93,5 +93,31 @@ CT_TEST(test_pond_luxembourg_conserves)
     ct_raster_destroy(dem);
 }
 
-CT_TEST_MAIN(CT_CASE(test_pond_partial), CT_CASE(test_pond_merge), CT_CASE(test_pond_spill_into_neighbour),
+/* Progress: a 200 x 200 egg-box of pits reports a moving fraction that ends
+ * at 1, and reporting changes nothing in the result. */
+CT_TEST(test_pond_progress)
+{
+    ct_raster *dem = flood_test_dem(200, 200, 1.0, 500000, 5300200);
+    for (int r = 0; r < 200; r++)
+        for (int c = 0; c < 200; c++)
+            dem->data[r * 200 + c] = (float)(5 + 2 * sin(c * 0.3) * sin(r * 0.3) + 0.01 * c);
+    ct_raster *a = NULL, *b = NULL;
+    ct_flood_pond_result ra, rb;
+    ct_error err = {0};
+    CT_REQUIRE(ct_flood_pond_run(dem, 300, &a, &ra, &err) == CT_OK);
+    ct_test_progress p = {0};
+    ct_flood_pond_desc d = {.dem = dem, .rain_mm = 300, .progress = ct_test_progress_record, .progress_user = &p};
+    CT_REQUIRE(ct_flood_pond_compute(&d, &b, &rb, &err) == CT_OK);
+    CT_CHECK_PROGRESS(p, 20);
+    CT_CHECK(ra.depressions > 50);
+    CT_CHECK_EQ_INT(rb.cells, ra.cells);
+    CT_CHECK_EQ_INT(rb.depressions_full, ra.depressions_full);
+    CT_CHECK(rb.volume_m3 == ra.volume_m3);
+    CT_CHECK(memcmp(a->data, b->data, sizeof(float) * 200 * 200) == 0);
+    ct_raster_destroy(a);
+    ct_raster_destroy(b);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST_MAIN(CT_CASE(test_pond_progress), CT_CASE(test_pond_partial), CT_CASE(test_pond_merge), CT_CASE(test_pond_spill_into_neighbour),
              CT_CASE(test_pond_overflow_map), CT_CASE(test_pond_cli), CT_CASE(test_pond_luxembourg_conserves))

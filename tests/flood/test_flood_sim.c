@@ -163,6 +163,57 @@ static void macdonald(const char *dir, const char *csv, double q_cell, double ra
     ct_raster_destroy(dem);
 }
 
+/* The water budget over time: the mass-conservation basin (rain triangle
+ * 0-300-600 s peaking at 100 mm/h, inflow 2 -> 0 m³/s over 600 s, closed
+ * edges), a row every 100 s. Cumulative rain and inflow follow the integrals
+ * of the inputs, storage their sum, and the last row is the totals. */
+CT_TEST(test_mass_balance_series)
+{
+    int w = 50, h = 40;
+    ct_raster *dem = flood_test_dem(w, h, 5, 500000, 5300000);
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++)
+            dem->data[r * w + c] = (float)(0.02 * c + 0.5 * sin(c * 0.3) * sin(r * 0.25));
+    double rt[3] = {0, 300, 600}, rv[3] = {0, 100, 0};
+    double qt[2] = {0, 600}, qv[2] = {2.0, 0.0};
+    ct_flood_inflow inflow = {.x = 500000 + 40 * 5 + 2.5, .y = 5300000 - 20 * 5 - 2.5, .q_m3s = {2, qt, qv}};
+    ct_flood_sim_desc d = {.dem = dem, .duration_s = 900, .rain_series = {3, rt, rv}, .inflows = &inflow,
+                           .n_inflows = 1, .mass_balance_every_s = 100};
+    ct_flood_sim_result r;
+    ct_error err = {0};
+    CT_REQUIRE(ct_flood_sim_run(&d, &r, &err) == CT_OK);
+    /* t = 0, the first step end past 100, 200, ..., 800 (steps are at most 5 s here), and 900 */
+    CT_REQUIRE(r.n_mass_rows == 10);
+    const double area = w * h * 25.0;
+    for (int k = 0; k < r.n_mass_rows; k++) {
+        const ct_flood_mass_row *m = &r.mass[k];
+        double t = m->t;
+        if (k < 9) {
+            CT_CHECK(t >= 100.0 * k - 1e-9 && t <= 100.0 * k + 5 + 1e-9);
+        }
+        /* by hand: rain depth = integral of the rate (mm/h), inflow = integral of q */
+        double tr = fmin(t, 600), mm_s = 100.0 / 300; /* rate slope, mm/h per s */
+        double rain_mmh_s = tr <= 300 ? 0.5 * mm_s * tr * tr : 0.5 * 300 * 100 + (tr - 300) * 100 - 0.5 * mm_s * (tr - 300) * (tr - 300);
+        double rain = rain_mmh_s / 1000 / 3600 * area;
+        double q = 2 * tr - tr * tr / 600;
+        CT_CHECK_NEAR(m->rain_m3, rain, 1e-3 * rain + 1e-6);
+        CT_CHECK_NEAR(m->inflow_m3, q, 1e-3 * q + 1e-6);
+        CT_CHECK_NEAR(m->storage_m3, m->rain_m3 + m->inflow_m3, 1e-3 * (rain + q) + 1e-6);
+        CT_CHECK(m->boundary_in_m3 == 0 && m->boundary_out_m3 == 0);
+        CT_CHECK(m->error < 1e-3);
+        if (k > 0)
+            CT_CHECK(t > r.mass[k - 1].t && m->rain_m3 >= r.mass[k - 1].rain_m3);
+    }
+    CT_CHECK(r.mass[0].t == 0 && r.mass[0].storage_m3 == 0 && r.mass[0].rain_m3 == 0);
+    const ct_flood_mass_row *last = &r.mass[r.n_mass_rows - 1];
+    CT_CHECK(last->t == r.simulated_s && last->t == 900);
+    CT_CHECK(last->rain_m3 == r.rain_m3 && last->inflow_m3 == r.inflow_m3);
+    CT_CHECK(last->boundary_in_m3 == r.boundary_in_m3 && last->boundary_out_m3 == r.boundary_out_m3);
+    CT_CHECK(last->storage_m3 == r.final_volume_m3 && last->error == r.mass_balance_error);
+    ct_flood_sim_result_free(&r);
+    ct_raster_destroy(dem);
+}
+
 CT_TEST(test_macdonald_no_rain)
 {
     double mae, maxe;
@@ -403,7 +454,8 @@ CT_TEST(test_cli_outputs)
              flood_test_cli(), dem_path, p, dd, dd);
     CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
     const char *files[] = {"max_depth.tif", "max_velocity.tif", "arrival_time.tif", "final_depth.tif",
-                           "depth_200.tif", "depth_400.tif", "depth_600.tif", "gauges.csv", "report.json"};
+                           "depth_200.tif", "depth_400.tif", "depth_600.tif", "gauges.csv", "report.json",
+                           "mass_balance.csv"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(p, sizeof p, "%s/out/%s", dd, files[i]);
         if (!ct_file_exists(p))
@@ -422,7 +474,36 @@ CT_TEST(test_cli_outputs)
         CT_CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, fields[i])));
     CT_CHECK_NEAR(cJSON_GetObjectItem(j, "simulated_s")->valuedouble, 600, 1e-9);
     CT_CHECK(cJSON_GetObjectItem(j, "mass_balance_error")->valuedouble < 1e-3);
+    double rain_m3 = cJSON_GetObjectItem(j, "rain_m3")->valuedouble;
+    double out_m3 = cJSON_GetObjectItem(j, "boundary_out_m3")->valuedouble;
+    double final_m3 = cJSON_GetObjectItem(j, "final_volume_m3")->valuedouble;
+    double mb_error = cJSON_GetObjectItem(j, "mass_balance_error")->valuedouble;
+    CT_CHECK(out_m3 > 0); /* the free west edge lets water out */
     cJSON_Delete(j);
+    free(js);
+    /* mass_balance.csv: a row at 0, 100, ..., 500 (the gauge times) and at 600,
+     * the last one holding the totals of the JSON */
+    snprintf(p, sizeof p, "%s/out/mass_balance.csv", dd);
+    CT_REQUIRE(ct_file_read(p, 0, &js, &n, &err) == CT_OK);
+    CT_CHECK(strncmp((char *)js, "time_s,rain_m3,inflow_m3,boundary_in_m3,boundary_out_m3,storage_m3,error_pct\n",
+                     77) == 0);
+    int mb_rows = -1; /* lines minus the header */
+    const char *last_row = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (js[i] == '\n') {
+            mb_rows++;
+            if (i + 1 < n)
+                last_row = (const char *)js + i + 1;
+        }
+    CT_CHECK_EQ_INT(mb_rows, 7);
+    double v[7] = {0};
+    CT_REQUIRE(last_row && sscanf(last_row, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                                  &v[6]) == 7);
+    CT_CHECK_NEAR(v[0], 600, 1e-9);
+    CT_CHECK_NEAR(v[1], rain_m3, 1e-8 * rain_m3);
+    CT_CHECK_NEAR(v[4], out_m3, 1e-8 * out_m3);
+    CT_CHECK_NEAR(v[5], final_m3, 1e-8 * final_m3);
+    CT_CHECK_NEAR(v[6], 100 * mb_error, 1e-3 * 100 * mb_error + 1e-12);
     free(js);
     /* gauges.csv: header + rows at 0,100,...,600 */
     snprintf(p, sizeof p, "%s/out/gauges.csv", dd);
@@ -436,7 +517,7 @@ CT_TEST(test_cli_outputs)
     ct_raster_destroy(dem);
 }
 
-CT_TEST_MAIN(CT_CASE(test_lake_at_rest), CT_CASE(test_mass_conservation), CT_CASE(test_macdonald_no_rain),
+CT_TEST_MAIN(CT_CASE(test_lake_at_rest), CT_CASE(test_mass_conservation), CT_CASE(test_mass_balance_series), CT_CASE(test_macdonald_no_rain),
              CT_CASE(test_macdonald_rain), CT_CASE(test_pond_fills_to_sill), CT_CASE(test_radial_symmetry),
              CT_CASE(test_threads_deterministic), CT_CASE(test_buildings_block_flow), CT_CASE(test_bad_input),
              CT_CASE(test_cli_outputs))

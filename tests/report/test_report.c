@@ -136,11 +136,24 @@ CT_TEST(flood_dynamic_report)
         for (size_t i = 0; i < size; i++)
             rows += data[i] == '\n';
         free(data);
-        CT_CHECK_EQ_INT(rt_count(&p, "lines"), 2);
+        /* then the water budget (storage, in, out) and the balance error over
+         * time: one point per mass_balance.csv row */
+        snprintf(csv, sizeof csv, "%s/mass_balance.csv", dir);
+        CT_REQUIRE(ct_file_read(csv, 1 << 20, &data, &size, &err) == CT_OK);
+        int mb_rows = -1;
+        for (size_t i = 0; i < size; i++)
+            mb_rows += data[i] == '\n';
+        free(data);
+        CT_CHECK_EQ_INT(rt_count(&p, "lines"), 2 + 3 + 1);
         cJSON *pts = cJSON_GetObjectItem(p.counts, "line_points");
         CT_CHECK_EQ_INT(cJSON_GetArrayItem(pts, 0)->valueint, rows);
         CT_CHECK_EQ_INT(cJSON_GetArrayItem(pts, 1)->valueint, rows);
         CT_CHECK(rows >= 3);
+        CT_CHECK_EQ_INT(mb_rows, 4); /* 0, 10, 20 (the gauge times) and 30 s */
+        for (int k = 2; k < 6; k++)
+            CT_CHECK_EQ_INT(cJSON_GetArrayItem(pts, k)->valueint, mb_rows);
+        CT_CHECK(strstr(p.html, "Water budget over time") != NULL);
+        CT_CHECK(strstr(p.html, "Mass balance error over time") != NULL);
         CT_CHECK_EQ_INT(rt_count(&p, "bars"), 20);
     }
     rt_page_free(&p);
@@ -342,6 +355,43 @@ static bool near_rgb(const uint8_t *c, int r, int g, int b)
     return c && abs(c[0] - r) < 12 && abs(c[1] - g) < 12 && abs(c[2] - b) < 12;
 }
 
+/* --progress on pond, isochrone and los: the bar reaches 100 % on stderr and
+ * stdout keeps exactly one JSON object. */
+static void check_bar(const char *args, const char *label, const char *json_key)
+{
+    const char *log = ct_test_tmp_path("bar.txt"), *js = ct_test_tmp_path("bar.json");
+    char cmd[4096], want[64];
+    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze %s --progress --json >%s 2>%s", CT_BINARY_DIR, args, js, log);
+    CT_REQUIRE(rt_sh(cmd) == 0);
+    uint8_t *a, *b;
+    size_t na, nb;
+    ct_error err = {0};
+    CT_REQUIRE(ct_file_read(log, 1 << 20, &a, &na, &err) == CT_OK);
+    CT_REQUIRE(ct_file_read(js, 1 << 20, &b, &nb, &err) == CT_OK);
+    snprintf(want, sizeof want, "%s [", label);
+    CT_CHECK(strstr((char *)a, want) != NULL);
+    CT_CHECK(strstr((char *)a, "100 %\n") != NULL);
+    cJSON *j = cJSON_Parse((char *)b);
+    CT_CHECK(j != NULL && cJSON_GetObjectItem(j, json_key) != NULL);
+    cJSON_Delete(j);
+    free(a);
+    free(b);
+}
+
+CT_TEST(progress_more)
+{
+    const char *dem = basin_dem(), *net = roads();
+    CT_REQUIRE(dem && net);
+    char args[4096];
+    snprintf(args, sizeof args, "pond --dem %s --rain-depth 50 -o %s", dem, ct_test_tmp_path("bar_pond.tif"));
+    check_bar(args, "pond", "cells");
+    snprintf(args, sizeof args, "los --dem %s --from %f,%f,12 --to %f,%f,12", dem, cx(2), cy(2), cx(50), cy(30));
+    check_bar(args, "los", "visible");
+    snprintf(args, sizeof args, "isochrone --roads %s --from 500010,5300005 --minutes 0.5,1 -o %s", net,
+             ct_test_tmp_path("bar_iso.gpkg"));
+    check_bar(args, "isochrone", "isochrones");
+}
+
 CT_TEST(route_report)
 {
     const char *net = roads();
@@ -479,4 +529,4 @@ CT_TEST(impact_report)
 
 CT_TEST_MAIN(CT_CASE(flood_static_report), CT_CASE(pond_report), CT_CASE(flood_dynamic_report),
              CT_CASE(viewshed_report), CT_CASE(los_report), CT_CASE(progress_bar), CT_CASE(escaping),
-             CT_CASE(route_report), CT_CASE(isochrone_report), CT_CASE(impact_report))
+             CT_CASE(progress_more), CT_CASE(route_report), CT_CASE(isochrone_report), CT_CASE(impact_report))

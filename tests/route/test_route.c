@@ -873,6 +873,34 @@ CT_TEST(test_isochrone_monaco)
     ct_route_searcher_destroy(s);
 }
 
+/* Progress of the isochrones: moving through the reach times, fragments,
+ * buffers and unions of each limit, ending at 1; the areas are the same as
+ * without a callback. */
+CT_TEST(test_isochrone_progress)
+{
+    ct_route_graph *g = monaco();
+    CT_REQUIRE(g);
+    ct_route_searcher *s = ct_route_searcher_create(g);
+    ct_route_snap from;
+    ct_error err;
+    CT_REQUIRE(ct_route_snap_point(g, 7.4236, 43.7384, NULL, 0, &from, &err) == CT_OK);
+    double minutes[2] = {1, 2};
+    ct_route_isochrone a[2], b[2];
+    CT_REQUIRE(ct_route_isochrones(s, &from, 1, NULL, minutes, 2, 25, a, &err) == CT_OK);
+    ct_test_progress p = {0};
+    ct_route_isochrone_desc d = {.from = &from, .n_from = 1, .minutes = minutes, .n_minutes = 2, .buffer_m = 25,
+                                 .progress = ct_test_progress_record, .progress_user = &p};
+    CT_REQUIRE(ct_route_isochrones_compute(s, &d, b, &err) == CT_OK);
+    CT_CHECK_PROGRESS(p, 20);
+    for (int m = 0; m < 2; m++) {
+        CT_CHECK(a[m].area_m2 > 0 && a[m].area_m2 == b[m].area_m2);
+        CT_CHECK_EQ_INT(a[m].segments_reached, b[m].segments_reached);
+        ct_route_isochrone_free(&a[m]);
+        ct_route_isochrone_free(&b[m]);
+    }
+    ct_route_searcher_destroy(s);
+}
+
 /* ---- the command line ---- */
 static int run_cli(const char *args, char *out, size_t cap)
 {
@@ -1072,5 +1100,5 @@ CT_TEST(test_text_parsers)
 CT_TEST_MAIN(CT_CASE(test_text_parsers), CT_CASE(test_oneway), CT_CASE(test_layer_costs_and_speeds), CT_CASE(test_snap_mid_edge), CT_CASE(test_closures),
              CT_CASE(test_disconnected), CT_CASE(test_k_alternatives), CT_CASE(test_yen_bruteforce), CT_CASE(test_turn_restriction), CT_CASE(test_turn_only), CT_CASE(test_demo_streets),
              CT_CASE(test_osm_counts), CT_CASE(test_alt_equals_dijkstra_monaco), CT_CASE(test_k_monaco_ordered),
-             CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_cli_errors), CT_CASE(test_cli_usage),
+             CT_CASE(test_isochrone_grid), CT_CASE(test_isochrone_monaco), CT_CASE(test_isochrone_progress), CT_CASE(test_cli_errors), CT_CASE(test_cli_usage),
              CT_CASE(test_cli_route_json))

@@ -219,5 +219,34 @@ CT_TEST(cli)
     CT_CHECK(system(cmd) == 0);
 }
 
-CT_TEST_MAIN(CT_CASE(dem_clearance_analytic), CT_CASE(dem_wall_blocks), CT_CASE(mesh_blocks),
+/* Progress over the DEM samples (and the mesh ray): moving, ending at 1, with
+ * the same answer as without a callback. */
+CT_TEST(progress)
+{
+    ct_raster *dem = dem_make(flat);
+    ct_los_meshes *m = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_los_meshes_create(&m, &err) == CT_OK);
+    CT_REQUIRE(ct_los_meshes_add(m, QUAD, 4, QUAD_IDX, 6, &err) == CT_OK);
+    CT_REQUIRE(ct_los_meshes_commit(m, &err) == CT_OK);
+    for (int with_mesh = 0; with_mesh < 2; with_mesh++) {
+        ct_test_progress p = {0};
+        ct_los_desc d = {.from = {500100, 5000500, 10}, .to = {500900, 5000520, 30}};
+        ct_los_result a, b;
+        CT_REQUIRE(ct_los_compute(dem, with_mesh ? m : NULL, &d, &a, &err) == CT_OK);
+        d.progress = ct_test_progress_record;
+        d.progress_user = &p;
+        CT_REQUIRE(ct_los_compute(dem, with_mesh ? m : NULL, &d, &b, &err) == CT_OK);
+        CT_CHECK_PROGRESS(p, 20); /* 161 samples every 5 m */
+        CT_CHECK(a.visible == b.visible && a.blocked_by_mesh == b.blocked_by_mesh);
+        CT_CHECK(a.visible == !with_mesh); /* over flat ground, into the mesh wall (x = 500500, z <= 50) */
+        CT_CHECK(a.min_clearance == b.min_clearance);
+        ct_los_result_free(&a);
+        ct_los_result_free(&b);
+    }
+    ct_los_meshes_destroy(m);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST_MAIN(CT_CASE(progress), CT_CASE(dem_clearance_analytic), CT_CASE(dem_wall_blocks), CT_CASE(mesh_blocks),
              CT_CASE(gltf_struct_blocks), CT_CASE(cli))

@@ -127,6 +127,18 @@ typedef struct ct_flood_pond_result {
 ct_status ct_flood_pond_run(const ct_raster *dem, double rain_mm, ct_raster **depth, ct_flood_pond_result *res,
                             ct_error *err);
 
+/* The same with a descriptor: progress (optional) gets the fraction done from
+ * the calling thread: labelling (the priority flood, most of the time), the
+ * hierarchy, the volumes, the levels and the depth grid, ending at 1. */
+typedef struct ct_flood_pond_desc {
+    const ct_raster *dem;
+    double rain_mm;
+    ct_progress_fn progress;
+    void *progress_user;
+} ct_flood_pond_desc;
+ct_status ct_flood_pond_compute(const ct_flood_pond_desc *desc, ct_raster **depth, ct_flood_pond_result *res,
+                                ct_error *err);
+
 /* ------------------------------------------------------ dynamic 2D flood */
 
 typedef enum ct_flood_boundary_kind {
@@ -208,7 +220,23 @@ typedef struct ct_flood_sim_desc {
     const char *dem_path;
     const char *manning_path;
     const char *buildings_src;
+    /* Mass balance over time (appended): a ct_flood_mass_row at t = 0, at the
+     * end of the first step reaching each multiple of this interval, and at
+     * the end. 0 = gauge_every_s (60 s by default); at most 1,000,000 rows
+     * (a shorter interval is widened). */
+    double mass_balance_every_s;
 } ct_flood_sim_desc;
+
+/* The water budget up to time t: cumulative volumes since t = 0, the water on
+ * the grid at t, and the balance error as ct_flood_sim_result's. The last
+ * row (t = simulated_s) holds exactly the result's totals. */
+typedef struct ct_flood_mass_row {
+    double t;                               /* simulated seconds */
+    double rain_m3, inflow_m3;              /* added since t = 0 */
+    double boundary_in_m3, boundary_out_m3; /* across the raster edge since t = 0 */
+    double storage_m3;                      /* on the grid at t (initial water included) */
+    double error;                           /* |storage - initial - in + out| / max(in, initial, storage) */
+} ct_flood_mass_row;
 
 typedef struct ct_flood_sim_result {
     /* w*h grids (rank 0 only under MPI): NAN where never wet (> h_wet). */
@@ -227,6 +255,9 @@ typedef struct ct_flood_sim_result {
     int ranks;
     int blocks_x, blocks_y;         /* MPI block grid: columns x rows of blocks (1 x 1 alone) */
     size_t blocked_cells;           /* cells blocked by buildings (buildings_src or blocked) */
+    /* Mass balance over time (rank 0 only under MPI), see ct_flood_mass_row. */
+    int n_mass_rows;
+    ct_flood_mass_row *mass;
 } ct_flood_sim_result;
 
 ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *res, ct_error *err);

@@ -198,6 +198,21 @@ typedef struct ct_route_isochrone {
 ct_status ct_route_isochrones(ct_route_searcher *s, const ct_route_snap *from, size_t n_from,
                               const ct_route_closures *closures, const double *minutes, size_t n_minutes,
                               double buffer_m, ct_route_isochrone *out, ct_error *err);
+/* The same with a descriptor; progress (optional) gets the fraction done from
+ * the calling thread: the reach times, then per limit the edge fragments, their
+ * buffers and the union, ending at 1. */
+typedef struct ct_route_isochrone_desc {
+    const ct_route_snap *from;
+    size_t n_from;
+    const ct_route_closures *closures; /* may be NULL */
+    const double *minutes;
+    size_t n_minutes;
+    double buffer_m;                   /* 0 = 25 m */
+    ct_progress_fn progress;
+    void *progress_user;
+} ct_route_isochrone_desc;
+ct_status ct_route_isochrones_compute(ct_route_searcher *s, const ct_route_isochrone_desc *desc,
+                                      ct_route_isochrone *out, ct_error *err);
 void ct_route_isochrone_free(ct_route_isochrone *iso);
 
 /* ---- output ---- */

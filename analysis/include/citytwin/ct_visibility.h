@@ -98,6 +98,10 @@ typedef struct ct_los_desc {
     double from[3], to[3]; /* absolute heights, in the DEM's CRS */
     double step;           /* sampling step in metres; 0 = half the smallest cell side */
     double curvature;      /* as ct_viewshed_desc (0 = none) */
+    /* Optional: fraction done from the calling thread (the DEM samples, then
+     * the mesh ray), ending at 1. */
+    ct_progress_fn progress;
+    void *progress_user;
 } ct_los_desc;
 
 typedef struct ct_los_result {
