@@ -1,5 +1,5 @@
-/* The demo's analysis results (ct_demo_desc.results): runs the scene's three
- * presets (flood, impact, route; docs/demo.md) with the analysis library and
+/* The demo's analysis results (ct_demo_desc.results): runs the scene's
+ * presets (flood, impact, the routes; docs/demo.md) with the analysis library and
  * writes what the result layers draw. Lives in the CLI because the engine
  * does not link the analyses. Deterministic: GeoJSON and GeoTIFF only (a
  * GeoPackage would carry a timestamp). */
@@ -125,33 +125,47 @@ static ct_status run_impact(const char *dir, const cJSON *a, const char *crs, ct
     return st;
 }
 
-/* Fire-engine preset: the fastest route as one GeoJSON line with its cost. */
+/* A route preset (the fire engine's, the ambulance's): the fastest route as
+ * one GeoJSON line with its cost, into "output" (default route.geojson);
+ * "avoid" (optional) closes the roads crossing its polygons, e.g. the flood
+ * extent written just before. */
 static ct_status run_route(const char *dir, const cJSON *a, ct_error *err)
 {
     double from[2], to[2];
-    char *roads = in_dir(dir, a, "roads");
+    char *roads = in_dir(dir, a, "roads"), *avoid = in_dir(dir, a, "avoid");
+    const char *output = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "output"));
     if (!roads || !xy_of(a, "from", from) || !xy_of(a, "to", to)) {
         free(roads);
+        free(avoid);
         return ct_error_set(err, CT_ERR_INPUT, "route preset: needs roads, from and to");
     }
     ct_route_graph_desc gd = {.path = roads, .landmarks = -1, .skip_ch = true}; /* one query: plain Dijkstra */
     ct_route_graph *g = NULL;
     ct_route_searcher *s = NULL;
+    ct_route_closures *closed = NULL;
     ct_route_result res = {0};
     ct_route_query q = {0};
     double *xy = NULL;
     size_t n_xy = 0;
     ct_status st = ct_route_graph_load(&gd, &g, err);
+    if (!st && avoid) {
+        size_t n_closed = 0;
+        if (!(closed = ct_route_closures_create(g)))
+            st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+        else
+            st = ct_route_closures_add_polygons(closed, avoid, &n_closed, err);
+        q.closures = closed;
+    }
     if (!st)
-        st = ct_route_snap_point(g, from[0], from[1], NULL, 1000, &q.from, err);
+        st = ct_route_snap_point(g, from[0], from[1], closed, 1000, &q.from, err);
     if (!st)
-        st = ct_route_snap_point(g, to[0], to[1], NULL, 1000, &q.to, err);
+        st = ct_route_snap_point(g, to[0], to[1], closed, 1000, &q.to, err);
     if (!st && !(s = ct_route_searcher_create(g)))
         st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     if (!st)
         st = ct_route_search(s, &q, &res, err);
     if (!st && (!res.reachable || res.n_paths < 1))
-        st = ct_error_set(err, CT_ERR_INPUT, "route preset: the incident is not reachable (%s)", res.reason);
+        st = ct_error_set(err, CT_ERR_INPUT, "route preset: the destination is not reachable (%s)", res.reason);
     if (!st)
         st = ct_route_path_geometry(g, &q, &res.paths[0], &xy, &n_xy, err);
     if (!st) {
@@ -173,7 +187,7 @@ static ct_status run_route(const char *dir, const cJSON *a, ct_error *err)
                 k += (size_t)snprintf(text + k, cap - k, "%s[%.3f, %.3f]", i ? ", " : "", xy[2 * i], xy[2 * i + 1]);
             if (k < cap)
                 k += (size_t)snprintf(text + k, cap - k, "]}}]}\n");
-            char *out = ct_path_join(dir, "route.geojson");
+            char *out = ct_path_join(dir, output ? output : "route.geojson");
             st = k < cap && out ? ct_file_write(out, text, k, err) : ct_error_set(err, CT_ERR_RUNTIME, "route: buffer");
             free(out);
             free(text);
@@ -182,8 +196,10 @@ static ct_status run_route(const char *dir, const cJSON *a, ct_error *err)
     free(xy);
     ct_route_result_free(&res);
     ct_route_searcher_destroy(s);
+    ct_route_closures_destroy(closed);
     ct_route_graph_destroy(g);
     free(roads);
+    free(avoid);
     return st;
 }
 
@@ -208,8 +224,13 @@ ct_status cli_demo_results(const char *dir, ct_error *err)
         st = run_flood(dir, flood, err);
     if (!st)
         st = run_impact(dir, impact, crs, err);
-    if (!st)
-        st = run_route(dir, route, err);
+    const cJSON *a;
+    cJSON_ArrayForEach(a, an)
+    {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "type"));
+        if (!st && type && !strcmp(type, "route"))
+            st = run_route(dir, a, err);
+    }
     cJSON_Delete(scene);
     return st;
 }

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 /* Bump when the generated content changes, so cached copies are regenerated. */
-#define DEMO_GENERATOR_VERSION 5
+#define DEMO_GENERATOR_VERSION 6
 #define DEMO_DEFAULT_SEED 20260529u
 #define DEMO_CRS "EPSG:4547"
 #define DEMO_GEOG_CRS "EPSG:4490"
@@ -37,7 +37,7 @@
 const char *const ct_demo_files[] = {"scene.json",     "dem.tif",      "buildings.geojson", "roads.geojson",
                                      "pois.geojson",   "river.geojson", "district.glb",     NULL};
 const char *const ct_demo_result_files[] = {"flood_depth.tif", "flood_extent.geojson", "impact.geojson",
-                                            "route.geojson", NULL};
+                                            "route.geojson", "hospital_route.geojson", NULL};
 
 /* ---- deterministic randomness ------------------------------------------ */
 
@@ -931,7 +931,8 @@ static const demo_poi *find_poi(const demo_district *d, const char *kind, int nt
 
 /* Layers showing the analysis presets' results (written by the results step,
  * ct_demo_desc.results): flood depth as a water surface and its extent's
- * outline, impact rings, rescue route. Styles: docs/scene.md. */
+ * outline, impact rings, rescue route, hospital route. Styles: docs/scene.md;
+ * each says what it shows in its description (the legend). */
 static void add_result_layers(cJSON *layers)
 {
     cJSON *l = layer_json("flood_depth", "raster", "flood_depth.tif", true);
@@ -939,6 +940,7 @@ static void add_result_layers(cJSON *layers)
     cJSON_AddStringToObject(st, "ramp", "depth");
     cJSON_AddStringToObject(st, "height", "ground+value"); /* the water surface at the flood level */
     cJSON_AddNumberToObject(st, "opacity", 0.8);
+    cJSON_AddStringToObject(l, "description", "river flood to 2.0 m: water depth (light to dark blue)");
     cJSON_AddItemToArray(layers, l);
     l = layer_json("flood", "vector", "flood_extent.geojson", true);
     st = cJSON_AddObjectToObject(l, "style");
@@ -947,6 +949,7 @@ static void add_result_layers(cJSON *layers)
     cJSON_AddStringToObject(st, "height", "level");
     cJSON_AddNumberToObject(st, "lift", 0.1);
     cJSON_AddNumberToObject(st, "outline_width", 2);
+    cJSON_AddStringToObject(l, "description", "river flood to 2.0 m: extent outline (dark blue)");
     cJSON_AddItemToArray(layers, l);
     l = layer_json("impact_rings", "vector", "impact.geojson", true);
     st = cJSON_AddObjectToObject(l, "style");
@@ -960,12 +963,24 @@ static void add_result_layers(cJSON *layers)
     cJSON_AddNumberToObject(st, "outline_width", 6);
     cJSON_AddNumberToObject(st, "lift", 1);
     cJSON_AddNumberToObject(st, "min_height", 2.1); /* on the flood water (2.0 m), not the river bed */
+    cJSON_AddStringToObject(l, "description", "gas leak on Qilou Street: 50 m (red), 150 m (orange), 300 m (yellow)");
     cJSON_AddItemToArray(layers, l);
     l = layer_json("rescue_route", "vector", "route.geojson", true);
     st = cJSON_AddObjectToObject(l, "style");
     cJSON_AddStringToObject(st, "color", "#00e5ff");
     cJSON_AddNumberToObject(st, "width", 10);
     cJSON_AddNumberToObject(st, "lift", 2);
+    cJSON_AddStringToObject(l, "description", "fire engine: Jiangbin Fire Station to the incident (cyan)");
+    cJSON_AddItemToArray(layers, l);
+    /* magenta: apart from the cyan rescue route, the ring colours, water and
+     * the POI colours (the hospital marker is green) */
+    l = layer_json("hospital_route", "vector", "hospital_route.geojson", true);
+    st = cJSON_AddObjectToObject(l, "style");
+    cJSON_AddStringToObject(st, "color", "#ff00c8");
+    cJSON_AddNumberToObject(st, "width", 10);
+    cJSON_AddNumberToObject(st, "lift", 2);
+    cJSON_AddStringToObject(l, "description",
+                            "ambulance: the incident to Jiangbin People's Hospital, flooded roads closed (magenta)");
     cJSON_AddItemToArray(layers, l);
 }
 
@@ -1066,9 +1081,9 @@ static ct_status write_scene(const demo_district *d, const char *path, ct_crs_tr
     for (int i = 0; i < d->poi_count && !gauge; i++)
         if (!strcmp(d->pois[i].subtype, "water_level") && d->pois[i].x > 700)
             gauge = &d->pois[i];
-    const demo_poi *station = find_poi(d, "fire_station", 0);
+    const demo_poi *station = find_poi(d, "fire_station", 0), *hospital = find_poi(d, "hospital", 0);
     double incident[2] = {d->X0 + 620, d->Y0 + QILOU_Y};
-    if (gauge && station) {
+    if (gauge && station && hospital) {
         double seed[2] = {d->X0 + gauge->x, d->Y0 + gauge->y};
         cJSON *a = cJSON_CreateObject();
         cJSON_AddStringToObject(a, "name", "river flood to 2.0 m");
@@ -1095,6 +1110,18 @@ static ct_status write_scene(const demo_district *d, const char *path, ct_crs_tr
         cJSON_AddStringToObject(a, "roads", "roads.geojson");
         cJSON_AddItemToObject(a, "from", num_array(from, 2, 1e3));
         cJSON_AddItemToObject(a, "to", num_array(incident, 2, 1e3));
+        cJSON_AddStringToObject(a, "output", "route.geojson");
+        cJSON_AddItemToArray(an, a);
+        /* the "from the incident to hospitals", around the flood */
+        a = cJSON_CreateObject();
+        double to_hospital[2] = {d->X0 + hospital->x, d->Y0 + hospital->y};
+        cJSON_AddStringToObject(a, "name", "ambulance from Qilou Street to Jiangbin People's Hospital");
+        cJSON_AddStringToObject(a, "type", "route");
+        cJSON_AddStringToObject(a, "roads", "roads.geojson");
+        cJSON_AddItemToObject(a, "from", num_array(incident, 2, 1e3));
+        cJSON_AddItemToObject(a, "to", num_array(to_hospital, 2, 1e3));
+        cJSON_AddStringToObject(a, "avoid", "flood_extent.geojson");
+        cJSON_AddStringToObject(a, "output", "hospital_route.geojson");
         cJSON_AddItemToArray(an, a);
     }
     char *text = cJSON_Print(root);

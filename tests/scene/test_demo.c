@@ -373,7 +373,7 @@ CT_TEST(model_and_scene)
     CT_CHECK(ct_scene_find_camera(s, "overview") != NULL);
     CT_CHECK(s->tour_count >= 1);
     CT_CHECK(s->feeds && cJSON_GetArraySize(s->feeds) >= 1);
-    CT_CHECK(s->analyses && cJSON_GetArraySize(s->analyses) >= 3);
+    CT_CHECK(s->analyses && cJSON_GetArraySize(s->analyses) >= 4); /* flood, impact, two routes */
 
     ct_gltf *g = NULL;
     ct_gltf_options o = {.skip_images = true};
@@ -507,7 +507,7 @@ CT_TEST(cli_demo)
     const cJSON *files = cJSON_GetObjectItem(j, "files");
     CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "dir")));
     CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "scene")));
-    CT_CHECK_EQ_INT(cJSON_GetArraySize(files), 11); /* 7 files + 4 analysis results */
+    CT_CHECK_EQ_INT(cJSON_GetArraySize(files), 12); /* 7 files + 5 analysis results (two routes) */
     const cJSON *f;
     cJSON_ArrayForEach(f, files) CT_CHECK(ct_file_exists(f->valuestring));
     cJSON_Delete(j);

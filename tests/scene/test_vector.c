@@ -458,6 +458,35 @@ static double fraction_seen(const ct_image *img, const ct_camera *cam, const ct_
  * ctest fixture), with the analysis results. */
 static const char *cli_demo_dir(void) { return CT_BINARY_DIR "/tests/scene/demo-cli"; }
 
+/* The line of a route result file (EPSG:4547) densified every 10 m into xy
+ * (up to 400 points) and its cost_s; returns the point count (0 on failure). */
+static int read_route(const char *dir, const char *name, double *xy, double *cost)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    if (!ds)
+        return 0;
+    OGRFeatureH f = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0));
+    int n = 0;
+    if (f) {
+        *cost = OGR_F_GetFieldAsDouble(f, OGR_F_GetFieldIndex(f, "cost_s"));
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        for (int i = 0; g && i + 1 < OGR_G_GetPointCount(g); i++) {
+            double x0 = OGR_G_GetX(g, i), y0 = OGR_G_GetY(g, i), x1 = OGR_G_GetX(g, i + 1), y1 = OGR_G_GetY(g, i + 1);
+            int steps = (int)ceil(hypot(x1 - x0, y1 - y0) / 10);
+            for (int k = 0; k < steps && n < 400; k++, n++) {
+                xy[2 * n] = x0 + (x1 - x0) * k / steps;
+                xy[2 * n + 1] = y0 + (y1 - y0) * k / steps;
+            }
+        }
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return n;
+}
+
 /* A second `citytwin demo` writes the same scene and results, byte for byte. */
 CT_TEST(test_vector_demo_deterministic)
 {
@@ -469,12 +498,13 @@ CT_TEST(test_vector_demo_deterministic)
     free(out);
     CT_REQUIRE(j != NULL);
     int n_files = cJSON_GetArraySize(cJSON_GetObjectItem(j, "files"));
-    CT_CHECK_EQ_INT(n_files, 11);
+    CT_CHECK_EQ_INT(n_files, 12);
     for (int i = 0; i < n_files; i++)
         CT_CHECK(ct_file_exists(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "files"), i)->valuestring));
     cJSON_Delete(j);
-    const char *check[] = {"scene.json", "flood_depth.tif", "flood_extent.geojson", "impact.geojson", "route.geojson"};
-    for (int i = 0; i < 5; i++) {
+    const char *check[] = {"scene.json",     "flood_depth.tif", "flood_extent.geojson", "impact.geojson",
+                           "route.geojson", "hospital_route.geojson"};
+    for (int i = 0; i < 6; i++) {
         char a[800], b2[800];
         snprintf(a, sizeof a, "%s/%s", cli_demo_dir(), check[i]);
         snprintf(b2, sizeof b2, "%s/%s", dir2, check[i]);
@@ -503,8 +533,8 @@ CT_TEST(test_vector_demo_results)
     ct_scene *sc = NULL;
     CT_REQUIRE(ct_scene_load(path, &sc, NULL) == CT_OK);
     CT_CHECK_EQ_INT(sc->warning_count, 0);
-    const char *result_layers[] = {"flood", "impact_rings", "rescue_route"};
-    for (int i = 0; i < 3; i++) {
+    const char *result_layers[] = {"flood", "impact_rings", "rescue_route", "hospital_route"};
+    for (int i = 0; i < 4; i++) {
         const ct_scene_layer *l = ct_scene_find_layer(sc, result_layers[i]);
         CT_CHECK(l && l->type == CT_LAYER_VECTOR && l->visible && ct_file_exists(l->source));
     }
@@ -519,29 +549,29 @@ CT_TEST(test_vector_demo_results)
     CT_REQUIRE(j != NULL);
     double cost = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "routes"), 0), "cost_s")->valuedouble;
     cJSON_Delete(j);
-    snprintf(path, sizeof path, "%s/route.geojson", dir);
-    GDALAllRegister();
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
-    CT_REQUIRE(ds != NULL);
-    OGRLayerH rl = GDALDatasetGetLayer(ds, 0);
-    OGRFeatureH f = OGR_L_GetNextFeature(rl);
-    CT_REQUIRE(f != NULL);
-    CT_CHECK_NEAR(OGR_F_GetFieldAsDouble(f, OGR_F_GetFieldIndex(f, "cost_s")), cost, 0.01);
-    /* route vertices, densified every 10 m */
-    OGRGeometryH g = OGR_F_GetGeometryRef(f);
-    double route[2 * 400];
-    int nr = 0;
-    for (int i = 0; i + 1 < OGR_G_GetPointCount(g); i++) {
-        double x0 = OGR_G_GetX(g, i), y0 = OGR_G_GetY(g, i), x1 = OGR_G_GetX(g, i + 1), y1 = OGR_G_GetY(g, i + 1);
-        int steps = (int)ceil(hypot(x1 - x0, y1 - y0) / 10);
-        for (int k = 0; k < steps && nr < 400; k++, nr++) {
-            route[2 * nr] = x0 + (x1 - x0) * k / steps;
-            route[2 * nr + 1] = y0 + (y1 - y0) * k / steps;
-        }
-    }
-    OGR_F_Destroy(f);
-    GDALClose(ds);
+    double route[2 * 400], file_cost = NAN;
+    int nr = read_route(dir, "route.geojson", route, &file_cost);
+    CT_CHECK_NEAR(file_cost, cost, 0.01);
     CT_CHECK(nr > 20);
+    /* the ambulance's: from the incident to the hospital (the demo's one
+     * hospital POI) with the flooded roads closed, as `analyze route --avoid` */
+    snprintf(args, sizeof args,
+             "analyze route --roads %s/roads.geojson --from 405260,2498460 --to 405835,2498609 --avoid "
+             "%s/flood_extent.geojson --json",
+             dir, dir);
+    CT_REQUIRE(run_cli(args, &out, NULL) == 0);
+    j = cJSON_Parse(out);
+    free(out);
+    CT_REQUIRE(j != NULL);
+    double cost_h = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "routes"), 0), "cost_s")->valuedouble;
+    CT_CHECK(cJSON_GetObjectItem(j, "closed_segments")->valueint > 0);
+    cJSON_Delete(j);
+    double hroute[2 * 400], file_cost_h = NAN;
+    int nh = read_route(dir, "hospital_route.geojson", hroute, &file_cost_h);
+    CT_CHECK_NEAR(file_cost_h, cost_h, 0.01);
+    CT_CHECK(nh > 20);
+    CT_CHECK_NEAR(hroute[0], 405260, 1);                 /* starts at the incident */
+    CT_CHECK(hypot(hroute[2 * nh - 2] - 405835, hroute[2 * nh - 1] - 2498609) < 25); /* ends by the hospital */
 
 #ifdef CT_SANITIZE
     /* the full demo (a 750k-triangle depth grid, the district model) renders
@@ -564,9 +594,10 @@ CT_TEST(test_vector_demo_results)
     ct_raster *dem = NULL;
     snprintf(path, sizeof path, "%s/dem.tif", dir);
     CT_REQUIRE(ct_raster_read(path, &dem, NULL) == CT_OK);
-    const int cyan[3] = {0, 229, 255}, ring300[3] = {254, 204, 92};
+    const int cyan[3] = {0, 229, 255}, ring300[3] = {254, 204, 92}, magenta[3] = {255, 0, 200};
     /* streets between tall buildings hide part of the route: most of it shows */
     double route_seen = fraction_seen(&img, &cam, dem, route, nr, -1e9, 2, cyan);
+    double hospital_seen = fraction_seen(&img, &cam, dem, hroute, nh, -1e9, 2, magenta);
     /* the 300 m ring's outline (on the flood water at 2.1 m, lift 1) */
     double ring[2 * 72];
     for (int i = 0; i < 72; i++) {
@@ -574,12 +605,15 @@ CT_TEST(test_vector_demo_results)
         ring[2 * i + 1] = 2498460 + 300 * sin(i * M_PI / 36);
     }
     double ring_seen = fraction_seen(&img, &cam, dem, ring, 72, 2.1, 1, ring300);
-    fprintf(stderr, "route seen at %.0f %% of its points, 300 m ring at %.0f %%\n", route_seen * 100, ring_seen * 100);
+    fprintf(stderr, "route seen at %.0f %% of its points, hospital route at %.0f %%, 300 m ring at %.0f %%\n",
+            route_seen * 100, hospital_seen * 100, ring_seen * 100);
     CT_CHECK(route_seen > 0.3);
+    CT_CHECK(hospital_seen > 0.3);
     CT_CHECK(ring_seen > 0.3);
     /* control: the route colour is not everywhere (the check above can fail) */
     double away[2] = {405900, 2497900};
     CT_CHECK(fraction_seen(&img, &cam, dem, away, 1, -1e9, 2, cyan) == 0);
+    CT_CHECK(fraction_seen(&img, &cam, dem, away, 1, -1e9, 2, magenta) == 0);
     ct_raster_destroy(dem);
     ct_image_free(&img);
     ct_scene_destroy(sc);
