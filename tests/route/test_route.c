@@ -999,6 +999,12 @@ CT_TEST(test_cli_route_json)
         CT_CHECK_NEAR(cJSON_GetObjectItem(cJSON_GetArrayItem(routes, i), "cost_s")->valuedouble, want[i], 1e-6);
     CT_CHECK_NEAR(cJSON_GetObjectItem(cJSON_GetArrayItem(routes, 0), "snap_to_m")->valuedouble, 0, 1e-9);
     CT_CHECK_EQ_INT(cJSON_GetObjectItem(j, "best")->valueint, 0);
+    /* the default is the contraction hierarchy; DA lies on no best path: no fallback */
+    CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "algorithm")) &&
+             !strcmp(cJSON_GetObjectItem(j, "algorithm")->valuestring, "ch"));
+    CT_CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "ch_fallbacks")) &&
+             cJSON_GetObjectItem(j, "ch_fallbacks")->valueint == 0);
+    CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "graph"), "ch")));
     cJSON_Delete(j);
     /* the GeoPackage has the 4 lines */
     GDALAllRegister();

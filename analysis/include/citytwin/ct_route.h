@@ -1,5 +1,5 @@
 /* Fire-rescue routing: a road graph from OSM (GDAL's OSM driver) or any OGR
- * line layer, fastest routes (exact ALT = A* with landmarks, plain Dijkstra
+ * line layer, fastest routes (exact: contraction hierarchy by default, ALT = A* with landmarks, plain Dijkstra
  * as the reference), k loopless alternatives (Yen), per-query closures
  * (edges by feature id, or every edge crossing avoid-polygons) and
  * isochrone polygons. No OpenGL; see docs/routing.md.
