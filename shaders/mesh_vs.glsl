@@ -3,8 +3,10 @@
 // relative to the eye in double precision on the CPU (RTE), so the float
 // values here stay small near the camera.
 // Variants (defines): CT_LIT, CT_NORMALS, CT_NORMALMAP, CT_TEX, CT_COLOR,
-// CT_PICK, CT_LOG_DEPTH. Each carries only the varyings it needs: on a
-// software rasterizer the cost of a triangle grows with every varying.
+// CT_PICK, CT_LOG_DEPTH, CT_MASK, CT_DIRECT. Each carries only the varyings it
+// needs: on a software rasterizer the cost of a triangle grows with every
+// varying. CT_DIRECT (with CT_TEX, never CT_LIT): the base color texture is
+// the output as is (unlit photogrammetry), so only uv0 travels.
 layout(location = 0) in vec3 a_position;
 layout(location = 1) in vec3 a_normal;
 layout(location = 2) in vec4 a_tangent;
@@ -29,7 +31,9 @@ out vec3 v_normal;
 #ifdef CT_NORMALMAP
 out vec4 v_tangent;
 #endif
-#ifdef CT_TEX
+#if defined(CT_TEX) && defined(CT_DIRECT)
+out vec2 v_uv; // uv0
+#elif defined(CT_TEX)
 out vec4 v_uv; // uv0, uv1
 #endif
 #ifdef CT_COLOR
@@ -56,7 +60,9 @@ void main()
 #ifdef CT_NORMALMAP
     v_tangent = vec4(mat3(mv) * a_tangent.xyz, a_tangent.w);
 #endif
-#ifdef CT_TEX
+#if defined(CT_TEX) && defined(CT_DIRECT)
+    v_uv = a_uv0;
+#elif defined(CT_TEX)
     v_uv = vec4(a_uv0, a_uv1);
 #endif
 #ifdef CT_COLOR

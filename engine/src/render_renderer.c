@@ -21,8 +21,8 @@ typedef struct uniforms {
 
 /* Program variants: each carries only what its primitives use. */
 enum {
-    V_LIT = 1, V_NORMALS = 2, V_NORMALMAP = 4, V_TEX = 8, V_COLOR = 16, V_PICK = 32, V_LOG_DEPTH = 64,
-    V_COUNT = 128
+    V_LIT = 1, V_NORMALS = 2, V_NORMALMAP = 4, V_TEX = 8, V_COLOR = 16, V_PICK = 32, V_LOG_DEPTH = 64, V_MASK = 128,
+    V_DIRECT = 256, V_COUNT = 512
 };
 
 typedef struct program {
@@ -130,10 +130,10 @@ static GLuint build_program(unsigned flags, ct_error *err)
 {
     char *vs_src = shader_source("mesh_vs", CT_SHADER_MESH_VS);
     char *fs_src = shader_source("mesh_fs", CT_SHADER_MESH_FS);
-    static const char *const names[] = {"CT_LIT", "CT_NORMALS", "CT_NORMALMAP", "CT_TEX", "CT_COLOR", "CT_PICK",
-                                        "CT_LOG_DEPTH"};
+    static const char *const names[] = {"CT_LIT",  "CT_NORMALS",   "CT_NORMALMAP", "CT_TEX",   "CT_COLOR",
+                                        "CT_PICK", "CT_LOG_DEPTH", "CT_MASK",      "CT_DIRECT"};
     char defines[512] = "";
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (flags & (1u << i)) {
             strcat(defines, "#define ");
             strcat(defines, names[i]);
@@ -231,7 +231,7 @@ static program *get_program(ct_renderer *r, unsigned flags)
 ct_status ct_renderer_reload_shaders(ct_renderer *r, ct_error *err)
 {
     /* Check that the sources still build before dropping the old programs. */
-    unsigned probe = V_LIT | V_NORMALS | V_NORMALMAP | V_TEX | V_COLOR | (r->desc.picking ? V_PICK : 0) |
+    unsigned probe = V_LIT | V_NORMALS | V_NORMALMAP | V_TEX | V_COLOR | V_MASK | (r->desc.picking ? V_PICK : 0) |
                      (r->log_depth ? V_LOG_DEPTH : 0);
     GLuint test = build_program(probe, err);
     if (!test)
@@ -574,10 +574,18 @@ static void draw_prim(ct_renderer *r, const ct_render_model *m, const rdraw *d, 
     /* glTF: points and lines without normals are not lit */
     bool lit = !(mat->unlit || dd->force_unlit || (!is_triangles && !p->has_normals));
     bool tex = on[0] || on[1] || on[2] || on[3] || on[4];
+    /* Unlit, opaque, white factor, base texture on uv0 untransformed, no
+     * vertex colors or emissive: the texel is the output color (sRGB in and
+     * out), so the shader samples and writes nothing else (photogrammetry). */
+    bool direct = !lit && on[CT_TEX_BASE] && uv[CT_TEX_BASE] == 0 && !mat->base_color_texture.has_transform &&
+                  !p->has_colors && mat->alpha_mode == CT_GLTF_ALPHA_OPAQUE && mat->base_color[0] == 1 &&
+                  mat->base_color[1] == 1 && mat->base_color[2] == 1 && mat->emissive[0] == 0 &&
+                  mat->emissive[1] == 0 && mat->emissive[2] == 0;
     unsigned flags = (lit ? V_LIT : 0) | (lit && p->has_normals ? V_NORMALS : 0) |
                      (lit && tex && on[CT_TEX_NORMAL] && p->has_tangents && p->has_normals ? V_NORMALMAP : 0) |
                      (tex ? V_TEX : 0) | (p->has_colors ? V_COLOR : 0) | (r->desc.picking ? V_PICK : 0) |
-                     (r->log_depth ? V_LOG_DEPTH : 0);
+                     (r->log_depth ? V_LOG_DEPTH : 0) | (mat->alpha_mode == CT_GLTF_ALPHA_MASK ? V_MASK : 0) |
+                     (direct ? V_DIRECT : 0);
     program *prog = use_program(r, flags);
     if (!prog)
         return;

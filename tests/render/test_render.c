@@ -381,6 +381,88 @@ CT_TEST(test_texture_orientation_and_sampler)
     ct_renderer_destroy(r);
 }
 
+/* sRGB 0..255 -> linear 0..1 (the standard transfer function). */
+static double srgb_lin(double c255)
+{
+    double c = c255 / 255.0;
+    return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+/* Renders a quad with a 2x2 nearest-sampled texture and material mat; the four
+ * texel centres land on the pixels checked in test_unlit_texture_paths. */
+static void render_texel_quad(ct_renderer *r, ct_gltf_material mat, const uint8_t px[16], uint8_t *img)
+{
+    fx_model m;
+    fx_init(&m);
+    mat.base_color_texture.texture = 0;
+    fx_add_quad(&m, 0, 0, 0, 2, mat, -1);
+    m.images[0] = (ct_gltf_image){.width = 2, .height = 2, .pixels = (uint8_t *)px};
+    m.samplers[0] = (ct_gltf_sampler){.mag_filter = 9728, .min_filter = 9728, .wrap_s = 33071, .wrap_t = 33071};
+    m.textures[0] = (ct_gltf_texture){.sampler = 0, .image = 0};
+    m.g.image_count = m.g.sampler_count = m.g.texture_count = 1;
+    ct_camera cam = fx_camera(5);
+    render(r, &m.g, &cam, NULL, img);
+}
+
+/* Unlit textured materials: the opaque white-factor case (photogrammetry) takes
+ * the renderer's direct shader path, which writes the texel as is; every other
+ * case goes through the sRGB -> linear -> sRGB path. Both must give what the
+ * glTF rules say: expected values computed by hand from the sRGB formula. */
+CT_TEST(test_unlit_texture_paths)
+{
+    ct_renderer *r = make_renderer(4, false); /* MSAA as `render` draws by default */
+    CT_REQUIRE(r);
+    /* top-left, top-right / bottom-left, bottom-right; mid-range values where a
+     * wrong transfer function shows; the bottom-left texel is 39% opaque */
+    const uint8_t px[16] = {40, 90, 160, 255, 200, 17, 128, 255, 3, 250, 77, 100, 128, 129, 130, 255};
+    const int at[4][2] = {{26, 26}, {38, 26}, {26, 38}, {38, 38}};
+    uint8_t img[W * H * 4];
+    const double bg[3] = {0.75 * 255, 0.82 * 255, 0.90 * 255};
+
+    /* 1: opaque, white factor: the texel itself */
+    render_texel_quad(r, fx_material(1, 1, 1, 1, true), px, img);
+    for (int t = 0; t < 4; t++)
+        CHECK_RGB(fx_px(img, W, at[t][0], at[t][1]), px[t * 4], px[t * 4 + 1], px[t * 4 + 2], 0);
+
+    /* 2: an identity KHR_texture_transform takes the general path: same colors */
+    ct_gltf_material tr = fx_material(1, 1, 1, 1, true);
+    tr.base_color_texture.has_transform = true;
+    const float id3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    memcpy(tr.base_color_texture.uv_matrix, id3, sizeof id3);
+    render_texel_quad(r, tr, px, img);
+    for (int t = 0; t < 4; t++)
+        CHECK_RGB(fx_px(img, W, at[t][0], at[t][1]), px[t * 4], px[t * 4 + 1], px[t * 4 + 2], 1);
+
+    /* 3: factor (0.5, 1, 0.25) multiplies in linear light: sRGB(f * linear(texel)) */
+    render_texel_quad(r, fx_material(0.5f, 1, 0.25f, 1, true), px, img);
+    for (int t = 0; t < 4; t++)
+        CHECK_RGB(fx_px(img, W, at[t][0], at[t][1]), fx_srgb255(0.5 * srgb_lin(px[t * 4])), px[t * 4 + 1],
+                  fx_srgb255(0.25 * srgb_lin(px[t * 4 + 2])), 1);
+
+    /* 4: emissive adds in linear light: sRGB(linear(texel) + 0.1), clamped */
+    ct_gltf_material em = fx_material(1, 1, 1, 1, true);
+    em.emissive[0] = em.emissive[1] = em.emissive[2] = 0.1f;
+    render_texel_quad(r, em, px, img);
+    for (int t = 0; t < 4; t++)
+        for (int c = 0; c < 3; c++) {
+            double l = srgb_lin(px[t * 4 + c]) + 0.1;
+            CT_CHECK_NEAR(fx_px(img, W, at[t][0], at[t][1])[c], l >= 1 ? 255 : fx_srgb255(l), 1);
+        }
+
+    /* 5: alpha mode MASK (cutoff 0.5): the 39% texel is cut out, the others drawn as is */
+    ct_gltf_material mask = fx_material(1, 1, 1, 1, true);
+    mask.alpha_mode = CT_GLTF_ALPHA_MASK;
+    render_texel_quad(r, mask, px, img);
+    for (int t = 0; t < 4; t++) {
+        const uint8_t *p = fx_px(img, W, at[t][0], at[t][1]);
+        if (t == 2)
+            CHECK_RGB(p, bg[0], bg[1], bg[2], 1);
+        else
+            CHECK_RGB(p, px[t * 4], px[t * 4 + 1], px[t * 4 + 2], 1);
+    }
+    ct_renderer_destroy(r);
+}
+
 /* A camera 50 km from the origin (and at ECEF magnitudes): the float
  * model-view built relative to the eye keeps vertex errors far below 1 cm,
  * where a float world matrix would be off by decimetres. */
@@ -527,7 +609,8 @@ int main(int argc, char **argv)
         CT_CASE(test_context), CT_CASE(test_unlit_colors_and_background), CT_CASE(test_lighting),
         CT_CASE(test_depth_order), CT_CASE(test_blend_order), CT_CASE(test_culling_and_winding),
         CT_CASE(test_picking), CT_CASE(test_instancing_and_stats), CT_CASE(test_points_and_lines),
-        CT_CASE(test_msaa_edges), CT_CASE(test_texture_orientation_and_sampler), CT_CASE(test_rte_precision_50km),
+        CT_CASE(test_msaa_edges), CT_CASE(test_texture_orientation_and_sampler),
+        CT_CASE(test_unlit_texture_paths), CT_CASE(test_rte_precision_50km),
         CT_CASE(test_rte_image_at_ecef), CT_CASE(test_reversed_z_precision), CT_CASE(test_log_depth_precision),
     };
     int n = (int)(sizeof cases / sizeof cases[0]), ran = 0;
