@@ -41,6 +41,7 @@ typedef struct queued {
     uint32_t draw_id;
     ct_render_draw_desc desc;
     double depth; /* view-space z of the primitive's centre (more negative = farther) */
+    uint32_t seq; /* submission order: ties keep it, so frames are deterministic */
 } queued;
 
 typedef struct drawn {
@@ -68,8 +69,10 @@ struct ct_renderer {
     double view_rot[16], proj[16];
     float sun_view[3], sun, ambient;
     ct_render_frame_stats stats;
-    queued *queue;
+    queued *queue;        /* blended primitives, drawn last, back to front */
     size_t queue_count, queue_cap;
+    queued *opaque;       /* opaque and masked primitives, drawn first, front to back */
+    size_t opaque_count, opaque_cap;
     drawn *drawn_list;
     size_t drawn_count, drawn_cap;
     bool in_frame;
@@ -353,6 +356,7 @@ void ct_renderer_destroy(ct_renderer *r)
     delete_targets(r);
     delete_programs(r);
     free(r->queue);
+    free(r->opaque);
     free(r->drawn_list);
     free(r->overlays);
     free(r);
@@ -433,7 +437,7 @@ void ct_renderer_begin_frame(ct_renderer *r, const ct_render_frame_desc *desc)
         w = h = 1;
     ensure_targets(r, w, h);
     r->cam = *desc->camera;
-    r->queue_count = r->drawn_count = r->overlay_count = 0;
+    r->queue_count = r->opaque_count = r->drawn_count = r->overlay_count = 0;
     r->current = NULL; /* overlays and HUDs bind their own programs between frames */
     memset(&r->stats, 0, sizeof r->stats);
     r->in_frame = true;
@@ -690,24 +694,27 @@ void ct_renderer_draw_model(ct_renderer *r, const ct_render_model *m, const ct_r
             mvf[i] = (float)mv[i];
         normal_matrix(mv, nm);
         bool flip = det3(world) < 0;
+        /* Everything is queued and drawn at end_frame: opaque front to back
+         * (llvmpipe tests depth before shading, so hidden fragments cost
+         * little), then blended back to front. */
         for (uint32_t k = 0; k < mesh->prim_count; k++) {
             const rprim *p = &mesh->prims[k];
-            if (material_of(m, p)->alpha_mode == CT_GLTF_ALPHA_BLEND) {
-                if (!push((void **)&r->queue, &r->queue_count, &r->queue_cap, sizeof(queued)))
-                    continue;
-                queued *q = &r->queue[r->queue_count++];
-                q->model = m;
-                q->draw = d;
-                q->prim = p;
-                memcpy(q->mv, mvf, sizeof mvf);
-                memcpy(q->nm, nm, sizeof nm);
-                q->flip = flip;
-                q->draw_id = draw_id;
-                q->desc = dd;
-                q->depth = mv[2] * p->center[0] + mv[6] * p->center[1] + mv[10] * p->center[2] + mv[14];
+            bool blend = material_of(m, p)->alpha_mode == CT_GLTF_ALPHA_BLEND;
+            queued **arr = blend ? &r->queue : &r->opaque;
+            size_t *count = blend ? &r->queue_count : &r->opaque_count;
+            if (!push((void **)arr, count, blend ? &r->queue_cap : &r->opaque_cap, sizeof(queued)))
                 continue;
-            }
-            draw_prim(r, m, d, p, mvf, nm, flip, draw_id, &dd);
+            queued *q = &(*arr)[*count];
+            q->seq = (uint32_t)(*count)++;
+            q->model = m;
+            q->draw = d;
+            q->prim = p;
+            memcpy(q->mv, mvf, sizeof mvf);
+            memcpy(q->nm, nm, sizeof nm);
+            q->flip = flip;
+            q->draw_id = draw_id;
+            q->desc = dd;
+            q->depth = mv[2] * p->center[0] + mv[6] * p->center[1] + mv[10] * p->center[2] + mv[14];
         }
     }
 }
@@ -783,14 +790,30 @@ ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, f
 
 static int cmp_far_first(const void *a, const void *b)
 {
-    double da = ((const queued *)a)->depth, db = ((const queued *)b)->depth;
-    return da < db ? -1 : da > db ? 1 : 0;
+    const queued *qa = a, *qb = b;
+    if (qa->depth != qb->depth)
+        return qa->depth < qb->depth ? -1 : 1;
+    return qa->seq < qb->seq ? -1 : qa->seq > qb->seq;
+}
+
+static int cmp_near_first(const void *a, const void *b)
+{
+    const queued *qa = a, *qb = b;
+    if (qa->depth != qb->depth)
+        return qa->depth > qb->depth ? -1 : 1;
+    return qa->seq < qb->seq ? -1 : qa->seq > qb->seq;
 }
 
 void ct_renderer_end_frame(ct_renderer *r)
 {
     if (!r->in_frame)
         return;
+    if (r->opaque_count)
+        qsort(r->opaque, r->opaque_count, sizeof(queued), cmp_near_first);
+    for (size_t i = 0; i < r->opaque_count; i++) {
+        queued *q = &r->opaque[i];
+        draw_prim(r, q->model, q->draw, q->prim, q->mv, q->nm, q->flip, q->draw_id, &q->desc);
+    }
     if (r->queue_count) {
         qsort(r->queue, r->queue_count, sizeof(queued), cmp_far_first);
         glEnable(GL_BLEND);
