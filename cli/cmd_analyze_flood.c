@@ -48,7 +48,7 @@ static const char USAGE[] =
     "  --alpha A (CFL, 0.7)  --theta T (q-centred weighting, 0.9)  --initial-level L (start with water)\n"
     "Both:\n"
     "  --compress C      output GeoTIFF compression: zstd (default, level 1; GDAL >= 2.3 reads it),\n"
-    "                    deflate (level 1; any TIFF reader, ~4x the CPU), lzw, none; with the\n"
+    "                    deflate (level 1; any TIFF reader, ~2x the CPU), lzw, none; with the\n"
     "                    floating-point predictor (not none)\n"
     "  --report OUT.html self-contained HTML page: inputs, summary, key figures, a depth map over\n"
     "                    the hillshaded DEM, charts (depth histogram; area/volume by level;\n"

@@ -41,7 +41,7 @@ ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths
 
 /* Compression of flood result rasters, all with the TIFF floating-point
  * predictor except NONE. ZSTD level 1 is the default: on a 100 M-cell depth
- * grid it costs about a fifth of DEFLATE level 1's CPU for a slightly
+ * grid it costs about half of DEFLATE level 1's CPU for a slightly
  * smaller file; every GDAL-based reader (QGIS, GRASS, rasterio; GDAL >= 2.3)
  * decodes it, some non-GDAL TIFF readers do not: use DEFLATE for them.
  * LZW is compressed by GDAL on one thread; NONE stores raw tiles. */
