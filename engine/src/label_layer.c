@@ -12,7 +12,6 @@
 enum {
     CELL = 4,                /* collision grid cell, pixels */
     POINT_GAP = 6,           /* pixels between a point's anchor and its label */
-    DEPTH_READS_SINGLY = 64, /* up to this many candidates: one small depth read each, else one read of their bounds */
 };
 
 typedef struct cand {
@@ -120,20 +119,25 @@ static bool anchor_visible(const float *d, int stride, int cx, int cy, int w, in
     return false;
 }
 
-/* True (and the cells marked) when the box overlaps no placed label. */
-static bool grid_place(ct_labels *l, int gw, int gh, const cand *c)
+/* True when the box overlaps no placed label; cells = its cell range. */
+static bool grid_free(const ct_labels *l, int gw, int gh, const cand *c, int cells[4])
 {
     int x0 = (int)floorf(c->x0 / CELL), y0 = (int)floorf(c->y0 / CELL);
     int x1 = (int)floorf(c->x1 / CELL), y1 = (int)floorf(c->y1 / CELL);
     x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
     x1 = x1 >= gw ? gw - 1 : x1, y1 = y1 >= gh ? gh - 1 : y1;
+    cells[0] = x0, cells[1] = y0, cells[2] = x1, cells[3] = y1;
     for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++)
             if (l->grid[(size_t)y * gw + x])
                 return false;
-    for (int y = y0; y <= y1; y++)
-        memset(l->grid + (size_t)y * gw + x0, 1, (size_t)(x1 - x0 + 1));
     return true;
+}
+
+static void grid_mark(ct_labels *l, int gw, const int cells[4])
+{
+    for (int y = cells[1]; y <= cells[3]; y++)
+        memset(l->grid + (size_t)y * gw + cells[0], 1, (size_t)(cells[2] - cells[0] + 1));
 }
 
 static void labels_overlay(ct_renderer *r, void *user)
@@ -152,7 +156,6 @@ static void labels_overlay(ct_renderer *r, void *user)
     double near = cam->near_m > 0 ? cam->near_m : 0.1;
     float halo = l->style.halo_px > 0 ? ceilf(l->style.halo_px) : 0;
     size_t n = 0;
-    int bx0 = w, by0 = h, bx1 = -1, by1 = -1;
     for (size_t i = 0; i < l->count; i++) {
         const ct_vector_label *lb = &l->labels[i];
         const ct_text_line *line = &l->lines[i];
@@ -191,42 +194,12 @@ static void labels_overlay(ct_renderer *r, void *user)
             st->culled++;
             continue;
         }
-        int ax = (int)sx, ay = (int)sy;
-        bx0 = ax - 1 < bx0 ? ax - 1 : bx0, by0 = ay - 1 < by0 ? ay - 1 : by0;
-        bx1 = ax + 1 > bx1 ? ax + 1 : bx1, by1 = ay + 1 > by1 ? ay + 1 : by1;
     }
-    /* Occlusion: the depth the frame's geometry left around each anchor. */
-    ct_error err = {0};
-    size_t kept = 0;
-    float *bounds_depth = NULL;
-    int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
-    if (n > DEPTH_READS_SINGLY) {
-        bounds_depth = ct_malloc_array((size_t)bw * bh, sizeof(float));
-        if (bounds_depth && ct_renderer_read_depth_m(r, bx0, by0, bw, bh, bounds_depth, &err) != CT_OK) {
-            ct_log(CT_LOG_WARN, "layer %s: labels: %s", l->name, err.msg);
-            free(bounds_depth);
-            bounds_depth = NULL;
-        }
-    }
-    for (size_t k = 0; k < n; k++) {
-        cand *c = &l->cands[k];
-        int ax = (int)c->sx, ay = (int)c->sy;
-        bool visible = true; /* when depth cannot be read, labels are drawn rather than lost */
-        if (bounds_depth) {
-            visible = anchor_visible(bounds_depth, bw, ax - bx0, ay - by0, bw, bh, c->depth);
-        } else if (n <= DEPTH_READS_SINGLY) {
-            float d[9];
-            if (ct_renderer_read_depth_m(r, ax - 1, ay - 1, 3, 3, d, &err) == CT_OK)
-                visible = anchor_visible(d, 3, 1, 1, 3, 3, c->depth);
-        }
-        if (visible)
-            l->cands[kept++] = *c;
-        else
-            st->occluded++;
-    }
-    free(bounds_depth);
-    /* Greedy placement. */
-    qsort(l->cands, kept, sizeof *l->cands, cmp_cand);
+    /* Greedy placement, highest priority (then nearest) first. The depth
+     * buffer is read only for labels that would fit: around their anchor,
+     * 3 x 3 pixels each (dense layers mostly collide, and reading the whole
+     * frame's depth costs more than the few anchors that get this far). */
+    qsort(l->cands, n, sizeof *l->cands, cmp_cand);
     int gw = (w + CELL - 1) / CELL, gh = (h + CELL - 1) / CELL;
     if ((size_t)gw * gh > l->grid_size) {
         uint8_t *g = realloc(l->grid, (size_t)gw * gh);
@@ -239,12 +212,26 @@ static void labels_overlay(ct_renderer *r, void *user)
     ct_text_style ts = {.halo_px = l->style.halo_px};
     memcpy(ts.color, l->style.color, sizeof ts.color);
     memcpy(ts.halo_color, l->style.halo_color, sizeof ts.halo_color);
-    for (size_t k = 0; k < kept; k++) {
+    ct_error err = {0};
+    bool depth_ok = true;
+    for (size_t k = 0; k < n; k++) {
         const cand *c = &l->cands[k];
-        if (!grid_place(l, gw, gh, c)) {
+        int cells[4];
+        if (!grid_free(l, gw, gh, c, cells)) {
             st->collided++;
             continue;
         }
+        float d[9];
+        int ax = (int)c->sx, ay = (int)c->sy;
+        if (depth_ok && ct_renderer_read_depth_m(r, ax - 1, ay - 1, 3, 3, d, &err) != CT_OK) {
+            ct_log(CT_LOG_WARN, "layer %s: labels drawn without occlusion: %s", l->name, err.msg);
+            depth_ok = false; /* labels are drawn rather than lost */
+        }
+        if (depth_ok && !anchor_visible(d, 3, 1, 1, 3, 3, c->depth)) {
+            st->occluded++;
+            continue;
+        }
+        grid_mark(l, gw, cells);
         const ct_text_line *line = &l->lines[c->index];
         ct_text_renderer_add(l->text, line, c->x0 + halo, c->y0 + halo + line->ascent, &ts);
         st->drawn++;

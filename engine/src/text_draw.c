@@ -1,5 +1,9 @@
-/* The GL text renderer: a glyph atlas (one R8 texture, shelf-packed, grown
- * on demand), a queue of screen-space quads, one draw per flush. */
+/* The GL text renderer: a glyph atlas (one RG8 texture, shelf-packed, grown
+ * on demand: R = the glyph's coverage, G = the coverage dilated by the halo
+ * width, computed once per glyph, size and halo width), a queue of
+ * screen-space quads, one draw per flush. The halo is precomputed because a
+ * dilation in the fragment shader (dozens of samples per pixel) made text
+ * the costliest thing llvmpipe drew. */
 #include "ct_shaders_embedded.h"
 #include "text_internal.h"
 
@@ -12,7 +16,7 @@ enum {
     ATLAS_W = 1024,
     ATLAS_H0 = 256,
     ATLAS_MAX = 4096,
-    PAD = 5,                 /* empty texels around each glyph: room for the halo's samples (<= 4 px) */
+    PAD = 5,                 /* texels around each glyph: room for its halo (<= 4 px) */
     WHITE = 1,               /* a 4x4 block of full coverage at (1, 1) for rectangles */
 };
 
@@ -23,7 +27,7 @@ typedef struct tvert {
 } tvert;
 
 typedef struct gentry {
-    uint32_t key;            /* size << 20 | glyph; 0 = empty slot */
+    uint64_t key;            /* halo (1/2 px) << 40 | size << 20 | glyph; 0 = empty slot */
     int16_t x, y;            /* bitmap's top-left in the atlas */
     int16_t w, h;
     int16_t left, top;
@@ -36,7 +40,7 @@ typedef struct shelf {
 struct ct_text_renderer {
     ct_font *font;
     GLuint program, vao, vbo, tex;
-    GLint u_viewport, u_atlas;
+    GLint u_viewport, u_atlas, u_atlas_texel;
     /* atlas */
     uint8_t *pixels;
     int height;
@@ -102,9 +106,9 @@ static GLuint build_program(ct_error *err)
 
 static void atlas_reset(ct_text_renderer *t)
 {
-    memset(t->pixels, 0, (size_t)ATLAS_W * t->height);
+    memset(t->pixels, 0, (size_t)ATLAS_W * 2 * t->height);
     for (int y = 0; y < 4; y++)
-        memset(t->pixels + (size_t)(WHITE + y) * ATLAS_W + WHITE, 255, 4);
+        memset(t->pixels + ((size_t)(WHITE + y) * ATLAS_W + WHITE) * 2, 255, 8);
     t->shelf_count = 0;
     t->next_y = WHITE + 4 + PAD;
     memset(t->map, 0, t->map_cap * sizeof *t->map);
@@ -122,7 +126,7 @@ static bool map_grow(ct_text_renderer *t)
     for (uint32_t i = 0; i < t->map_cap; i++) {
         if (!t->map[i].key)
             continue;
-        uint32_t h = (t->map[i].key * 2654435761u) & (cap - 1);
+        uint32_t h = (uint32_t)((t->map[i].key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
         while (m[h].key)
             h = (h + 1) & (cap - 1);
         m[h] = t->map[i];
@@ -133,9 +137,9 @@ static bool map_grow(ct_text_renderer *t)
     return true;
 }
 
-static gentry *map_slot(ct_text_renderer *t, uint32_t key)
+static gentry *map_slot(ct_text_renderer *t, uint64_t key)
 {
-    uint32_t h = (key * 2654435761u) & (t->map_cap - 1);
+    uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (t->map_cap - 1);
     while (t->map[h].key && t->map[h].key != key)
         h = (h + 1) & (t->map_cap - 1);
     return &t->map[h];
@@ -159,10 +163,10 @@ static bool atlas_alloc(ct_text_renderer *t, int w, int h, int *x, int *y)
         if (t->height >= ATLAS_MAX)
             return false;
         int nh = t->height * 2;
-        uint8_t *p = realloc(t->pixels, (size_t)ATLAS_W * nh);
+        uint8_t *p = realloc(t->pixels, (size_t)ATLAS_W * 2 * nh);
         if (!p)
             return false;
-        memset(p + (size_t)ATLAS_W * t->height, 0, (size_t)ATLAS_W * (nh - t->height));
+        memset(p + (size_t)ATLAS_W * 2 * t->height, 0, (size_t)ATLAS_W * 2 * (nh - t->height));
         t->pixels = p;
         t->height = nh;
         t->dirty_y0 = 0;
@@ -183,13 +187,36 @@ static bool atlas_alloc(ct_text_renderer *t, int w, int h, int *x, int *y)
     return true;
 }
 
+/* G = max over texels within radius of the coverage R, weighted by a
+ * one-pixel soft edge: the halo's shape. */
+static void dilate(ct_text_renderer *t, int x0, int y0, int w, int h, float radius)
+{
+    int k = (int)ceilf(radius) + 1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float best = 0;
+            for (int dy = -k; dy <= k; dy++)
+                for (int dx = -k; dx <= k; dx++) {
+                    int sx = x + dx, sy = y + dy;
+                    if (sx < 0 || sy < 0 || sx >= w || sy >= h)
+                        continue;
+                    float wgt = radius + 1.0f - sqrtf((float)(dx * dx + dy * dy));
+                    if (wgt <= 0)
+                        continue;
+                    float a = t->pixels[((size_t)(y0 + sy) * ATLAS_W + x0 + sx) * 2] / 255.0f * (wgt < 1 ? wgt : 1);
+                    best = a > best ? a : best;
+                }
+            t->pixels[((size_t)(y0 + y) * ATLAS_W + x0 + x) * 2 + 1] = (uint8_t)lroundf(best * 255.0f);
+        }
+}
+
 /* The glyph's atlas entry, rasterising it on first use; NULL when it cannot
  * be placed (drawn as nothing). */
-static const gentry *glyph_entry(ct_text_renderer *t, uint32_t glyph, int size)
+static const gentry *glyph_entry(ct_text_renderer *t, uint32_t glyph, int size, int halo2)
 {
     if (glyph >= (1u << 20) || size <= 0 || size > 2047)
         return NULL;
-    uint32_t key = ((uint32_t)size << 20) | glyph;
+    uint64_t key = ((uint64_t)halo2 << 40) | ((uint64_t)size << 20) | glyph;
     gentry *e = map_slot(t, key);
     if (e->key)
         return e;
@@ -213,8 +240,10 @@ static const gentry *glyph_entry(ct_text_renderer *t, uint32_t glyph, int size)
             return NULL;
     }
     for (int r = 0; r < bm.rows; r++)
-        memcpy(t->pixels + (size_t)(y + PAD + r) * ATLAS_W + x + PAD, bm.pixels + (size_t)r * bm.pitch,
-               (size_t)bm.width);
+        for (int c = 0; c < bm.width; c++)
+            t->pixels[((size_t)(y + PAD + r) * ATLAS_W + x + PAD + c) * 2] = bm.pixels[(size_t)r * bm.pitch + c];
+    if (bm.rows && halo2)
+        dilate(t, x, y, bm.width + 2 * PAD, bm.rows + 2 * PAD, halo2 * 0.5f);
     if (bm.rows) {
         if (t->dirty_y0 >= t->dirty_y1)
             t->dirty_y0 = y, t->dirty_y1 = y + bm.rows + 2 * PAD;
@@ -238,7 +267,7 @@ ct_status ct_text_renderer_create(ct_font *font, ct_text_renderer **out, ct_erro
     t->font = font;
     t->height = ATLAS_H0;
     t->map_cap = 256;
-    t->pixels = calloc((size_t)ATLAS_W, ATLAS_H0);
+    t->pixels = calloc((size_t)ATLAS_W * 2, ATLAS_H0);
     t->map = calloc(t->map_cap, sizeof *t->map);
     if (!t->pixels || !t->map) {
         ct_text_renderer_destroy(t);
@@ -252,6 +281,7 @@ ct_status ct_text_renderer_create(ct_font *font, ct_text_renderer **out, ct_erro
     }
     t->u_viewport = glGetUniformLocation(t->program, "u_viewport");
     t->u_atlas = glGetUniformLocation(t->program, "u_atlas");
+    t->u_atlas_texel = glGetUniformLocation(t->program, "u_atlas_texel");
     glGenVertexArrays(1, &t->vao);
     glGenBuffers(1, &t->vbo);
     glBindVertexArray(t->vao);
@@ -347,11 +377,11 @@ void ct_text_renderer_add(ct_text_renderer *t, const ct_text_line *line, float x
     to_u8(s.halo_color, halo_color);
     if (halo <= 0)
         halo_color[3] = 0;
-    int size = (int)lroundf(line->size_px);
+    int size = (int)lroundf(line->size_px), halo2 = (int)lroundf(halo * 2);
     /* Whole pixels: glyph bitmaps drawn 1:1 stay sharp. */
     float bx = roundf(x), by = roundf(y), grow = halo > 0 ? ceilf(halo) + 1 : 0;
     for (uint32_t i = 0; i < line->glyph_count; i++) {
-        const gentry *e = glyph_entry(t, line->glyphs[i].glyph, size);
+        const gentry *e = glyph_entry(t, line->glyphs[i].glyph, size, halo2);
         if (!e || !e->w || !e->h)
             continue;
         float gx = bx + roundf(line->glyphs[i].x) + e->left, gy = by + roundf(line->glyphs[i].y) - e->top;
@@ -379,16 +409,17 @@ void ct_text_renderer_flush(ct_text_renderer *t, int width, int height)
     glBindSampler(0, 0); /* models leave their samplers bound */
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     if (t->tex_height != t->height) {
-        glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, ATLAS_W, t->height, 0, GL_RED, GL_UNSIGNED_BYTE, t->pixels);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RG8, ATLAS_W, t->height, 0, GL_RG, GL_UNSIGNED_BYTE, t->pixels);
         t->tex_height = t->height;
     } else if (t->dirty_y0 < t->dirty_y1) {
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, t->dirty_y0, ATLAS_W, t->dirty_y1 - t->dirty_y0, GL_RED, GL_UNSIGNED_BYTE,
-                        t->pixels + (size_t)t->dirty_y0 * ATLAS_W);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, t->dirty_y0, ATLAS_W, t->dirty_y1 - t->dirty_y0, GL_RG, GL_UNSIGNED_BYTE,
+                        t->pixels + (size_t)t->dirty_y0 * ATLAS_W * 2);
     }
     t->dirty_y0 = t->dirty_y1 = 0;
     glUseProgram(t->program);
     glUniform2f(t->u_viewport, (float)width, (float)height);
     glUniform1i(t->u_atlas, 0);
+    glUniform2f(t->u_atlas_texel, 1.0f / ATLAS_W, 1.0f / (float)t->height);
     glDisable(GL_DEPTH_TEST);
     glDisable(GL_CULL_FACE);
     glEnable(GL_BLEND);
