@@ -372,7 +372,8 @@ ct_status cli_scene_render(cli_scene *s, ct_renderer *r, const cli_render_desc *
 
     if (d->wait) {
         /* load to full detail without drawing: the user only wants the final image */
-        set_load_mode(s, CT_TILESET_LOAD_FINAL);
+        if (!d->draw_while_loading)
+            set_load_mode(s, CT_TILESET_LOAD_FINAL);
         int streak = 0;
         for (;;) {
             if ((st = cli_scene_update(s, r, cam, w, h, &complete, err)) != CT_OK)
@@ -389,7 +390,12 @@ ct_status cli_scene_render(cli_scene *s, ct_renderer *r, const cli_render_desc *
                 res->timed_out = true;
                 break;
             }
-            wait_for_loads(s, 0.05);
+            if (d->draw_while_loading) {
+                draw_frame(s, r, d->frame);
+                res->frames_loading++;
+            } else {
+                wait_for_loads(s, 0.05);
+            }
         }
         set_load_mode(s, CT_TILESET_LOAD_INTERACTIVE);
         ms_pending = 0; /* the last update above belongs to the first frame */

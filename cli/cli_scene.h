@@ -54,6 +54,9 @@ void cli_scene_draw(cli_scene *s, ct_renderer *r);
 typedef struct cli_render_desc {
     const ct_render_frame_desc *frame; /* camera, size, background */
     bool wait;
+    /* wait, for comparison: load as the viewer does (INTERACTIVE mode, a
+     * frame drawn after every update that is not complete) */
+    bool draw_while_loading;
     double timeout_s;         /* wait: 0 = 120 */
     int frames;               /* frames drawn (with wait: at full detail); 0 = 1 */
     double t_start;           /* ct_time_now() the times count from; 0 = the call */
@@ -65,6 +68,7 @@ typedef struct cli_render_result {
     double t_first_frame_s;   /* the first drawn frame finished */
     double t_full_detail_s;   /* the first frame drawn with every layer complete; < 0: never */
     int updates;              /* layer updates before that frame */
+    int frames_loading;       /* draw_while_loading: frames drawn before full detail */
     int frames;               /* frames drawn */
     bool timed_out;           /* wait: full detail not reached within timeout_s */
     uint64_t bytes_peak;      /* layers' content bytes, sampled after every update */

@@ -69,6 +69,7 @@ typedef struct options {
     bool generated, sample, cesium, generate_only;
     bool images;            /* write each view's last frame as a PNG into work_dir */
     bool workers_default;   /* tile workers as for interactive use (CPUs - 1), not render --wait's */
+    bool interactive;       /* load as the viewer does: frames drawn while loading, INTERACTIVE mode */
 } options;
 
 typedef struct viewpoint {
@@ -148,14 +149,14 @@ static bool fly_view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, cons
         return false;
     ct_error err = {0};
     ct_render_frame_desc fd = {.camera = &cam, .width = o->width, .height = o->height};
-    cli_render_desc d = {.frame = &fd, .wait = true, .timeout_s = o->timeout_s, .frames = n, .frame_ms = ms,
-                         .frame_ms_cap = n};
+    cli_render_desc d = {.frame = &fd, .wait = true, .draw_while_loading = o->interactive, .timeout_s = o->timeout_s,
+                         .frames = n, .frame_ms = ms, .frame_ms_cap = n};
     cli_render_result rr;
     ct_status st = cli_scene_render(scene, r, &d, &rr, &err);
     if (st != CT_OK)
         fprintf(stderr, "bench_tiles: %s: %s\n", vp->name, err.msg);
     res->t_full_s = rr.t_full_detail_s;
-    res->updates = rr.updates;
+    res->updates = o->interactive ? rr.frames_loading : rr.updates;
     ct_tileset_get_stats(ts, &s1);
     res->loads = s1.loads_total - s0.loads_total;
     res->decoded_per_s = res->t_full_s > 0 ? res->loads / res->t_full_s : 0;
@@ -239,8 +240,8 @@ static double load_avg(void)
 
 static void print_header(const char *title, const options *o, double budget_mb)
 {
-    printf("\n%s  (%dx%d, max SSE %g, budget %.0f MB, load %.2f)\n", title, o->width, o->height, o->sse, budget_mb,
-           load_avg());
+    printf("\n%s  (%dx%d, max SSE %g, budget %.0f MB, load %.2f)%s\n", title, o->width, o->height, o->sse, budget_mb,
+           load_avg(), o->interactive ? "\n  --interactive: loaded as `view` loads, frames drawn meanwhile ('updates' = those frames)" : "");
     printf("%-15s %8s %7s %8s %8s %6s %9s %6s %9s %11s %8s\n", "view", "full_s", "updates", "ms_p50", "ms_p95",
            "drawn", "tris", "loads", "decoded/s", "peak_MB/bud", "rss_MB");
 }
@@ -444,6 +445,9 @@ static void usage(void)
            "  --steady-frames N    frames timed at full detail per view (default 20)\n"
            "  --no-generated, --no-sample, --no-cesium   skip a part\n"
            "  --workers-interactive  tile workers as view uses them (CPUs - 1) instead of render --wait's (CPUs)\n"
+           "  --interactive        load as `view` does (a frame drawn after every update, ancestors first,\n"
+           "                       frame-proportional upload budget, CPUs - 1 workers): the 'updates'\n"
+           "                       column then counts frames drawn while loading\n"
            "  --images             write each view's last frame (both engines) as PNG into --work-dir\n"
            "  --generate-only      write the tileset and stop\n");
 }
@@ -488,6 +492,10 @@ int main(int argc, char **argv)
             o.cesium = false;
         else if (!strcmp(a, "--workers-interactive"))
             o.workers_default = true;
+        else if (!strcmp(a, "--interactive")) {
+            o.interactive = true;
+            o.workers_default = true;
+        }
         else if (!strcmp(a, "--images"))
             o.images = true;
         else if (!strcmp(a, "--generate-only"))
