@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 /* Bump when the generated content changes, so cached copies are regenerated. */
-#define DEMO_GENERATOR_VERSION 6
+#define DEMO_GENERATOR_VERSION 7
 #define DEMO_DEFAULT_SEED 20260529u
 #define DEMO_CRS "EPSG:4547"
 #define DEMO_GEOG_CRS "EPSG:4490"
@@ -1014,8 +1014,16 @@ static ct_status write_scene(const demo_district *d, const char *path, ct_crs_tr
     st = cJSON_AddObjectToObject(l, "style");
     cJSON_AddStringToObject(st, "color", "#3a6f9a");
     cJSON_AddItemToArray(layers, l);
+    /* Hydrants are drawn but not labelled: ~200 hydrant names crowded out
+     * the stations, hospital, school and gauges a commander looks for. */
+    l = layer_json("hydrants", "vector", "pois.geojson", true);
+    st = cJSON_AddObjectToObject(l, "style");
+    cJSON_AddStringToObject(st, "where", "kind = 'hydrant'");
+    cJSON_AddStringToObject(st, "color", "#d62728");
+    cJSON_AddItemToArray(layers, l);
     l = layer_json("pois", "vector", "pois.geojson", true);
     st = cJSON_AddObjectToObject(l, "style");
+    cJSON_AddStringToObject(st, "where", "kind <> 'hydrant'");
     cJSON_AddStringToObject(st, "color_by", "kind");
     cJSON *colors = cJSON_AddObjectToObject(st, "colors");
     cJSON_AddStringToObject(colors, "hydrant", "#d62728");
