@@ -8,6 +8,10 @@
 
 bool ct_render_context_is_window_internal(const ct_render_context *c);
 
+/* Compiles and links a vertex + fragment program; defines (may be NULL) go
+ * after the #version line. Errors name the program ("mesh", "text"). */
+GLuint ct_gl_program_build(const char *name, const char *vs_src, const char *fs_src, const char *defines, ct_error *err);
+
 enum { CT_TEX_BASE, CT_TEX_MR, CT_TEX_NORMAL, CT_TEX_OCCLUSION, CT_TEX_EMISSIVE, CT_TEX_COUNT };
 
 typedef struct rprim {

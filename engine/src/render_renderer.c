@@ -99,7 +99,7 @@ static char *shader_source(const char *name, const char *embedded)
 }
 
 /* Inserts defines after the #version line. */
-static GLuint compile(GLenum type, const char *src, const char *defines, ct_error *err)
+static GLuint compile(const char *name, GLenum type, const char *src, const char *defines, ct_error *err)
 {
     const char *body = src;
     char version[64] = "#version 330 core\n";
@@ -122,30 +122,19 @@ static GLuint compile(GLenum type, const char *src, const char *defines, ct_erro
         char log[2048] = "";
         glGetShaderInfoLog(s, sizeof log, NULL, log);
         glDeleteShader(s);
-        ct_error_set(err, CT_ERR_RUNTIME, "%s shader does not compile: %s", type == GL_VERTEX_SHADER ? "vertex" : "fragment",
-                     log);
+        ct_error_set(err, CT_ERR_RUNTIME, "%s %s shader does not compile: %s", name,
+                     type == GL_VERTEX_SHADER ? "vertex" : "fragment", log);
         return 0;
     }
     return s;
 }
 
-static GLuint build_program(unsigned flags, ct_error *err)
+GLuint ct_gl_program_build(const char *name, const char *vs_src, const char *fs_src, const char *defines, ct_error *err)
 {
-    char *vs_src = shader_source("mesh_vs", CT_SHADER_MESH_VS);
-    char *fs_src = shader_source("mesh_fs", CT_SHADER_MESH_FS);
-    static const char *const names[] = {"CT_LIT",  "CT_NORMALS",   "CT_NORMALMAP", "CT_TEX",   "CT_COLOR",
-                                        "CT_PICK", "CT_LOG_DEPTH", "CT_MASK",      "CT_DIRECT"};
-    char defines[512] = "";
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (flags & (1u << i)) {
-            strcat(defines, "#define ");
-            strcat(defines, names[i]);
-            strcat(defines, " 1\n");
-        }
-    GLuint vs = vs_src ? compile(GL_VERTEX_SHADER, vs_src, defines, err) : 0;
-    GLuint fs = vs && fs_src ? compile(GL_FRAGMENT_SHADER, fs_src, defines, err) : 0;
-    free(vs_src);
-    free(fs_src);
+    if (!defines)
+        defines = "";
+    GLuint vs = vs_src ? compile(name, GL_VERTEX_SHADER, vs_src, defines, err) : 0;
+    GLuint fs = vs && fs_src ? compile(name, GL_FRAGMENT_SHADER, fs_src, defines, err) : 0;
     if (!vs || !fs) {
         if (vs)
             glDeleteShader(vs);
@@ -163,9 +152,28 @@ static GLuint build_program(unsigned flags, ct_error *err)
         char log[2048] = "";
         glGetProgramInfoLog(p, sizeof log, NULL, log);
         glDeleteProgram(p);
-        ct_error_set(err, CT_ERR_RUNTIME, "mesh program does not link: %s", log);
+        ct_error_set(err, CT_ERR_RUNTIME, "%s program does not link: %s", name, log);
         return 0;
     }
+    return p;
+}
+
+static GLuint build_program(unsigned flags, ct_error *err)
+{
+    char *vs_src = shader_source("mesh_vs", CT_SHADER_MESH_VS);
+    char *fs_src = shader_source("mesh_fs", CT_SHADER_MESH_FS);
+    static const char *const names[] = {"CT_LIT",  "CT_NORMALS",   "CT_NORMALMAP", "CT_TEX",   "CT_COLOR",
+                                        "CT_PICK", "CT_LOG_DEPTH", "CT_MASK",      "CT_DIRECT"};
+    char defines[512] = "";
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (flags & (1u << i)) {
+            strcat(defines, "#define ");
+            strcat(defines, names[i]);
+            strcat(defines, " 1\n");
+        }
+    GLuint p = ct_gl_program_build("mesh", vs_src, fs_src, defines, err);
+    free(vs_src);
+    free(fs_src);
     return p;
 }
 

@@ -5,6 +5,7 @@
  * dilation in the fragment shader (dozens of samples per pixel) made text
  * the costliest thing llvmpipe drew. */
 #include "ct_shaders_embedded.h"
+#include "render_internal.h"
 #include "text_internal.h"
 
 #include <epoxy/gl.h>
@@ -58,48 +59,9 @@ struct ct_text_renderer {
 
 /* ---- GL program ---- */
 
-static GLuint compile(GLenum type, const char *src, ct_error *err)
-{
-    GLuint s = glCreateShader(type);
-    glShaderSource(s, 1, &src, NULL);
-    glCompileShader(s);
-    GLint ok = 0;
-    glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetShaderInfoLog(s, sizeof log, NULL, log);
-        glDeleteShader(s);
-        ct_error_set(err, CT_ERR_RUNTIME, "text shader does not compile: %s", log);
-        return 0;
-    }
-    return s;
-}
-
 static GLuint build_program(ct_error *err)
 {
-    GLuint vs = compile(GL_VERTEX_SHADER, CT_SHADER_TEXT_VS, err);
-    GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, CT_SHADER_TEXT_FS, err) : 0;
-    if (!fs) {
-        if (vs)
-            glDeleteShader(vs);
-        return 0;
-    }
-    GLuint p = glCreateProgram();
-    glAttachShader(p, vs);
-    glAttachShader(p, fs);
-    glLinkProgram(p);
-    glDeleteShader(vs);
-    glDeleteShader(fs);
-    GLint ok = 0;
-    glGetProgramiv(p, GL_LINK_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetProgramInfoLog(p, sizeof log, NULL, log);
-        glDeleteProgram(p);
-        ct_error_set(err, CT_ERR_RUNTIME, "text program does not link: %s", log);
-        return 0;
-    }
-    return p;
+    return ct_gl_program_build("text", CT_SHADER_TEXT_VS, CT_SHADER_TEXT_FS, NULL, err);
 }
 
 /* ---- atlas ---- */
