@@ -605,14 +605,10 @@ static double heap_top(route_heap *h, const uint32_t *settled, uint32_t cur)
     return h->n ? h->a[0].key : INFINITY;
 }
 
-/* Bidirectional Dijkstra (no bans; used for single best routes). */
-static bool search_bidi(ct_route_searcher *s, const search_in *in, found_path *out)
+/* Starts both searches: sources forward, targets backward, each node with
+ * its cheapest offset (several stations may snap to one node). */
+static void seed_both(ct_route_searcher *s, const search_in *in, uint32_t cur)
 {
-    const ct_route_graph *g = s->g;
-    next_stamp(s);
-    uint32_t cur = s->cur;
-    double mu = in->direct;
-    uint32_t meet = NONE;
     s->heap.n = s->heap_b.n = 0;
     for (size_t i = 0; i < in->n_src; i++) {
         uint32_t v = in->src[i].node;
@@ -631,6 +627,20 @@ static bool search_bidi(ct_route_searcher *s, const search_in *in, found_path *o
         s->dist_b[v] = in->tgt[j].cost;
         s->pred_b[v] = SRC_FLAG | (uint32_t)j;
         route_heap_push(&s->heap_b, s->dist_b[v], v);
+    }
+}
+
+/* Bidirectional Dijkstra (no bans; used for single best routes). */
+static bool search_bidi(ct_route_searcher *s, const search_in *in, found_path *out)
+{
+    const ct_route_graph *g = s->g;
+    next_stamp(s);
+    uint32_t cur = s->cur;
+    double mu = in->direct;
+    uint32_t meet = NONE;
+    seed_both(s, in, cur);
+    for (size_t j = 0; j < in->n_tgt; j++) { /* a node both a source and a target */
+        uint32_t v = in->tgt[j].node;
         if (s->stamp[v] == cur && s->dist[v] + s->dist_b[v] < mu) {
             mu = s->dist[v] + s->dist_b[v];
             meet = v;
@@ -828,25 +838,7 @@ static bool search_ch(ct_route_searcher *s, const search_in *in, found_path *out
     uint32_t cur = s->cur;
     double mu = in->direct;
     uint32_t meet = NONE;
-    s->heap.n = s->heap_b.n = 0;
-    for (size_t i = 0; i < in->n_src; i++) {
-        uint32_t v = in->src[i].node;
-        if (s->stamp[v] == cur && s->dist[v] <= in->src[i].cost)
-            continue;
-        s->stamp[v] = cur;
-        s->dist[v] = in->src[i].cost;
-        s->pred[v] = SRC_FLAG | (uint32_t)i;
-        route_heap_push(&s->heap, s->dist[v], v);
-    }
-    for (size_t j = 0; j < in->n_tgt; j++) {
-        uint32_t v = in->tgt[j].node;
-        if (s->stamp_b[v] == cur && s->dist_b[v] <= in->tgt[j].cost)
-            continue;
-        s->stamp_b[v] = cur;
-        s->dist_b[v] = in->tgt[j].cost;
-        s->pred_b[v] = SRC_FLAG | (uint32_t)j;
-        route_heap_push(&s->heap_b, s->dist_b[v], v);
-    }
+    seed_both(s, in, cur);
     /* each direction stops once its smallest key reaches the best meeting */
     for (;;) {
         double tf = heap_top(&s->heap, s->settled, cur), tb = heap_top(&s->heap_b, s->settled_b, cur);
