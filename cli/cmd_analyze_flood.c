@@ -83,7 +83,19 @@ static int run_static(flood_cli_args *a)
             .level = a->levels[k], .use_rise = a->use_rise, .rise = a->levels[k],
             .connectivity = a->connectivity, .rlake_compat = a->rlake_compat,
         };
-        if (ct_flood_static_run(&d, &depths[k], &res[k], &err) != CT_OK) {
+        /* The last level needs no copy of the DEM unless the report draws it:
+         * the DEM grid becomes the depth grid (half the memory). */
+        ct_status st;
+        if (k == n - 1 && !a->report) {
+            st = ct_flood_static_run_in_place(&d, dem, &res[k], &err);
+            if (st == CT_OK) {
+                depths[k] = dem;
+                dem = NULL;
+            }
+        } else {
+            st = ct_flood_static_run(&d, &depths[k], &res[k], &err);
+        }
+        if (st != CT_OK) {
             cli_progress_end(&bar);
             rc = cli_fail_err(SUB, &err);
             goto free_depths;

@@ -207,11 +207,13 @@ int main(int argc, char **argv)
             /* r.lake's last-column quirk on, so the cells can be compared one to one */
             ct_flood_static_desc d = {.dem = r, .seeds_xy = seed, .n_seeds = 1, .level = level, .rlake_compat = true};
             ct_flood_static_result res;
-            ct_raster *depth = NULL;
-            if (ct_flood_static_run(&d, &depth, &res, &err) != CT_OK) {
+            /* as the CLI does for one level: the DEM grid becomes the depth grid */
+            if (ct_flood_static_run_in_place(&d, r, &res, &err) != CT_OK) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 2;
             }
+            ct_raster *depth = r;
+            r = NULL;
             double t2 = ct_time_now(), c2 = cpu_s(RUSAGE_SELF);
             ct_flood_write_desc wd = {.compress = compress};
             if (ct_flood_raster_write_with(depth, out, &wd, &err) != CT_OK) {

@@ -123,6 +123,145 @@ CT_TEST(test_nodata_barrier_and_seeds)
     ct_raster_destroy(dem);
 }
 
+/* Reference: a plain breadth-first fill per seed, levels in descending
+ * order, with the documented rules (strictly below, nodata blocks, r.lake's
+ * last column wets but never spreads). Returns the wet mask. */
+static unsigned char *reference_fill(const ct_raster *dem, const int *sc, const int *sr, const float *lv, int n, int conn,
+                                     bool compat)
+{
+    const int w = dem->width, h = dem->height;
+    unsigned char *wet = calloc((size_t)w * h, 1);
+    int *queue = malloc(sizeof(int) * (size_t)w * h);
+    int order[16];
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    for (int i = 1; i < n; i++) /* stable insertion sort, levels descending */
+        for (int j = i; j > 0 && lv[order[j]] > lv[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (int oi = 0; oi < n; oi++) {
+        int s = order[oi];
+        float level = lv[s];
+        int k0 = sr[s] * w + sc[s];
+        if (wet[k0] || !(dem->data[k0] < level))
+            continue;
+        wet[k0] = 1;
+        int qh = 0, qt = 0;
+        queue[qt++] = k0;
+        while (qh < qt) {
+            int k = queue[qh++], r = k / w, c = k % w;
+            if (compat && c == w - 1)
+                continue; /* the last column never spreads */
+            for (int dr = -1; dr <= 1; dr++)
+                for (int dc = -1; dc <= 1; dc++) {
+                    if ((!dr && !dc) || (conn == 4 && dr && dc))
+                        continue;
+                    int rr = r + dr, cc = c + dc;
+                    if (rr < 0 || rr >= h || cc < 0 || cc >= w)
+                        continue;
+                    int kk = rr * w + cc;
+                    if (!wet[kk] && dem->data[kk] < level) {
+                        wet[kk] = 1;
+                        queue[qt++] = kk;
+                    }
+                }
+        }
+    }
+    free(queue);
+    return wet;
+}
+
+/* The bit-parallel span fill against the reference on random terrain:
+ * widths around the 64-cell word size, nodata, several seeds at different
+ * levels (rise), both connectivities, with and without the r.lake quirk. */
+CT_TEST(test_matches_breadth_first_fill)
+{
+    static const int sizes[][2] = {{1, 7}, {2, 5}, {63, 20}, {64, 9}, {65, 33}, {130, 41}, {200, 3}, {129, 129}};
+    unsigned rng = 12345;
+    ct_log_set_level(CT_LOG_ERROR); /* seeds above their level are warned about, and expected here */
+#define RND() (rng = rng * 1103515245u + 12345u, (rng >> 8) & 0xffff)
+    int cases = 0, mismatches = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (int variant = 0; variant < 12; variant++) {
+            int w = sizes[si][0], h = sizes[si][1];
+            ct_raster *dem = flood_test_dem(w, h, 2.0, 500000, 5300000);
+            /* smooth-ish random relief: valleys connect over long runs */
+            for (int r = 0; r < h; r++)
+                for (int c = 0; c < w; c++) {
+                    float v = (float)(10 + 4 * sin(c * 0.21 + variant) + 3 * cos(r * 0.17 - variant) +
+                                      (RND() % 100) / 40.0);
+                    dem->data[r * w + c] = RND() % 50 == 0 ? NAN : v;
+                }
+            int n = 1 + (int)(RND() % 5), sc[8], sr[8];
+            double xy[16];
+            bool rise = variant % 3 == 0;
+            for (int i = 0; i < n; i++) {
+                sc[i] = (int)(RND() % w);
+                sr[i] = (int)(RND() % h);
+                if (variant % 4 == 1)
+                    sc[i] = w - 1; /* seeds in the last column */
+                if (isnan(dem->data[sr[i] * w + sc[i]]))
+                    dem->data[sr[i] * w + sc[i]] = 9.0f;
+                xy[2 * i] = 500000 + (sc[i] + 0.5) * 2.0;
+                xy[2 * i + 1] = 5300000 - (sr[i] + 0.5) * 2.0;
+            }
+            double level = 10 + (RND() % 60) / 10.0, rise_by = 0.5 + (RND() % 40) / 10.0;
+            float lv[8];
+            for (int i = 0; i < n; i++)
+                lv[i] = rise ? (float)((double)dem->data[sr[i] * w + sc[i]] + rise_by) : (float)level;
+            bool any_below = false;
+            for (int i = 0; i < n; i++)
+                any_below = any_below || dem->data[sr[i] * w + sc[i]] < lv[i];
+            for (int conn = 4; conn <= 8; conn += 4)
+                for (int compat = 0; compat <= 1; compat++) {
+                    ct_flood_static_desc d = {.dem = dem, .seeds_xy = xy, .n_seeds = n, .level = level,
+                                              .use_rise = rise, .rise = rise_by, .connectivity = conn,
+                                              .rlake_compat = compat};
+                    ct_flood_static_result res;
+                    ct_raster *depth = NULL;
+                    ct_error err = {0};
+                    ct_status st = ct_flood_static_run(&d, &depth, &res, &err);
+                    if (!any_below) {
+                        CT_CHECK(st == CT_ERR_INPUT);
+                        continue;
+                    }
+                    CT_REQUIRE(st == CT_OK);
+                    unsigned char *ref = reference_fill(dem, sc, sr, lv, n, conn, compat);
+                    size_t nref = 0;
+                    int bad = 0;
+                    for (int k = 0; k < w * h; k++) {
+                        nref += ref[k];
+                        bad += ref[k] == isnan(depth->data[k]);
+                    }
+                    /* depth = level - ground, the level of the seed that flooded it: any
+                     * wet cell's depth is positive and one of level_i - ground */
+                    for (int k = 0; k < w * h && !bad; k++) {
+                        if (!ref[k])
+                            continue;
+                        bool one = false;
+                        for (int i = 0; i < n; i++)
+                            one = one || depth->data[k] == lv[i] - dem->data[k];
+                        bad += !one || !(depth->data[k] > 0);
+                    }
+                    if (bad || res.cells != nref) {
+                        fprintf(stderr, "%dx%d variant %d conn %d compat %d: %d cells differ, %zu vs %zu wet\n", w,
+                                h, variant, conn, compat, bad, res.cells, nref);
+                        mismatches++;
+                    }
+                    cases++;
+                    free(ref);
+                    ct_raster_destroy(depth);
+                }
+            ct_raster_destroy(dem);
+        }
+#undef RND
+    ct_log_set_level(CT_LOG_WARN);
+    CT_CHECK_EQ_INT(mismatches, 0);
+    CT_CHECK(cases > 300); /* most cases flood something */
+}
+
 CT_TEST(test_row_areas_ellipsoid)
 {
     /* One row covering the whole globe: WGS84's surface, 510065621.7 km². */
@@ -304,4 +443,5 @@ CT_TEST(test_cli_static)
 }
 
 CT_TEST_MAIN(CT_CASE(test_connectivity_and_strict_level), CT_CASE(test_nodata_barrier_and_seeds),
+             CT_CASE(test_matches_breadth_first_fill),
              CT_CASE(test_row_areas_ellipsoid), CT_CASE(test_extent_polygons_valid), CT_CASE(test_cli_static))

@@ -102,6 +102,12 @@ typedef struct ct_flood_static_result {
  * not below the level are skipped with a warning; CT_ERR_INPUT if all are. */
 ct_status ct_flood_static_run(const ct_flood_static_desc *desc, ct_raster **depth, ct_flood_static_result *res,
                               ct_error *err);
+/* As ct_flood_static_run, but dem itself becomes the depth raster instead of
+ * a second grid being allocated: half the memory and markedly faster on a
+ * large DEM. desc->dem is not used. On a usage or input error dem is left as
+ * it was; after any other error its cells are undefined. */
+ct_status ct_flood_static_run_in_place(const ct_flood_static_desc *desc, ct_raster *dem, ct_flood_static_result *res,
+                                       ct_error *err);
 
 /* ------------------------------------------------------ ponding of rain */
 
