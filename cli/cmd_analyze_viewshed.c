@@ -15,7 +15,8 @@
 static const char USAGE[] =
     "usage: citytwin analyze viewshed --dem DEM --observer X,Y --height H [--target-height T]\n"
     "                 [--max-distance D] [--curvature K] -o OUT.tif [--json]\n"
-    "                 [--buildings SRC [--height-field F] [--default-height H]] [--surface RASTER]\n"
+    "                 [--buildings SRC [--height-field F] [--default-height H]]\n"
+    "                 [--surface RASTER | --building-heights RASTER]\n"
     "                 [--crs CRS] [--out-of-range V] [--threads N] [--report OUT.html] [--progress]\n\n"
     "Cells of the DEM an eye at H metres above the ground at X,Y sees (gdal_viewshed's\n"
     "algorithm and options: -oz H -tz T -md D -cc K). Output: Byte GeoTIFF, 255 visible,\n"
@@ -32,6 +33,9 @@ static const char USAGE[] =
     "  --default-height H   height of footprints without one (default 0: skipped)\n"
     "  --surface RASTER     a surface model (same grid) used for sight lines and targets; the\n"
     "                       observer stands H above the --dem ground when both are given\n"
+    "  --building-heights RASTER  heights above the ground (nDSM, metres; same grid, nodata = 0)\n"
+    "                       added to --dem for sight lines and targets; the observer stands H\n"
+    "                       above the ground\n"
     "  --crs CRS            CRS of --observer (EPSG:n, PROJ string or WKT)\n"
     "  --out-of-range V     value (and nodata tag) of cells beyond range, 1..254 (default 1)\n"
     "  --threads N          worker threads (default: all cores, at most 4)\n"
@@ -56,7 +60,7 @@ static int run(int argc, char **argv)
     if (cli_help_requested(argc, argv, &ct_cmd_analyze_viewshed) == 0)
         return 0;
     const char *dem_path = NULL, *out_path = NULL, *buildings = NULL, *height_field = NULL, *surface = NULL,
-               *crs = NULL, *report_path = NULL;
+               *heights_path = NULL, *crs = NULL, *report_path = NULL;
     double obs[2] = {0}, height = NAN, oor = 1, default_height = 0;
     bool has_obs = false, json = false, progress = false;
     ct_viewshed_desc d = {0};
@@ -97,6 +101,8 @@ static int run(int argc, char **argv)
             ok = parse_num(v, &default_height) && default_height >= 0;
         else if (!strcmp(a, "--surface"))
             surface = v;
+        else if (!strcmp(a, "--building-heights"))
+            heights_path = v;
         else if (!strcmp(a, "--crs"))
             crs = v;
         else if (!strcmp(a, "--report"))
@@ -115,6 +121,8 @@ static int run(int argc, char **argv)
     }
     if (!dem_path && !surface)
         return cli_fail(SUB, CT_ERR_USAGE, "--dem DEM is required");
+    if (heights_path && (!dem_path || surface))
+        return cli_fail(SUB, CT_ERR_USAGE, "--building-heights needs --dem and excludes --surface");
     if (!has_obs)
         return cli_fail(SUB, CT_ERR_USAGE, "--observer X,Y is required");
     if (isnan(height))
@@ -129,7 +137,7 @@ static int run(int argc, char **argv)
     ct_raster *dem = NULL, *surf = NULL;
     /* A bare DEM is streamed block row by block row during the scan (only its
      * header is read here); buildings, a surface or a report need it whole. */
-    bool stream = dem_path && !surface && !buildings && !report_path;
+    bool stream = dem_path && !surface && !heights_path && !buildings && !report_path;
     if (stream && ct_raster_read_header(dem_path, &dem, &err) != CT_OK)
         return cli_fail_err(SUB, &err);
     if (!stream && dem_path && ct_visibility_dem_read(dem_path, d.threads, &dem, &err) != CT_OK)
@@ -137,6 +145,22 @@ static int run(int argc, char **argv)
     if (surface && ct_visibility_dem_read(surface, d.threads, &surf, &err) != CT_OK) {
         ct_raster_destroy(dem);
         return cli_fail_err(SUB, &err);
+    }
+    if (heights_path) { /* the surface is the ground plus the heights */
+        if (ct_visibility_dem_read(heights_path, d.threads, &surf, &err) != CT_OK) {
+            ct_raster_destroy(dem);
+            return cli_fail_err(SUB, &err);
+        }
+        if (surf->width != dem->width || surf->height != dem->height) {
+            int sw = surf->width, sh = surf->height, dw = dem->width, dh = dem->height;
+            ct_raster_destroy(dem);
+            ct_raster_destroy(surf);
+            return cli_fail(SUB, CT_ERR_INPUT, "%s: heights are %dx%d cells, the DEM %dx%d: they must share one grid",
+                            heights_path, sw, sh, dw, dh);
+        }
+        size_t n = (size_t)dem->width * dem->height;
+        for (size_t k = 0; k < n; k++)
+            surf->data[k] = dem->data[k] + (surf->data[k] > 0 ? surf->data[k] : 0.0f); /* NAN height: 0 */
     }
     const ct_raster *base = dem ? dem : surf;
     if (crs) {
@@ -160,10 +184,11 @@ static int run(int argc, char **argv)
     ct_raster *work = surf ? surf : dem;
     if (surf && dem) {
         if (surf->width != dem->width || surf->height != dem->height) {
+            int sw = surf->width, sh = surf->height, dw = dem->width, dh = dem->height;
             ct_raster_destroy(dem);
             ct_raster_destroy(surf);
             return cli_fail(SUB, CT_ERR_INPUT, "%s: surface is %dx%d cells, the DEM %dx%d: they must share one grid",
-                            surface, surf->width, surf->height, dem->width, dem->height);
+                            surface, sw, sh, dw, dh);
         }
         double col, row;
         ct_raster_world_to_cell(dem, obs[0], obs[1], &col, &row);

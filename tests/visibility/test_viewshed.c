@@ -197,6 +197,83 @@ CT_TEST(cli_errors_and_json)
     CT_CHECK(strchr(buf, '\n') == buf + got - 1);
 }
 
+/* --building-heights (an nDSM) and --surface (ground + heights) see the same
+ * cells; footprints of the same block burned with --buildings too. The block
+ * hides the ground behind it, not the ground beside it. */
+CT_TEST(cli_heights_surface_footprints_agree)
+{
+    ct_raster *dem = flat_dem(101, 101, 10, 5), *hts = flat_dem(101, 101, 10, 0), *surf = flat_dem(101, 101, 10, 5);
+    for (int r = 45; r <= 55; r++)
+        for (int c = 60; c <= 64; c++) {
+            hts->data[(size_t)r * 101 + c] = 30;
+            surf->data[(size_t)r * 101 + c] = 35;
+        }
+    hts->data[(size_t)10 * 101 + 10] = NAN; /* nodata height counts as 0 */
+    const char *dp = ct_test_tmp_path("hdem.tif"), *hp = ct_test_tmp_path("hts.tif"), *sp = ct_test_tmp_path("hsurf.tif");
+    char dpath[1024], hpath[1024], spath[1024];
+    snprintf(dpath, sizeof dpath, "%s", dp);
+    snprintf(hpath, sizeof hpath, "%s", hp);
+    snprintf(spath, sizeof spath, "%s", sp);
+    ct_error err = {0};
+    CT_REQUIRE(ct_raster_write_gtiff(dem, dpath, CT_RASTER_FLOAT32, true, -9999, &err) == CT_OK);
+    CT_REQUIRE(ct_raster_write_gtiff(hts, hpath, CT_RASTER_FLOAT32, true, -9999, &err) == CT_OK);
+    CT_REQUIRE(ct_raster_write_gtiff(surf, spath, CT_RASTER_FLOAT32, true, -9999, &err) == CT_OK);
+    char gj[1024];
+    snprintf(gj, sizeof gj, "%s", ct_test_tmp_path("hb.geojson"));
+    FILE *f = fopen(gj, "w");
+    CT_REQUIRE(f != NULL);
+    /* cells 60..64 x 45..55: x 500600..500650, y 5000450..5000560 */
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::32632\"}},"
+               "\"features\":[{\"type\":\"Feature\",\"properties\":{\"height\":30},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[500600,5000450],[500650,5000450],[500650,5000560],[500600,5000560],[500600,5000450]]]}}]}\n");
+    fclose(f);
+    double ox, oy;
+    cell_xy(dem, 40, 50, &ox, &oy);
+    const char *variants[3][2] = {{"--building-heights", hpath}, {"--surface", spath}, {"--buildings", gj}};
+    ct_raster *out[3] = {NULL};
+    for (int k = 0; k < 3; k++) {
+        char args[4096], op[1024];
+        snprintf(op, sizeof op, "%s", ct_test_tmp_path(k == 0 ? "vh0.tif" : k == 1 ? "vh1.tif" : "vh2.tif"));
+        snprintf(args, sizeof args, "--dem %s %s %s --observer %.3f,%.3f --height 2 -o %s", dpath, variants[k][0],
+                 variants[k][1], ox, oy, op);
+        CT_CHECK_EQ_INT(run_cli(args), 0);
+        CT_REQUIRE(ct_raster_read(op, &out[k], &err) == CT_OK);
+    }
+    CT_CHECK_NEAR(out[0]->data[(size_t)50 * 101 + 60], 255, 0); /* the facade's top */
+    CT_CHECK_NEAR(out[0]->data[(size_t)50 * 101 + 80], 0, 0);   /* ground behind */
+    CT_CHECK_NEAR(out[0]->data[(size_t)20 * 101 + 80], 255, 0); /* ground beside */
+    CT_CHECK_NEAR(out[0]->data[(size_t)10 * 101 + 10], 255, 0); /* the nodata height */
+    for (int k = 1; k < 3; k++) {
+        size_t differ = 0;
+        for (size_t i = 0; i < (size_t)101 * 101; i++)
+            differ += out[k]->data[i] != out[0]->data[i] && !(isnan(out[k]->data[i]) && isnan(out[0]->data[i]));
+        CT_CHECK_EQ_INT(differ, 0);
+    }
+    /* usage: heights need --dem and exclude --surface; grids must match */
+    char args[4096];
+    snprintf(args, sizeof args, "--building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif", hpath, ox, oy);
+    CT_CHECK_EQ_INT(run_cli(args), 1);
+    snprintf(args, sizeof args, "--dem %s --surface %s --building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif",
+             dpath, spath, hpath, ox, oy);
+    CT_CHECK_EQ_INT(run_cli(args), 1);
+    ct_raster *small = flat_dem(50, 50, 10, 0);
+    char smp[1024];
+    snprintf(smp, sizeof smp, "%s", ct_test_tmp_path("hsmall.tif"));
+    CT_REQUIRE(ct_raster_write_gtiff(small, smp, CT_RASTER_FLOAT32, true, -9999, &err) == CT_OK);
+    snprintf(args, sizeof args, "--dem %s --building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif", dpath,
+             smp, ox, oy);
+    CT_CHECK_EQ_INT(run_cli(args), 2);
+    snprintf(args, sizeof args, "--dem %s --surface %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif", dpath, smp, ox,
+             oy);
+    CT_CHECK_EQ_INT(run_cli(args), 2);
+    for (int k = 0; k < 3; k++)
+        ct_raster_destroy(out[k]);
+    ct_raster_destroy(small);
+    ct_raster_destroy(dem);
+    ct_raster_destroy(hts);
+    ct_raster_destroy(surf);
+}
+
 /* Footprints burned onto the DEM: a 30 m block hides the ground behind it. */
 CT_TEST(buildings_burned)
 {
@@ -266,7 +343,7 @@ CT_TEST(buildings_burned_with_dirty_stack)
     }
 }
 
-CT_TEST_MAIN(CT_CASE(flat_plain_fully_visible), CT_CASE(wall_hides_what_is_behind), CT_CASE(curvature_horizon_analytic),
+CT_TEST_MAIN(CT_CASE(flat_plain_fully_visible), CT_CASE(cli_heights_surface_footprints_agree), CT_CASE(wall_hides_what_is_behind), CT_CASE(curvature_horizon_analytic),
              CT_CASE(max_distance_window_and_nodata), CT_CASE(bad_observer),
              CT_CASE(cli_errors_and_json), CT_CASE(buildings_burned),
              CT_CASE(buildings_burned_with_dirty_stack))
