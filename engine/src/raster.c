@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,7 @@ typedef struct rows_job {
     size_t stride;
     bool has_nodata;
     float nodata;
-    bool ok;
+    bool ok, reopen_failed;
     char msg[256];
 } rows_job;
 
@@ -123,7 +124,7 @@ static void *read_rows(void *arg)
     rows_job *j = arg;
     GDALDatasetH ds = j->ds ? j->ds : open_direct(j->path);
     if (!ds) {
-        snprintf(j->msg, sizeof j->msg, "cannot reopen the file");
+        j->reopen_failed = true;
         return NULL;
     }
     CPLErr e = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, j->x0, j->y0, j->x1 - j->x0, j->y1 - j->y0, j->dst,
@@ -146,8 +147,8 @@ static void *read_rows(void *arg)
     return NULL;
 }
 
-/* Large windows are read in row bands on all cores, each thread with its own
- * GDAL handle: decoding (and the kernel faulting in the fresh buffer) run in
+/* Large windows of local files are read in row bands on all cores, each
+ * thread with its own GDAL handle: decoding (and the kernel faulting in the fresh buffer) run in
  * parallel, which halves reading a 400 MB DEM on two cores. */
 static bool read_rows_parallel(rows_job *whole, char *msg, size_t msg_size)
 {
@@ -156,6 +157,11 @@ static bool read_rows_parallel(rows_job *whole, char *msg, size_t msg_size)
     int rows = whole->y1 - whole->y0;
     uint64_t cells = (uint64_t)rows * (uint64_t)(whole->x1 - whole->x0);
     int nt = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
+    /* Only plain files are opened again: a stream (/vsistdin/, a pipe) is
+     * one shared reader that a second handle would race with. */
+    struct stat sb;
+    if (stat(whole->path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        nt = 1;
     if ((uint64_t)nt * MIN_CELLS > cells)
         nt = (int)(cells / MIN_CELLS) + 1;
     if (nt > rows)
@@ -173,11 +179,16 @@ static bool read_rows_parallel(rows_job *whole, char *msg, size_t msg_size)
             started[i] = pthread_create(&th[i], NULL, read_rows, &jobs[i]) == 0;
     }
     read_rows(&jobs[0]);
-    for (int i = 1; i < nt; i++)
+    for (int i = 1; i < nt; i++) {
         if (started[i])
             pthread_join(th[i], NULL);
-        else
-            read_rows(&jobs[i]); /* no thread to spare: read it here */
+        if (!started[i] || jobs[i].reopen_failed) {
+            /* no thread to spare, or a source that opens once (/vsistdin/):
+             * read these rows with the first handle */
+            jobs[i].ds = whole->ds;
+            read_rows(&jobs[i]);
+        }
+    }
     for (int i = 0; i < nt; i++)
         if (!jobs[i].ok) {
             snprintf(msg, msg_size, "rows %d-%d: %s", jobs[i].y0, jobs[i].y1 - 1, jobs[i].msg);
@@ -200,7 +211,7 @@ static ct_status read_window(const char *path, GDALDatasetH ds, ct_raster *r, in
     /* the part inside the raster */
     int a0 = col0 > 0 ? col0 : 0, b0 = row0 > 0 ? row0 : 0;
     int a1 = col0 + w < fw ? col0 + w : fw, b1 = row0 + h < fh ? row0 + h : fh;
-    if (a0 > 0 || b0 > 0 || a1 < col0 + w || b1 < row0 + h || a1 <= a0 || b1 <= b0)
+    if (a0 > col0 || b0 > row0 || a1 < col0 + w || b1 < row0 + h || a1 <= a0 || b1 <= b0)
         for (size_t i = 0; i < (size_t)w * h; i++)
             r->data[i] = NAN;
     if (a1 > a0 && b1 > b0) {
