@@ -8,6 +8,10 @@
  *     binning, which run on the calling thread), raster (the glFinish after
  *     the draws: llvmpipe's rasterizer and fragment shaders on its threads),
  *     resolve (end_frame: blended queue, MSAA resolve).
+ * Each view also reports the synchronous GPU->CPU read-backs per frame (label
+ * occlusion's depth reads; each waits for the GPU to finish the frame so far)
+ * and, with --interactive (the viewer's renderer), how old the depth that
+ * occlusion used was: 0 read-backs per frame once one has finished.
  * CPU time (CLOCK_PROCESS_CPUTIME_ID, all threads) is much less disturbed by
  * other jobs on a loaded machine than wall time. Timings never go into ctest. */
 #define _GNU_SOURCE
@@ -228,8 +232,9 @@ static int view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, int w, in
         }
     }
     ct_render_frame_stats fs = ct_renderer_frame_stats(r);
-    printf("%-12s %5.1fs %5llu draws %7llu tris |", vp->name, ct_time_now() - t0, (unsigned long long)fs.draw_calls,
-           (unsigned long long)fs.triangles);
+    printf("%-12s %5.1fs %5llu draws %7llu tris %3llu sync reads/frame%s |", vp->name, ct_time_now() - t0,
+           (unsigned long long)fs.draw_calls, (unsigned long long)fs.triangles,
+           (unsigned long long)fs.sync_readbacks, fs.depth_async ? (fs.depth_age ? " (depth 1+ frame old)" : " (async)") : "");
     for (int p = 0; p < P_COUNT; p++)
         printf(" %s %.1f/%.1f", PASS[p], median(wall[p], frames), median(cpu[p], frames));
     printf("  (ms wall/cpu p50, load %.1f)\n", load_avg());
@@ -257,6 +262,7 @@ static void usage(void)
            "  --view NAME         one of the bench/tiles views (default: all)\n"
            "  --camera LON,LAT,H,HEADING,PITCH   one view of your own\n"
            "  --size WxH          (default 1280x720)   --msaa N (default 4)   --frames N (default 10)\n"
+           "  --interactive       the viewer's renderer: label occlusion from asynchronous depth read-back\n"
            "  --images PREFIX     write each view's last frame as PREFIX-VIEW.png\n"
            "  --shaders DIR,DIR   compare whole frames with each shader folder (CT_SHADER_DIR), interleaved\n");
 }
@@ -267,7 +273,7 @@ int main(int argc, char **argv)
     int w = 1280, h = 720, msaa = 4, frames = 10;
     viewpoint v[16];
     int nv = generated_views(v);
-    bool own_camera = false;
+    bool own_camera = false, interactive = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -290,6 +296,8 @@ int main(int argc, char **argv)
             msaa = atoi(argv[++i]);
         else if (!strcmp(a, "--frames") && has)
             frames = atoi(argv[++i]);
+        else if (!strcmp(a, "--interactive"))
+            interactive = true;
         else if (!strcmp(a, "--shaders") && has)
             shader_dirs = argv[++i];
         else if (!strcmp(a, "--images") && has)
@@ -312,13 +320,13 @@ int main(int argc, char **argv)
     ct_render_context *ctx;
     ct_renderer *r;
     cli_scene scene;
-    ct_renderer_desc rd = {.msaa = msaa};
+    ct_renderer_desc rd = {.msaa = msaa, .interactive = interactive};
     cli_layer_options lo = {.sse = 16, .bytes_budget = 512ull << 20};
     int rc = cli_headless_open("bench", inputs, 1, w, h, &rd, &lo, &ctx, &r, &scene);
     if (rc != 0)
         return rc;
-    printf("bench_frame: %s, %dx%d, MSAA %d, %d frames per view, renderer %s\n", tileset, w, h, msaa, frames,
-           ct_render_context_renderer(ctx));
+    printf("bench_frame: %s, %dx%d, MSAA %d, %d frames per view, %s renderer, %s\n", tileset, w, h, msaa, frames,
+           interactive ? "interactive" : "one-shot", ct_render_context_renderer(ctx));
     for (int i = 0; i < nv && rc == 0; i++)
         if (!only || !strcmp(only, v[i].name))
             rc = view(&scene, r, &v[i], w, h, frames, 120, image, shader_dirs);

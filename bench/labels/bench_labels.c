@@ -2,11 +2,15 @@
  * "消防栓 H-0042"), seen obliquely at WxH headless; prints the layer build
  * time (OGR read + shaping), frame times with labels and with the same layer
  * unlabelled (the difference is the label cost: projection, depth reads,
- * collisions, glyph quads), labels drawn/occluded/collided, atlas size.
+ * collisions, glyph quads), labels drawn/occluded/collided, atlas size; then
+ * the labelled frame again on an interactive renderer (the viewer's: depth
+ * from an asynchronous read-back of the previous frame) with the number of
+ * synchronous read-backs per frame of each (each waits for the GPU).
  * No peer is installed (QGIS is not packaged here), so there is no ratio.
  *   bench_labels [N] [WxH] [FRAMES]     defaults 2000 1280x720 20
  * Environment: BENCH_MSAA=1 (MSAA off; default 4), BENCH_STYLE='{...}' (the
  * labelled layer's style; default {"label":"name","size":4}). */
+#define _GNU_SOURCE /* getloadavg */
 #include "citytwin/ct_vector.h"
 
 #include <cjson/cJSON.h>
@@ -22,7 +26,8 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double frames_p50(ct_renderer *r, ct_render_layer *l, const ct_camera *cam, int w, int h, int frames)
+static double frames_p50(ct_renderer *r, ct_render_layer *l, const ct_camera *cam, int w, int h, int frames,
+                         ct_render_frame_stats *last)
 {
     double *t = calloc((size_t)frames, sizeof *t);
     ct_render_frame_desc fd = {.camera = cam, .width = w, .height = h};
@@ -35,6 +40,8 @@ static double frames_p50(ct_renderer *r, ct_render_layer *l, const ct_camera *ca
         if (i >= 0)
             t[i] = (ct_time_now() - t0) * 1000;
     }
+    if (last)
+        *last = ct_renderer_frame_stats(r);
     qsort(t, (size_t)frames, sizeof *t, cmp);
     double p50 = t[frames / 2];
     free(t);
@@ -63,10 +70,13 @@ int main(int argc, char **argv)
     fprintf(f, "]}");
     fclose(f);
     ct_render_context *ctx = NULL;
-    ct_renderer *r = NULL;
+    ct_renderer *r = NULL, *ri = NULL;
     ct_error err = {0};
     ct_render_context_desc cd = {.width = w, .height = h};
-    if (ct_render_context_create(&cd, &ctx, &err) != CT_OK || ct_renderer_create(ctx, &(ct_renderer_desc){.msaa = getenv("BENCH_MSAA") ? atoi(getenv("BENCH_MSAA")) : 0}, &r, &err) != CT_OK) {
+    int msaa = getenv("BENCH_MSAA") ? atoi(getenv("BENCH_MSAA")) : 0;
+    if (ct_render_context_create(&cd, &ctx, &err) != CT_OK ||
+        ct_renderer_create(ctx, &(ct_renderer_desc){.msaa = msaa}, &r, &err) != CT_OK ||
+        ct_renderer_create(ctx, &(ct_renderer_desc){.msaa = msaa, .interactive = true}, &ri, &err) != CT_OK) {
         fprintf(stderr, "bench_labels: %s\n", err.msg);
         return 3;
     }
@@ -84,23 +94,39 @@ int main(int argc, char **argv)
     if (ct_render_layer_vector_create(r, &d, &lo, &err) != CT_OK)
         return 2;
     double build_without = ct_time_now() - t0;
+    ct_render_layer *li = NULL; /* labelled, for the interactive renderer */
+    d.style = with;
+    if (ct_render_layer_vector_create(ri, &d, &li, &err) != CT_OK)
+        return 2;
     /* from the south-west corner, looking north-east over the grid */
     double extent = side * 20.0;
     ct_camera cam = ct_camera_from_local(405000 - 0.15 * extent, 2498000 - 0.15 * extent, 0.25 * extent + 30, 45, -25, 0);
     cam.aspect = (double)w / h;
     cam.near_m = 1;
     cam.far_m = 4 * extent + 1000;
-    double p_without = frames_p50(r, lo, &cam, w, h, frames);
-    double p_with = frames_p50(r, lw, &cam, w, h, frames);
+    ct_render_frame_stats fs_with, fs_inter;
+    double p_without = frames_p50(r, lo, &cam, w, h, frames, NULL);
+    double p_with = frames_p50(r, lw, &cam, w, h, frames, &fs_with);
+    double p_inter = frames_p50(ri, li, &cam, w, h, frames, &fs_inter);
     ct_vector_label_stats ls;
     ct_render_layer_vector_label_stats(lw, &ls);
-    printf("labels: %d points at %dx%d, %d frames (p50), %s\n", n, w, h, frames, ct_render_context_renderer(ctx));
+    double load[1] = {-1};
+    getloadavg(load, 1);
+    printf("labels: %d points at %dx%d, %d frames (p50), %s, load %.1f\n", n, w, h, frames,
+           ct_render_context_renderer(ctx), load[0]);
     printf("  layer build: %.1f ms with labels, %.1f ms without (font, text shaders and shaping: %.1f ms)\n",
            build_with * 1000, build_without * 1000, (build_with - build_without) * 1000);
     printf("  frame: %.1f ms with labels, %.1f ms without (labels cost %.1f ms)\n", p_with, p_without, p_with - p_without);
     printf("  labels: %u drawn, %u occluded, %u collided, %u culled\n", ls.drawn, ls.occluded, ls.collided, ls.culled);
+    ct_render_layer_vector_label_stats(li, &ls);
+    printf("  one-shot renderer: %llu synchronous read-backs per frame; interactive renderer: %.1f ms per frame, "
+           "%llu synchronous read-backs, depth %llu frame(s) old (%u drawn, %u occluded)\n",
+           (unsigned long long)fs_with.sync_readbacks, p_inter, (unsigned long long)fs_inter.sync_readbacks,
+           (unsigned long long)fs_inter.depth_age, ls.drawn, ls.occluded);
     ct_render_layer_destroy(lw);
     ct_render_layer_destroy(lo);
+    ct_render_layer_destroy(li);
+    ct_renderer_destroy(ri);
     cJSON_Delete(with);
     cJSON_Delete(without);
     ct_renderer_destroy(r);

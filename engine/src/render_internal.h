@@ -60,4 +60,40 @@ struct ct_render_model {
     uint64_t bytes;
 };
 
+/* ---- asynchronous depth read-back (render_readback.c) ----
+ * Interactive renderers (ct_renderer_desc.interactive) queue one read of the
+ * whole resolved depth buffer per frame into a pixel buffer object and a
+ * fence; later frames read the newest finished one. Nothing here waits for
+ * the GPU. Errors (e.g. a lost context) reset the ring: buffers are recreated
+ * on the next issue and consumers fall back to synchronous reads meanwhile. */
+typedef struct ct_depth_params {
+    double A, B, far;        /* projection terms to turn window depth into metres */
+    bool log_depth;
+} ct_depth_params;
+
+typedef struct ct_depth_view {
+    const float *depth;      /* width * height window depths, GL rows (bottom row first) */
+    int width, height;
+    ct_depth_params params;  /* of the frame it was read from */
+    uint64_t frame;          /* that frame's serial */
+} ct_depth_view;
+
+typedef struct ct_depth_ring ct_depth_ring;
+ct_depth_ring *ct_depth_ring_create(void);
+/* Deletes the buffers and fences (context current). */
+void ct_depth_ring_destroy(ct_depth_ring *q);
+void ct_depth_ring_reset(ct_depth_ring *q);
+/* Queues the read of read_fbo's depth (single-sample, width x height) for
+ * frame, keeping the newest finished read from keep_max_frame or before for
+ * this frame's consumers; false when skipped (no free slot: the GPU is
+ * behind) or failed. */
+bool ct_depth_ring_issue(ct_depth_ring *q, GLuint read_fbo, int width, int height, const ct_depth_params *params,
+                         uint64_t frame, uint64_t keep_max_frame);
+/* The newest finished read of this size from frames min_frame..max_frame,
+ * mapped until ct_depth_ring_release; false when none is ready (first
+ * frames, after a resize or a reset, frames that queued no read). */
+bool ct_depth_ring_latest(ct_depth_ring *q, int width, int height, uint64_t min_frame, uint64_t max_frame,
+                          ct_depth_view *out);
+void ct_depth_ring_release(ct_depth_ring *q);
+
 #endif

@@ -78,7 +78,15 @@ struct ct_renderer {
     bool in_frame;
     overlay *overlays;       /* this frame's, run in end_frame */
     size_t overlay_count, overlay_cap;
+    /* interactive: asynchronous depth read-back for overlays */
+    ct_depth_ring *depth_ring;
+    bool depth_looked_up;    /* this frame's overlays asked the ring */
+    bool depth_have;
+    ct_depth_view depth_view;
+    int depth_min_age;       /* $CT_READBACK_MIN_AGE (tests): ignore read-backs younger than this, as a GPU that lags */
 };
+
+enum { DEPTH_MAX_AGE = 3 }; /* older read-backs (frames without overlays in between) are not used */
 
 /* ---- shaders ---- */
 
@@ -266,6 +274,7 @@ static void delete_targets(ct_renderer *r)
     glDeleteRenderbuffers(6, rbs);
     r->fbo_ms = r->fbo = r->rb_color_ms = r->rb_depth_ms = r->rb_id_ms = r->rb_color = r->rb_depth = r->rb_id = 0;
     r->width = r->height = 0;
+    ct_depth_ring_reset(r->depth_ring); /* a resize: read-backs of the old size are of no use */
 }
 
 static GLuint make_rb(GLenum format, int samples, int w, int h)
@@ -330,6 +339,8 @@ ct_status ct_renderer_create(ct_render_context *ctx, const ct_renderer_desc *des
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     r->ctx = ctx;
     r->desc = desc ? *desc : (ct_renderer_desc){0};
+    const char *lag = getenv("CT_READBACK_MIN_AGE");
+    r->depth_min_age = lag && atoi(lag) == 1 ? 1 : 0; /* more than 1 would need a longer ring */
     bool clip_control = epoxy_gl_version() >= 45 || epoxy_has_gl_extension("GL_ARB_clip_control");
     r->reversed_z = clip_control && !r->desc.force_log_depth;
     r->log_depth = !r->reversed_z;
@@ -363,6 +374,7 @@ void ct_renderer_destroy(ct_renderer *r)
         return;
     delete_targets(r);
     delete_programs(r);
+    ct_depth_ring_destroy(r->depth_ring);
     free(r->queue);
     free(r->opaque);
     free(r->drawn_list);
@@ -753,6 +765,36 @@ static void run_overlays(ct_renderer *r)
     r->overlay_count = 0;
 }
 
+static ct_depth_params depth_params(const ct_renderer *r)
+{
+    return (ct_depth_params){.A = r->proj[10], .B = r->proj[14], .far = r->cam.far_m > 0 ? r->cam.far_m : 1e7,
+                             .log_depth = r->log_depth};
+}
+
+/* Window depth -> distance along the view direction (INFINITY: cleared). */
+static double depth_to_m(const ct_depth_params *p, double z)
+{
+    if (p->log_depth)
+        return z >= 1.0 ? INFINITY : exp2(z * log2(p->far + 1.0)) - 1.0;
+    return z <= 0.0 ? INFINITY : p->B / (z + p->A);
+}
+
+/* Interactive renderers: the newest finished read-back, looked up once per
+ * frame (polling fences costs a little; mapping the buffer maybe more). */
+static bool async_depth(ct_renderer *r, ct_depth_view *out)
+{
+    if (!r->desc.interactive || !r->in_frame || !r->depth_ring)
+        return false;
+    if (!r->depth_looked_up) {
+        uint64_t min_frame = r->frame_serial > DEPTH_MAX_AGE ? r->frame_serial - DEPTH_MAX_AGE : 0;
+        uint64_t max_frame = r->frame_serial - (uint64_t)r->depth_min_age;
+        r->depth_have = ct_depth_ring_latest(r->depth_ring, r->width, r->height, min_frame, max_frame, &r->depth_view);
+        r->depth_looked_up = true;
+    }
+    *out = r->depth_view;
+    return r->depth_have;
+}
+
 ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, float *out, ct_error *err)
 {
     if (w <= 0 || h <= 0)
@@ -764,6 +806,17 @@ ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, f
     if (x0 >= x1 || y0 >= y1 || !r->fbo)
         return CT_OK;
     int cw = x1 - x0, ch = y1 - y0;
+    ct_depth_view v;
+    if (async_depth(r, &v)) { /* no GL call: the buffer is mapped */
+        for (int row = 0; row < ch; row++) {
+            const float *src = v.depth + (size_t)(r->height - 1 - (y0 + row)) * v.width + x0; /* GL rows go bottom-up */
+            for (int col = 0; col < cw; col++)
+                out[(size_t)(y0 - y + row) * w + (x0 - x + col)] = (float)depth_to_m(&v.params, src[col]);
+        }
+        r->stats.depth_async = true;
+        r->stats.depth_age = r->frame_serial - v.frame;
+        return CT_OK;
+    }
     float *d = ct_malloc_array((size_t)cw * ch, sizeof(float));
     if (!d)
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
@@ -775,25 +828,41 @@ ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, f
     }
     glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo);
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
-    glReadPixels(x0, r->height - y1, cw, ch, GL_DEPTH_COMPONENT, GL_FLOAT, d);
+    glReadPixels(x0, r->height - y1, cw, ch, GL_DEPTH_COMPONENT, GL_FLOAT, d); /* waits for the GPU */
+    r->stats.sync_readbacks++;
+    r->stats.depth_age = 0;
     glBindFramebuffer(GL_FRAMEBUFFER, r->in_frame && r->samples > 1 ? r->fbo_ms : r->fbo);
     GLenum e = glGetError();
     if (e != GL_NO_ERROR) {
         free(d);
         return ct_error_set(err, CT_ERR_RUNTIME, "render: reading depth failed (0x%x)", e);
     }
-    double A = r->proj[10], B = r->proj[14], far = r->cam.far_m > 0 ? r->cam.far_m : 1e7;
+    ct_depth_params p = depth_params(r);
     for (int row = 0; row < ch; row++)     /* GL rows go bottom-up */
-        for (int col = 0; col < cw; col++) {
-            double z = d[(size_t)(ch - 1 - row) * cw + col], dist;
-            if (r->log_depth)
-                dist = z >= 1.0 ? INFINITY : exp2(z * log2(far + 1.0)) - 1.0;
-            else
-                dist = z <= 0.0 ? INFINITY : B / (z + A);
-            out[(size_t)(y0 - y + row) * w + (x0 - x + col)] = (float)dist;
-        }
+        for (int col = 0; col < cw; col++)
+            out[(size_t)(y0 - y + row) * w + (x0 - x + col)] = (float)depth_to_m(&p, d[(size_t)(ch - 1 - row) * cw + col]);
     free(d);
     return CT_OK;
+}
+
+/* Interactive renderers, frames with overlays: queue the read of this
+ * frame's depth (geometry only, before the overlays draw) for later frames. */
+static void queue_depth_readback(ct_renderer *r)
+{
+    if (!r->desc.interactive || !r->overlay_count)
+        return;
+    if (!r->depth_ring && !(r->depth_ring = ct_depth_ring_create()))
+        return;
+    int w = r->width, h = r->height;
+    if (r->samples > 1) { /* resolve depth into the single-sample buffer (queued GPU work, no wait) */
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo_ms);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, r->fbo);
+        glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_DEPTH_BUFFER_BIT, GL_NEAREST);
+    }
+    ct_depth_params p = depth_params(r);
+    r->stats.depth_queued =
+        ct_depth_ring_issue(r->depth_ring, r->fbo, w, h, &p, r->frame_serial, r->frame_serial - (uint64_t)r->depth_min_age);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->samples > 1 ? r->fbo_ms : r->fbo);
 }
 
 static int cmp_far_first(const void *a, const void *b)
@@ -835,7 +904,12 @@ void ct_renderer_end_frame(ct_renderer *r)
         glDisable(GL_BLEND);
     }
     glBindVertexArray(0);
+    queue_depth_readback(r);
     run_overlays(r);
+    if (r->depth_looked_up) {
+        ct_depth_ring_release(r->depth_ring);
+        r->depth_looked_up = r->depth_have = false;
+    }
     if (r->samples > 1) {
         int w = r->width, h = r->height;
         glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo_ms);

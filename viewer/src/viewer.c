@@ -45,7 +45,7 @@ ct_status ct_viewer_create(const ct_viewer_desc *desc, ct_viewer **out, ct_error
                                  .fullscreen = v->desc.fullscreen,
                                  .display = v->desc.display,
                                  .no_vsync = v->desc.no_vsync || v->script != NULL};
-    ct_renderer_desc rd = {.msaa = v->desc.msaa, .picking = true};
+    ct_renderer_desc rd = {.msaa = v->desc.msaa, .picking = true, .interactive = true}; /* labels never stall a frame */
     ct_status st = ct_render_context_create(&cd, &v->ctx, err);
     if (st == CT_OK)
         st = ct_renderer_create(v->ctx, &rd, &v->renderer, err);

@@ -62,6 +62,13 @@ typedef struct ct_renderer_desc {
     int msaa;               /* samples: 0 = 4, 1 = off */
     bool picking;           /* also render ids into an integer buffer (ct_renderer_pick) */
     bool force_log_depth;   /* use logarithmic depth even when glClipControl exists (tests) */
+    /* Per-frame loops (the viewer): depth reads during a frame
+     * (ct_renderer_read_depth_m, i.e. label occlusion) use the depth of the
+     * newest earlier frame whose asynchronous read-back has finished (usually
+     * the previous one) and never wait for the GPU; until one has finished
+     * (first frame, after a resize) they read synchronously. false (one-shot
+     * renders, `render -o`): the current frame's depth, read synchronously. */
+    bool interactive;
 } ct_renderer_desc;
 
 ct_status ct_renderer_create(ct_render_context *ctx, const ct_renderer_desc *desc, ct_renderer **out, ct_error *err);
@@ -87,6 +94,16 @@ void ct_renderer_end_frame(ct_renderer *r);
 
 typedef struct ct_render_frame_stats {
     uint64_t draw_calls, triangles, points, lines; /* instancing multiplies */
+    /* GPU -> CPU reads during the frame that waited for the GPU to finish
+     * what was queued before them (each depth read of label occlusion on a
+     * one-shot renderer; 0 on an interactive one once a read-back has
+     * finished). One-off reads after the frame (pixels, pick) are not counted. */
+    uint64_t sync_readbacks;
+    /* Frames between the depth that occlusion used and this frame: 0 = this
+     * frame's (synchronous), 1 = the previous frame's, ...; 0 when unused. */
+    uint64_t depth_age;
+    bool depth_async;        /* occlusion read an asynchronous read-back (no GPU wait) */
+    bool depth_queued;       /* an asynchronous depth read-back was queued this frame */
 } ct_render_frame_stats;
 /* Waits until the GPU has finished the frame (for timing). */
 void ct_renderer_finish(ct_renderer *r);
@@ -116,7 +133,10 @@ const ct_camera *ct_renderer_frame_camera(const ct_renderer *r);
 /* From an overlay: for each pixel of the rectangle (top-left origin, rows top
  * to bottom, clipped to the frame) the distance in metres along the view
  * direction of the nearest geometry drawn this frame, INFINITY where nothing
- * was drawn. out holds w * h floats; pixels outside the frame are INFINITY. */
+ * was drawn. out holds w * h floats; pixels outside the frame are INFINITY.
+ * Interactive renderers (ct_renderer_desc.interactive): of the newest earlier
+ * frame of the same size whose read-back has finished (one frame of latency,
+ * no GPU wait); this frame's, read synchronously, when there is none. */
 ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, float *out, ct_error *err);
 
 /* ---- models ---- */
