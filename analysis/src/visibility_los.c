@@ -2,6 +2,8 @@
  * a fixed step, bilinear ground heights) and against triangle meshes (one
  * Embree ray, first hit). */
 #include "citytwin/ct_visibility.h"
+#include "visibility_internal.h"
+#include "citytwin/ct_math.h"
 
 #include <embree3/rtcore.h>
 #include <ogr_srs_api.h>
@@ -64,6 +66,14 @@ struct ct_los_meshes {
     bool has_origin, committed;
     double origin[3]; /* subtracted before going to float, so city coordinates keep centimetres */
     size_t triangles;
+    /* Where each Embree geometry came from (index: geometry id), so that a
+     * hit can name its file or tile. Sources are shared, owned here. */
+    char **sources;
+    size_t n_sources;
+    int cur_source; /* index into sources, -1 = none */
+    bool cur_tileset;
+    struct geom_src { int source; bool tileset; } *geoms;
+    size_t n_geoms, cap_geoms;
 };
 
 ct_status ct_los_meshes_create(ct_los_meshes **out, ct_error *err)
@@ -78,6 +88,7 @@ ct_status ct_los_meshes_create(ct_los_meshes **out, ct_error *err)
         return ct_error_set(err, CT_ERR_RUNTIME, "Embree: cannot create a device");
     }
     m->scene = rtcNewScene(m->device);
+    m->cur_source = -1;
     *out = m;
     return CT_OK;
 }
@@ -100,6 +111,14 @@ ct_status ct_los_meshes_add(ct_los_meshes *m, const double *positions, size_t ve
         memcpy(m->origin, positions, sizeof m->origin);
         m->has_origin = true;
     }
+    if (m->n_geoms == m->cap_geoms) {
+        size_t cap = m->cap_geoms ? 2 * m->cap_geoms : 64;
+        struct geom_src *n = realloc(m->geoms, cap * sizeof *n);
+        if (!n)
+            return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+        m->geoms = n;
+        m->cap_geoms = cap;
+    }
     RTCGeometry g = rtcNewGeometry(m->device, RTC_GEOMETRY_TYPE_TRIANGLE);
     float *vb = rtcSetNewGeometryBuffer(g, RTC_BUFFER_TYPE_VERTEX, 0, RTC_FORMAT_FLOAT3, 3 * sizeof(float), vertex_count);
     unsigned *ib = rtcSetNewGeometryBuffer(g, RTC_BUFFER_TYPE_INDEX, 0, RTC_FORMAT_UINT3, 3 * sizeof(unsigned), ntri);
@@ -112,63 +131,124 @@ ct_status ct_los_meshes_add(ct_los_meshes *m, const double *positions, size_t ve
     for (size_t i = 0; i < ntri * 3; i++)
         ib[i] = indices ? indices[i] : (unsigned)i;
     rtcCommitGeometry(g);
-    rtcAttachGeometry(m->scene, g);
+    unsigned id = rtcAttachGeometry(m->scene, g);
     rtcReleaseGeometry(g);
+    if (id >= m->cap_geoms) /* Embree numbers geometries 0, 1, 2... as attached */
+        return ct_error_set(err, CT_ERR_RUNTIME, "Embree: unexpected geometry id %u", id);
+    if (id >= m->n_geoms)
+        m->n_geoms = id + 1;
+    m->geoms[id] = (struct geom_src){m->cur_source, m->cur_tileset};
     m->triangles += ntri;
     return CT_OK;
 }
 
-ct_status ct_los_meshes_add_gltf(ct_los_meshes *m, const ct_gltf *g, bool y_up, const double offset[3], ct_error *err)
+ct_status ct_los_meshes_set_source(ct_los_meshes *m, const char *source, bool tileset, ct_error *err)
+{
+    m->cur_tileset = tileset;
+    m->cur_source = -1;
+    if (!source)
+        return CT_OK;
+    if (m->n_sources && !strcmp(m->sources[m->n_sources - 1], source)) {
+        m->cur_source = (int)m->n_sources - 1;
+        return CT_OK;
+    }
+    char **n = realloc(m->sources, (m->n_sources + 1) * sizeof *n);
+    if (!n)
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    m->sources = n;
+    if (!(n[m->n_sources] = ct_strdup(source)))
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+    m->cur_source = (int)m->n_sources++;
+    return CT_OK;
+}
+
+/* One triangle primitive under the 4x4 transform w, then map. */
+static ct_status add_primitive(ct_los_meshes *m, const ct_gltf_primitive *p, const double *w, ct_los_map_fn map,
+                               void *user, ct_error *err)
+{
+    size_t nidx = p->index_count ? p->index_count : p->vertex_count;
+    size_t ntri = p->mode == CT_GLTF_TRIANGLES ? nidx / 3 : (nidx >= 3 ? nidx - 2 : 0);
+    double *pos = ct_malloc_array((size_t)p->vertex_count * 3, sizeof(double));
+    uint32_t *tri = ct_malloc_array(ntri * 3 + 1, sizeof(uint32_t));
+    if (!pos || !tri) {
+        free(pos);
+        free(tri);
+        return ct_error_set(err, CT_ERR_RUNTIME, "out of memory for %u vertices", (unsigned)p->vertex_count);
+    }
+    for (uint32_t v = 0; v < p->vertex_count; v++) {
+        const float *q = p->positions + (size_t)v * 3;
+        pos[(size_t)v * 3 + 0] = w[0] * q[0] + w[4] * q[1] + w[8] * q[2] + w[12];
+        pos[(size_t)v * 3 + 1] = w[1] * q[0] + w[5] * q[1] + w[9] * q[2] + w[13];
+        pos[(size_t)v * 3 + 2] = w[2] * q[0] + w[6] * q[1] + w[10] * q[2] + w[14];
+    }
+    for (size_t t = 0; t < ntri; t++) {
+        size_t a, b, c;
+        if (p->mode == CT_GLTF_TRIANGLES)
+            a = 3 * t, b = 3 * t + 1, c = 3 * t + 2;
+        else if (p->mode == CT_GLTF_TRIANGLE_STRIP)
+            a = t, b = t + 1, c = t + 2;
+        else
+            a = 0, b = t + 1, c = t + 2;
+        tri[3 * t] = p->index_count ? p->indices[a] : (uint32_t)a;
+        tri[3 * t + 1] = p->index_count ? p->indices[b] : (uint32_t)b;
+        tri[3 * t + 2] = p->index_count ? p->indices[c] : (uint32_t)c;
+    }
+    ct_status st = map ? map(user, pos, p->vertex_count, err) : CT_OK;
+    if (st == CT_OK)
+        st = ct_los_meshes_add(m, pos, p->vertex_count, tri, ntri * 3, err);
+    free(pos);
+    free(tri);
+    return st;
+}
+
+ct_status ct_los_meshes_add_gltf_mapped(ct_los_meshes *m, const ct_gltf *g, const double pre[16], ct_los_map_fn map,
+                                        void *user, ct_error *err)
 {
     for (uint32_t di = 0; di < g->draw_count; di++) {
         const ct_gltf_draw *dr = &g->draws[di];
         if (dr->mesh < 0 || (uint32_t)dr->mesh >= g->mesh_count)
             continue;
         const ct_gltf_mesh *mesh = &g->meshes[dr->mesh];
-        const double *w = dr->world;
-        for (uint32_t pi = 0; pi < mesh->primitive_count; pi++) {
-            const ct_gltf_primitive *p = &mesh->primitives[pi];
-            if (p->vertex_count == 0 || !p->positions ||
-                (p->mode != CT_GLTF_TRIANGLES && p->mode != CT_GLTF_TRIANGLE_STRIP && p->mode != CT_GLTF_TRIANGLE_FAN))
-                continue;
-            size_t nidx = p->index_count ? p->index_count : p->vertex_count;
-            size_t ntri = p->mode == CT_GLTF_TRIANGLES ? nidx / 3 : (nidx >= 3 ? nidx - 2 : 0);
-            double *pos = ct_malloc_array((size_t)p->vertex_count * 3, sizeof(double));
-            uint32_t *tri = ct_malloc_array(ntri * 3 + 1, sizeof(uint32_t));
-            if (!pos || !tri) {
-                free(pos);
-                free(tri);
-                return ct_error_set(err, CT_ERR_RUNTIME, "out of memory for mesh %u", (unsigned)dr->mesh);
+        const ct_gltf_node *nd = dr->node >= 0 && (uint32_t)dr->node < g->node_count ? &g->nodes[dr->node] : NULL;
+        /* EXT_mesh_gpu_instancing: one copy per instance, world * instance */
+        uint32_t copies = nd && nd->instance_count && nd->instance_matrices ? nd->instance_count : 1;
+        for (uint32_t k = 0; k < copies; k++) {
+            double w[16], pw[16];
+            if (copies > 1 || (nd && nd->instance_count)) {
+                double inst[16];
+                for (int e = 0; e < 16; e++)
+                    inst[e] = nd->instance_matrices[(size_t)k * 16 + e];
+                ct_dmat4_mul(w, dr->world, inst);
+            } else {
+                memcpy(w, dr->world, sizeof w);
             }
-            for (uint32_t v = 0; v < p->vertex_count; v++) {
-                const float *q = p->positions + (size_t)v * 3;
-                double x = w[0] * q[0] + w[4] * q[1] + w[8] * q[2] + w[12];
-                double y = w[1] * q[0] + w[5] * q[1] + w[9] * q[2] + w[13];
-                double z = w[2] * q[0] + w[6] * q[1] + w[10] * q[2] + w[14];
-                double o[3] = {x, y_up ? -z : y, y_up ? y : z};
-                for (int k = 0; k < 3; k++)
-                    pos[(size_t)v * 3 + k] = o[k] + (offset ? offset[k] : 0);
+            ct_dmat4_mul(pw, pre, w);
+            for (uint32_t pi = 0; pi < mesh->primitive_count; pi++) {
+                const ct_gltf_primitive *p = &mesh->primitives[pi];
+                if (p->vertex_count == 0 || !p->positions ||
+                    (p->mode != CT_GLTF_TRIANGLES && p->mode != CT_GLTF_TRIANGLE_STRIP &&
+                     p->mode != CT_GLTF_TRIANGLE_FAN))
+                    continue;
+                ct_status st = add_primitive(m, p, pw, map, user, err);
+                if (st != CT_OK)
+                    return st;
             }
-            for (size_t t = 0; t < ntri; t++) {
-                size_t a, b, c;
-                if (p->mode == CT_GLTF_TRIANGLES)
-                    a = 3 * t, b = 3 * t + 1, c = 3 * t + 2;
-                else if (p->mode == CT_GLTF_TRIANGLE_STRIP)
-                    a = t, b = t + 1, c = t + 2;
-                else
-                    a = 0, b = t + 1, c = t + 2;
-                tri[3 * t] = p->index_count ? p->indices[a] : (uint32_t)a;
-                tri[3 * t + 1] = p->index_count ? p->indices[b] : (uint32_t)b;
-                tri[3 * t + 2] = p->index_count ? p->indices[c] : (uint32_t)c;
-            }
-            ct_status st = ct_los_meshes_add(m, pos, p->vertex_count, tri, ntri * 3, err);
-            free(pos);
-            free(tri);
-            if (st != CT_OK)
-                return st;
         }
     }
     return CT_OK;
+}
+
+ct_status ct_los_meshes_add_gltf(ct_los_meshes *m, const ct_gltf *g, bool y_up, const double offset[3], ct_error *err)
+{
+    /* (x, y, z) -> (x, -z, y) when y_up, then + offset */
+    double pre[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    if (y_up) {
+        pre[5] = 0, pre[6] = 1;
+        pre[9] = -1, pre[10] = 0;
+    }
+    for (int k = 0; k < 3; k++)
+        pre[12 + k] = offset ? offset[k] : 0;
+    return ct_los_meshes_add_gltf_mapped(m, g, pre, NULL, NULL, err);
 }
 
 ct_status ct_los_meshes_commit(ct_los_meshes *m, ct_error *err)
@@ -188,11 +268,15 @@ void ct_los_meshes_destroy(ct_los_meshes *m)
         return;
     rtcReleaseScene(m->scene);
     rtcReleaseDevice(m->device);
+    for (size_t i = 0; i < m->n_sources; i++)
+        free(m->sources[i]);
+    free(m->sources);
+    free(m->geoms);
     free(m);
 }
 
-/* First hit along from->to as a fraction of the segment, or -1. */
-static double mesh_first_hit(const ct_los_meshes *m, const double from[3], const double to[3])
+/* First hit along from->to as a fraction of the segment, or -1; *geom: its geometry. */
+static double mesh_first_hit(const ct_los_meshes *m, const double from[3], const double to[3], unsigned *geom)
 {
     if (!m || !m->committed || m->triangles == 0)
         return -1;
@@ -219,6 +303,7 @@ static double mesh_first_hit(const ct_los_meshes *m, const double from[3], const
     rtcIntersect1(m->scene, &ctx, &rh);
     if (rh.hit.geomID == RTC_INVALID_GEOMETRY_ID)
         return -1;
+    *geom = rh.hit.geomID;
     return rh.ray.tfar / len;
 }
 
@@ -233,8 +318,8 @@ ct_status ct_los_compute(const ct_raster *dem, const ct_los_meshes *meshes, cons
             return ct_error_set(err, CT_ERR_USAGE, "line of sight: end points must be finite");
     const double *f = desc->from, *t = desc->to;
     double sx = 1, sy = 1, a = 6378137.0;
-    if (dem)
-        metric_scale(dem->crs_wkt, f[1], &sx, &sy, &a);
+    if (dem || desc->crs)
+        metric_scale(dem ? dem->crs_wkt : desc->crs, f[1], &sx, &sy, &a);
     double hx = (t[0] - f[0]) * sx, hy = (t[1] - f[1]) * sy, dz = t[2] - f[2];
     double hlen = sqrt(hx * hx + hy * hy);
     out->length = sqrt(hlen * hlen + dz * dz);
@@ -293,11 +378,18 @@ ct_status ct_los_compute(const ct_raster *dem, const ct_los_meshes *meshes, cons
             prev_c = s->clearance;
         }
     }
-    double t_mesh = mesh_first_hit(meshes, f, t);
+    unsigned geom = 0;
+    double t_mesh = mesh_first_hit(meshes, f, t, &geom);
     double tb = t_dem;
     if (t_mesh >= 0 && (tb < 0 || t_mesh < tb)) {
         tb = t_mesh;
         out->blocked_by_mesh = true;
+        if (geom < meshes->n_geoms) {
+            const struct geom_src *gs = &meshes->geoms[geom];
+            out->blocked_by_tileset = gs->tileset;
+            if (gs->source >= 0)
+                out->obstruction_source = ct_strdup(meshes->sources[gs->source]);
+        }
     }
     if (tb >= 0) {
         out->visible = false;
@@ -318,5 +410,7 @@ void ct_los_result_free(ct_los_result *r)
         return;
     free(r->samples);
     r->samples = NULL;
+    free(r->obstruction_source);
+    r->obstruction_source = NULL;
     r->sample_count = 0;
 }

@@ -185,7 +185,9 @@ static bool visit(ct_tileset *ts, const tileset_view *v, ct_tile *t)
     bool has, ready;
     tile_readiness(t, &has, &ready);
     /* an external tileset's tile is only a link: always go through it */
-    bool refine = has_children && (sse > v->max_sse || (t->kind == CT_TILE_EXTERNAL && !has));
+    bool too_coarse = v->by_error ? v->max_error < 0 || t->geometric_error * t->ge_scale > v->max_error
+                                  : sse > v->max_sse;
+    bool refine = has_children && (too_coarse || (t->kind == CT_TILE_EXTERNAL && !has));
 
     if (!refine) {
         request_contents(ts, v, t, pri);

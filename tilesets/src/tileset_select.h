@@ -47,6 +47,8 @@ typedef struct tileset_view {
     double planes[6][4];
     double sse_factor; /* viewport_height / (2 tan(fovy/2)) */
     double max_sse;
+    bool by_error;     /* refine by geometric error (max_error), not SSE */
+    double max_error;
     bool skip_levels;
     double now;
 } tileset_view;
@@ -64,6 +66,8 @@ struct ct_tileset {
     double placement[16], placement_inv[16];
     bool has_placement;
     double max_sse;
+    bool by_error;                        /* ct_tileset_set_max_geometric_error */
+    double max_error;
     size_t budget;
     int max_in_flight;
     double upload_budget_s, retry_base_s;

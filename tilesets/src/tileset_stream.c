@@ -451,6 +451,11 @@ const char *ct_tileset_metadata_json(const ct_tileset *ts) { return ts->ctx.meta
 const char *ct_tileset_groups_json(const ct_tileset *ts) { return ts->ctx.groups_json; }
 const char *ct_tileset_properties_json(const ct_tileset *ts) { return ts->ctx.properties_json; }
 void ct_tileset_set_max_sse(ct_tileset *ts, double v) { ts->max_sse = v > 0 ? v : 16.0; }
+void ct_tileset_set_max_geometric_error(ct_tileset *ts, double max_error)
+{
+    ts->by_error = !isnan(max_error);
+    ts->max_error = max_error;
+}
 void ct_tileset_set_memory_budget(ct_tileset *ts, size_t b)
 {
     ts->budget = b ? b : (size_t)512 << 20;
@@ -852,6 +857,8 @@ ct_status ct_tileset_update(ct_tileset *ts, const ct_tileset_view *view, ct_tile
                              m[k * 4 + 2] * view->planes[i][2] + m[k * 4 + 3] * view->planes[i][3];
     v.sse_factor = view->viewport_height / (2.0 * tan((view->fovy > 0 ? view->fovy : M_PI / 3) * 0.5));
     v.max_sse = ts->max_sse;
+    v.by_error = ts->by_error;
+    v.max_error = ts->max_error;
     v.skip_levels = ts->desc.skip_levels || (ts->mode == CT_TILESET_LOAD_FINAL && !ts->final_fallback);
     v.now = ct_time_now();
 

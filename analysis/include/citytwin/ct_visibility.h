@@ -98,6 +98,9 @@ typedef struct ct_los_desc {
     double from[3], to[3]; /* absolute heights, in the DEM's CRS */
     double step;           /* sampling step in metres; 0 = half the smallest cell side */
     double curvature;      /* as ct_viewshed_desc (0 = none) */
+    /* CRS of the points when there is no DEM (NULL: metric), so that lengths
+     * are metres in a geographic CRS too. */
+    const char *crs;
     /* Optional: fraction done from the calling thread (the DEM samples, then
      * the mesh ray), ending at 1. */
     ct_progress_fn progress;
@@ -107,6 +110,8 @@ typedef struct ct_los_desc {
 typedef struct ct_los_result {
     bool visible;          /* nothing blocks the segment */
     bool blocked_by_mesh;  /* the first obstruction is a mesh triangle (not the DEM) */
+    bool blocked_by_tileset; /* ... and that mesh came from a tileset */
+    char *obstruction_source; /* the mesh's source (file or tile content URI), or NULL */
     double obstruction[3]; /* first obstruction point (valid when !visible) */
     double obstruction_t;  /* 0..1 along the segment */
     double min_clearance;  /* smallest line_z - ground_z over the DEM samples */
@@ -127,10 +132,52 @@ ct_status ct_los_meshes_add(ct_los_meshes *m, const double *positions, size_t ve
  * Tiles does); then offset (may be NULL) is added: the CRS position of the
  * glTF origin. Point and line primitives are skipped. */
 ct_status ct_los_meshes_add_gltf(ct_los_meshes *m, const ct_gltf *g, bool y_up, const double offset[3], ct_error *err);
+/* Names the source of the meshes added next (a file, a tile's content URI):
+ * a hit reports it as obstruction_source. tileset: they come from a tileset. */
+ct_status ct_los_meshes_set_source(ct_los_meshes *m, const char *source, bool tileset, ct_error *err);
 /* Builds the acceleration structure; call after the last add, before queries. */
 ct_status ct_los_meshes_commit(ct_los_meshes *m, ct_error *err);
 size_t ct_los_meshes_triangle_count(const ct_los_meshes *m);
 void ct_los_meshes_destroy(ct_los_meshes *m);
+
+/* The triangles of a 3D Tiles tileset along a sight segment. */
+typedef struct ct_los_tileset_desc {
+    const char *uri;        /* tileset.json: path, file:// or http(s):// URL */
+    double from[3], to[3];  /* the segment, in crs (heights as in the DEM) */
+    /* CRS of the segment and of the meshes (the DEM's); NULL: EPSG:4326
+     * (lon, lat degrees). Used for georeferenced tilesets only. */
+    const char *crs;
+    /* Descend until a tile's geometric error is <= max_error (metres);
+     * 0: down to the finest level. */
+    double max_error;
+    /* Added to the tileset's ellipsoidal heights before comparing them with
+     * the segment's (a geoid undulation: DEM heights above the geoid). */
+    double height_offset;
+    /* Tilesets whose frame is not ECEF (no region, root box centre within
+     * 5000 km of the earth's centre): frame coordinates are taken as crs
+     * coordinates after adding offset. */
+    double offset[3];
+    double margin;          /* metres around the segment for tile culling; 0: 1 m */
+    int workers;            /* 0: the tileset's default */
+    double timeout_s;       /* give up loading after; 0: 600 s */
+} ct_los_tileset_desc;
+
+typedef struct ct_los_tileset_stats {
+    size_t tiles_loaded;    /* contents loaded and decoded */
+    size_t tiles_failed;    /* contents that failed (logged, skipped) */
+    size_t tiles_used;      /* contents whose triangles were added */
+    size_t triangles;       /* triangles added (instances expanded) */
+    bool georeferenced;     /* the tileset frame was taken as ECEF */
+} ct_los_tileset_stats;
+
+/* Selects the tiles whose bounding volume meets the segment (REPLACE: the
+ * children replace a tile only when all of them load; ADD: both), loads
+ * them and adds their triangles (i3dm instances, EXT_mesh_gpu_instancing
+ * expanded; points skipped), transformed tile frame -> ECEF -> crs. Bad
+ * tiles are logged and counted; an unreadable tileset.json is CT_ERR_INPUT.
+ * Stats accumulate into *stats. */
+ct_status ct_los_meshes_add_tileset(ct_los_meshes *m, const ct_los_tileset_desc *desc, ct_los_tileset_stats *stats,
+                                    ct_error *err);
 
 /* dem and meshes may each be NULL (not both). */
 ct_status ct_los_compute(const ct_raster *dem, const ct_los_meshes *meshes, const ct_los_desc *desc,

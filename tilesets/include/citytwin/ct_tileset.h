@@ -201,6 +201,12 @@ const char *ct_tileset_groups_json(const ct_tileset *ts);
 const char *ct_tileset_properties_json(const ct_tileset *ts);
 void ct_tileset_set_max_sse(ct_tileset *ts, double max_sse);
 void ct_tileset_set_memory_budget(ct_tileset *ts, size_t bytes);
+/* Refinement by geometric error instead of screen-space error, for analyses
+ * that have no camera (line of sight): a tile is refined while its geometric
+ * error (scaled by its transform) is above max_error, wherever the view is;
+ * max_error < 0 refines down to the leaves. NAN: back to screen-space error
+ * (the default). The view's planes still cull. */
+void ct_tileset_set_max_geometric_error(ct_tileset *ts, double max_error);
 /* Replaces desc.scene_from_tileset; false (and no change) when not invertible. */
 bool ct_tileset_set_placement(ct_tileset *ts, const double scene_from_tileset[16]);
 /* How loads serve the caller.
