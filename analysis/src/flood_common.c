@@ -1,5 +1,5 @@
 /* Flood helpers shared by the static, pond and dynamic analyses: cell areas,
- * point lookup, extent polygons (GDALPolygonize) and building masks
+ * point lookup, writing extent polygons (built by flood_polygons.c) and building masks
  * (GDALRasterizeLayers). */
 #include "citytwin/ct_flood.h"
 
@@ -92,32 +92,6 @@ static const char *driver_for(const char *path)
     return NULL;
 }
 
-/* Adds the polygon parts of g (Polygon, MultiPolygon, GeometryCollection) to
- * the layer with the given level; returns features written or -1. */
-static int write_polygons(OGRLayerH lyr, OGRGeometryH g, double level, double cell_area_hint)
-{
-    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
-    if (t == wkbMultiPolygon || t == wkbGeometryCollection) {
-        int n = 0;
-        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++) {
-            int k = write_polygons(lyr, OGR_G_GetGeometryRef(g, i), level, cell_area_hint);
-            if (k < 0)
-                return -1;
-            n += k;
-        }
-        return n;
-    }
-    if (t != wkbPolygon || OGR_G_IsEmpty(g))
-        return 0;
-    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
-    OGR_F_SetFieldDouble(f, 0, level);
-    OGR_F_SetFieldDouble(f, 1, OGR_G_Area(g) * cell_area_hint);
-    OGR_F_SetGeometry(f, g);
-    OGRErr e = OGR_L_CreateFeature(lyr, f);
-    OGR_F_Destroy(f);
-    return e == OGRERR_NONE ? 1 : -1;
-}
-
 ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths, const double *levels, int n,
                                 ct_error *err)
 {
@@ -128,9 +102,8 @@ ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths
     if (n < 1)
         return ct_error_set(err, CT_ERR_USAGE, "%s: no depth raster to polygonize", path);
     GDALDriverH drv = GDALGetDriverByName(drv_name);
-    GDALDriverH mem_drv = GDALGetDriverByName("MEM");
-    if (!drv || !mem_drv)
-        return ct_error_set(err, CT_ERR_RUNTIME, "GDAL driver %s or MEM missing", drv_name);
+    if (!drv)
+        return ct_error_set(err, CT_ERR_RUNTIME, "GDAL driver %s missing", drv_name);
     if (ct_file_exists(path)) {
         CPLPushErrorHandler(quiet_handler);
         if (GDALDeleteDataset(drv, path) != CE_None)
@@ -159,7 +132,7 @@ ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths
     fd = OGR_Fld_Create("area_m2", OFTReal);
     OGR_L_CreateField(lyr, fd, TRUE);
     OGR_Fld_Destroy(fd);
-    /* Geographic DEM: areas in degrees² scaled to m² at the raster's mean latitude. */
+    /* Geographic DEM: areas in degrees² scaled to m² by the raster's mean cell area. */
     double area_scale = 1.0;
     double *rows = ct_flood_row_areas(d0);
     if (rows) {
@@ -172,54 +145,51 @@ ct_status ct_flood_extent_write(const char *path, const ct_raster *const *depths
         free(rows);
     }
     bool in_tx = GDALDatasetStartTransaction(out, FALSE) == OGRERR_NONE;
+    double *px = NULL, *py = NULL;
+    size_t cap = 0;
     for (int k = 0; k < n && st == CT_OK; k++) {
         const ct_raster *d = depths[k];
-        size_t cells = (size_t)d->width * d->height;
-        uint8_t *mask = malloc(cells ? cells : 1);
-        if (!mask) {
-            st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+        ct_flood_polygons polys;
+        st = ct_flood_polygons_build(d, &polys, err);
+        if (st != CT_OK) {
+            ct_error_prefix(err, "%s: ", path);
             break;
         }
-        for (size_t i = 0; i < cells; i++)
-            mask[i] = !isnan(d->data[i]);
-        GDALDatasetH mds = GDALCreate(mem_drv, "", d->width, d->height, 0, GDT_Byte, NULL);
-        char ptr[64];
-        snprintf(ptr, sizeof ptr, "DATAPOINTER=%p", (void *)mask);
-        char *opts[] = {ptr, NULL};
-        GDALAddBand(mds, GDT_Byte, opts);
-        GDALSetGeoTransform(mds, (double *)d->geotransform);
-        GDALRasterBandH band = GDALGetRasterBand(mds, 1);
-        GDALDriverH mdrv = GDALGetDriverByName("Memory");
-        GDALDatasetH vds = GDALCreate(mdrv, "", 0, 0, 0, GDT_Unknown, NULL);
-        OGRLayerH tmp = GDALDatasetCreateLayer(vds, "p", NULL, wkbPolygon, NULL);
-        OGRFieldDefnH vf = OGR_Fld_Create("v", OFTInteger);
-        OGR_L_CreateField(tmp, vf, TRUE);
-        OGR_Fld_Destroy(vf);
-        /* The band is its own mask: dry (0) cells produce no polygon. */
-        if (GDALPolygonize(band, band, tmp, 0, NULL, NULL, NULL) != CE_None) {
-            st = ct_error_set(err, CT_ERR_RUNTIME, "%s: polygonize failed: %s", path, CPLGetLastErrorMsg());
-        } else {
-            OGR_L_ResetReading(tmp);
-            OGRFeatureH f;
-            double level = levels ? levels[k] : 0.0;
-            while (st == CT_OK && (f = OGR_L_GetNextFeature(tmp)) != NULL) {
-                OGRGeometryH g = OGR_F_GetGeometryRef(f);
-                OGRGeometryH fixed = NULL;
-                if (g && !OGR_G_IsValid(g)) {
-                    fixed = OGR_G_MakeValid(g);
-                    g = fixed;
+        const double *g = d->geotransform;
+        double cell_area = fabs(g[1] * g[5] - g[2] * g[4]) * area_scale;
+        double level = levels ? levels[k] : 0.0;
+        for (int p = 0; p < polys.n_polygons && st == CT_OK; p++) {
+            OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
+            for (int ring = polys.ring_first[p]; ring < polys.ring_first[p + 1]; ring++) {
+                size_t need = polys.ring_count[ring] + 1;
+                if (need > cap) {
+                    double *nx = realloc(px, need * sizeof *px), *ny = nx ? realloc(py, need * sizeof *py) : NULL;
+                    if (nx)
+                        px = nx;
+                    if (!nx || !ny) {
+                        st = ct_error_set(err, CT_ERR_RUNTIME, "%s: out of memory", path);
+                        break;
+                    }
+                    py = ny;
+                    cap = need;
                 }
-                if (g && write_polygons(lyr, g, level, area_scale) < 0)
-                    st = ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot write feature: %s", path, CPLGetLastErrorMsg());
-                if (fixed)
-                    OGR_G_DestroyGeometry(fixed);
-                OGR_F_Destroy(f);
+                size_t np = ct_flood_polygons_ring_world(&polys, g, ring, px, py);
+                OGRGeometryH lr = OGR_G_CreateGeometry(wkbLinearRing);
+                OGR_G_SetPoints(lr, (int)np, px, sizeof(double), py, sizeof(double), NULL, 0);
+                OGR_G_AddGeometryDirectly(poly, lr);
             }
+            OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+            OGR_F_SetFieldDouble(f, 0, level);
+            OGR_F_SetFieldDouble(f, 1, (double)polys.cells[p] * cell_area);
+            OGR_F_SetGeometryDirectly(f, poly);
+            if (st == CT_OK && OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
+                st = ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot write feature: %s", path, CPLGetLastErrorMsg());
+            OGR_F_Destroy(f);
         }
-        GDALClose(vds);
-        GDALClose(mds);
-        free(mask);
+        ct_flood_polygons_free(&polys);
     }
+    free(px);
+    free(py);
     if (in_tx && GDALDatasetCommitTransaction(out) != OGRERR_NONE && st == CT_OK)
         st = ct_error_set(err, CT_ERR_RUNTIME, "%s: commit failed: %s", path, CPLGetLastErrorMsg());
 done:

@@ -31,8 +31,31 @@ double *ct_flood_row_areas(const ct_raster *dem);
 /* Cell (col,row) holding world point (x,y); false when outside the raster. */
 bool ct_flood_cell_of(const ct_raster *dem, double x, double y, int *col, int *row);
 
-/* Writes the cells where depth is not NAN as polygons (GDALPolygonize on a
- * mask, fixed with GEOS MakeValid where needed) in the raster's CRS. The
+/* The wet (not NAN) cells of a raster as polygons: one per 4-connected
+ * region of wet cells (dry cells 8-connected), as GDALPolygonize's default,
+ * but valid OGC polygons without repair: where two regions, or a region and
+ * a hole, touch only at a corner, the rings touch at that point. Corners
+ * are in grid units: x = column, y = row of the cell corner (0 .. width,
+ * 0 .. height, rows downwards); only corners where the boundary turns are
+ * kept. Built in one scan, following each boundary once. */
+typedef struct ct_flood_polygons {
+    int n_polygons;
+    int *ring_first;    /* n_polygons + 1: polygon p owns rings ring_first[p] .. ring_first[p+1]-1, exterior first */
+    int n_rings;
+    size_t *ring_start; /* per ring: index of its first corner in xy */
+    size_t *ring_count; /* per ring: corners (not closed: the last joins the first) */
+    int32_t *xy;        /* corners: x (column), y (row) pairs */
+    int64_t *cells;     /* per polygon: wet cells it covers */
+} ct_flood_polygons;
+ct_status ct_flood_polygons_build(const ct_raster *r, ct_flood_polygons *out, ct_error *err);
+void ct_flood_polygons_free(ct_flood_polygons *p);
+/* Ring `ring` in world coordinates through geotransform gt, closed (count + 1
+ * points into x and y, which must hold that many), exterior counter-clockwise
+ * and holes clockwise (OGC / RFC 7946). Returns the number of points. */
+size_t ct_flood_polygons_ring_world(const ct_flood_polygons *p, const double gt[6], int ring, double *x, double *y);
+
+/* Writes the cells where depth is not NAN as polygons (ct_flood_polygons,
+ * valid without repair) in the raster's CRS. The
  * format follows the extension: .gpkg GeoPackage, .geojson/.json GeoJSON,
  * .shp Shapefile. Several depth rasters (one per level) go into one layer
  * with a "level" field; levels may be NULL. Fields: level, area_m2. */
