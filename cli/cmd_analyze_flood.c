@@ -19,8 +19,9 @@ static const char USAGE[] =
     "                              [--rlake-compat] [--compress deflate|zstd|lzw|none] [--report OUT.html]\n"
     "                              [--progress] [--json]\n"
     "       citytwin analyze flood --dem DEM --duration S [--rain MM_PER_H | --rain-series CSV]\n"
-    "                              [--inflow X,Y:HYDROGRAPH.csv ...] [--manning N | --manning-raster R]\n"
-    "                              [--boundary closed|free|level:L|SIDE=KIND ...] [--buildings SRC]\n"
+    "                              [--inflow X,Y:HYDROGRAPH.csv ...] [--inflow-line LINE:HYDROGRAPH.csv ...]\n"
+    "                              [--manning N | --manning-raster R]\n"
+    "                              [--boundary closed|free|level:L|level:CSV|SIDE=KIND ...] [--buildings SRC]\n"
     "                              [--gauge X,Y ...] [--snapshot-every S] --out-dir DIR [--crs CRS]\n"
     "                              [--alpha A] [--theta T] [--initial-level L] [--mass-balance-every S]\n"
     "                              [--report OUT.html]\n"
@@ -36,8 +37,12 @@ static const char USAGE[] =
     "  --duration S      simulated seconds\n"
     "  --rain MM_PER_H   constant rain; --rain-series CSV: time_s,mm_per_h (linear interpolation)\n"
     "  --inflow X,Y:CSV  point inflow hydrograph, CSV time_s,q_m3s\n"
+    "  --inflow-line LINE:CSV  inflow along a line, spread over the cells it crosses by length;\n"
+    "                    LINE: LINESTRING(...) WKT, X1,Y1;X2,Y2;... (DEM CRS or --crs), or an OGR\n"
+    "                    source (all line features of its first layer, reprojected)\n"
     "  --manning N       Manning's n (default 0.03); --manning-raster R on the DEM grid\n"
-    "  --boundary B      closed (default), free (outflow), level:L (fixed level); per side: north=free,...\n"
+    "  --boundary B      closed (default), free (outflow), level:L (fixed level), level:STAGE.csv\n"
+    "                    (time_s,level_m: a river or tide stage, linear in time); per side: east=level:tide.csv\n"
     "  --buildings SRC   OGR polygons rasterized as walls (reprojected to the DEM's CRS)\n"
     "  --gauge X,Y       depth and level time series in gauges.csv (every --gauge-every S, default 60)\n"
     "  --snapshot-every S  writes depth_<seconds>.tif\n"
@@ -171,8 +176,10 @@ static int run(int argc, char **argv)
         return 0;
     flood_cli_args a;
     int rc = flood_cli_parse(SUB, argc, argv, &a);
-    if (rc != 0)
+    if (rc != 0) {
+        flood_cli_args_free(&a);
         return rc;
+    }
     if (!a.dem) {
         rc = cli_fail(SUB, CT_ERR_USAGE, "--dem DEM is required");
     } else if (a.dynamic) {

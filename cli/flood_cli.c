@@ -28,7 +28,9 @@ static bool parse_double(const char *s, double *v)
     return end != s && *end == 0 && errno == 0 && isfinite(*v);
 }
 
-static int parse_boundary(const char *sub, const char *s, ct_flood_boundary b[4])
+/* closed | free | level:L | level:STAGE.csv, optionally SIDE=...; a stage
+ * CSV path goes to csv[side] (loaded by the run). */
+static int parse_boundary(const char *sub, const char *s, ct_flood_boundary b[4], const char *csv[4])
 {
     static const char *const SIDES[4] = {"north", "south", "west", "east"};
     int side = -1;
@@ -42,17 +44,22 @@ static int parse_boundary(const char *sub, const char *s, ct_flood_boundary b[4]
         s = eq + 1;
     }
     ct_flood_boundary v = {0};
+    const char *path = NULL;
     if (!strcmp(s, "closed"))
         v.kind = CT_FLOOD_BOUNDARY_CLOSED;
     else if (!strcmp(s, "free"))
         v.kind = CT_FLOOD_BOUNDARY_FREE;
     else if (!strncmp(s, "level:", 6) && parse_double(s + 6, &v.level))
         v.kind = CT_FLOOD_BOUNDARY_LEVEL;
+    else if (!strncmp(s, "level:", 6) && s[6])
+        v.kind = CT_FLOOD_BOUNDARY_LEVEL, path = s + 6; /* not a number: a stage series time_s,level_m */
     else
-        return cli_fail(sub, CT_ERR_USAGE, "--boundary %s: expected closed, free or level:L", s);
+        return cli_fail(sub, CT_ERR_USAGE, "--boundary %s: expected closed, free, level:L or level:STAGE.csv", s);
     for (int i = 0; i < 4; i++)
-        if (side < 0 || side == i)
+        if (side < 0 || side == i) {
             b[i] = v;
+            csv[i] = path;
+        }
     return 0;
 }
 
@@ -157,7 +164,7 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
         else if (!strcmp(o, "--report"))
             a->report = v;
         else if (!strcmp(o, "--boundary")) {
-            int rc = parse_boundary(sub, v, a->boundary);
+            int rc = parse_boundary(sub, v, a->boundary, a->boundary_csv);
             if (rc)
                 return rc;
         } else if (!strcmp(o, "--inflow")) {
@@ -172,6 +179,18 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
             if (cli_parse_numbers(xy, a->inflow_xy + 2 * a->n_inflows, 2, 2) != 2)
                 return cli_fail(sub, CT_ERR_USAGE, "--inflow %s: expected X,Y:HYDROGRAPH.csv", v);
             a->inflow_csv[a->n_inflows++] = colon + 1;
+        } else if (!strcmp(o, "--inflow-line")) {
+            /* the hydrograph follows the last ':' (WKT and X,Y;X,Y lists have none) */
+            const char *colon = strrchr(v, ':');
+            if (a->n_lines >= FLOOD_CLI_MAX)
+                return cli_fail(sub, CT_ERR_USAGE, "too many --inflow-line (max %d)", FLOOD_CLI_MAX);
+            if (!colon || colon == v || !colon[1])
+                return cli_fail(sub, CT_ERR_USAGE, "--inflow-line %s: expected LINE:HYDROGRAPH.csv", v);
+            char *spec = strndup(v, (size_t)(colon - v));
+            if (!spec)
+                return cli_fail(sub, CT_ERR_RUNTIME, "out of memory");
+            a->line_spec[a->n_lines] = spec;
+            a->line_csv[a->n_lines++] = colon + 1;
         } else
             return cli_fail(sub, CT_ERR_USAGE, "unknown option %s (see --help)", o);
     }
@@ -193,7 +212,12 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
     return 0;
 }
 
-void flood_cli_args_free(flood_cli_args *a) { (void)a; }
+void flood_cli_args_free(flood_cli_args *a)
+{
+    for (int i = 0; i < a->n_lines; i++)
+        free(a->line_spec[i]);
+    a->n_lines = 0;
+}
 
 ct_status flood_cli_transform_points(const char *crs, const ct_raster *dem, double *xy, int n, ct_error *err)
 {
@@ -347,6 +371,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
     ct_flood_inflow inflows[FLOOD_CLI_MAX];
     memset(inflows, 0, sizeof inflows);
     ct_flood_sim_result res = {0};
+    ct_flood_line_inflow *lines = NULL;
     if (ct_raster_read_header(a->dem, &dem, &err) != CT_OK)
         goto fail;
     if (a->rain_series && flood_cli_read_series(a->rain_series, &rain, &err) != CT_OK)
@@ -355,6 +380,21 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
         inflows[i].x = a->inflow_xy[2 * i];
         inflows[i].y = a->inflow_xy[2 * i + 1];
         if (flood_cli_read_series(a->inflow_csv[i], &inflows[i].q_m3s, &err) != CT_OK)
+            goto fail;
+    }
+    for (int k = 0; k < 4; k++)
+        if (a->boundary_csv[k] && flood_cli_read_series(a->boundary_csv[k], &a->boundary[k].level_series, &err) != CT_OK)
+            goto fail;
+    if (a->n_lines && !(lines = calloc((size_t)a->n_lines, sizeof *lines))) {
+        ct_error_set(&err, CT_ERR_RUNTIME, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < a->n_lines; i++) {
+        double *xy = NULL;
+        if (ct_flood_line_read(a->line_spec[i], dem->crs_wkt, a->crs, &xy, &lines[i].n_points, &err) != CT_OK)
+            goto fail;
+        lines[i].xy = xy;
+        if (flood_cli_read_series(a->line_csv[i], &lines[i].q_m3s, &err) != CT_OK)
             goto fail;
     }
     if (flood_cli_transform_points(a->crs, dem, a->gauges, a->n_gauges, &err) != CT_OK)
@@ -379,6 +419,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
         .snapshot_every_s = a->snapshot_every, .alpha = a->alpha, .theta = a->theta,
         .use_initial_level = a->has_initial_level, .initial_level = a->initial_level,
         .on_snapshot = write_snapshot, .user = &snap, .use_mpi = mpi, .mass_balance_every_s = a->mass_every,
+        .line_inflows = lines, .n_line_inflows = a->n_lines,
     };
     memcpy(d.boundary, a->boundary, sizeof d.boundary);
     cli_progress bar;
@@ -434,6 +475,13 @@ done:
     for (int i = 0; i < a->n_inflows; i++)
         ct_flood_series_free(&inflows[i].q_m3s);
     ct_flood_series_free(&rain);
+    for (int k = 0; k < 4; k++)
+        ct_flood_series_free(&a->boundary[k].level_series);
+    for (int i = 0; lines && i < a->n_lines; i++) {
+        free((double *)lines[i].xy);
+        ct_flood_series_free(&lines[i].q_m3s);
+    }
+    free(lines);
     ct_raster_destroy(full_dem);
     ct_raster_destroy(dem);
     if (mpi)

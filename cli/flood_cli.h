@@ -29,7 +29,11 @@ typedef struct flood_cli_args {
     int n_inflows;
     double gauges[2 * FLOOD_CLI_MAX];
     int n_gauges;
-    ct_flood_boundary boundary[4];
+    ct_flood_boundary boundary[4];      /* level_series loaded by the run from boundary_csv */
+    const char *boundary_csv[4];        /* --boundary [SIDE=]level:STAGE.csv, by side */
+    char *line_spec[FLOOD_CLI_MAX];     /* --inflow-line SPEC:CSV (SPEC malloc'ed) */
+    const char *line_csv[FLOOD_CLI_MAX];
+    int n_lines;
 } flood_cli_args;
 
 /* Returns 0 or an exit status (usage error already printed). */

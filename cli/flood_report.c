@@ -114,6 +114,31 @@ static void mass_balance_charts(report *rep, const ct_flood_sim_result *r)
     free(v);
 }
 
+/* The four edges' boundaries as inputs, and a chart of the stage series. */
+static void boundary_inputs(report *rep, const flood_cli_args *a)
+{
+    static const char *const SIDES[4] = {"north", "south", "west", "east"};
+    report_series st[4];
+    int n = 0;
+    for (int k = 0; k < 4; k++) {
+        const ct_flood_boundary *b = &a->boundary[k];
+        char name[32];
+        snprintf(name, sizeof name, "boundary %s", SIDES[k]);
+        if (b->kind == CT_FLOOD_BOUNDARY_FREE)
+            report_input(rep, name, "free outflow");
+        else if (b->kind == CT_FLOOD_BOUNDARY_LEVEL && a->boundary_csv[k])
+            report_input(rep, name, "stage %s", a->boundary_csv[k]);
+        else if (b->kind == CT_FLOOD_BOUNDARY_LEVEL)
+            report_input(rep, name, "level %g m", b->level);
+        else
+            report_input(rep, name, "closed");
+        if (b->kind == CT_FLOOD_BOUNDARY_LEVEL && b->level_series.n > 0)
+            st[n++] = (report_series){SIDES[k], b->level_series.t, b->level_series.v, b->level_series.n};
+    }
+    if (n)
+        report_chart(rep, report_chart_lines("Boundary stage", "time s", "level m", st, n));
+}
+
 ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const ct_raster *dem,
                                const ct_flood_sim_result *r, const cJSON *json, ct_error *err)
 {
@@ -126,12 +151,15 @@ ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const 
         report_input(rep, "rain", "%g mm/h", a->rain);
     for (int i = 0; i < a->n_inflows; i++)
         report_input(rep, "inflow", "%.3f, %.3f: %s", a->inflow_xy[2 * i], a->inflow_xy[2 * i + 1], a->inflow_csv[i]);
+    for (int i = 0; i < a->n_lines; i++)
+        report_input(rep, "inflow line", "%s: %s", a->line_spec[i], a->line_csv[i]);
     if (a->manning_raster)
         report_input(rep, "Manning raster", "%s", a->manning_raster);
     else
         report_input(rep, "Manning n", "%g", a->manning > 0 ? a->manning : 0.03);
     if (a->buildings)
         report_input(rep, "buildings", "%s", a->buildings);
+    boundary_inputs(rep, a);
     report_input(rep, "output folder", "%s", a->out_dir);
     report_summary(rep,
                    "%lld steps, %.0f s simulated in %.2f s, max depth %.3f m, flooded %.1f m2, "

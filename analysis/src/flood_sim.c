@@ -66,6 +66,13 @@ typedef struct sim {
     bool par;           /* big enough for OpenMP threads to pay off */
 } sim;
 
+/* One owned cell of a line inflow: it gets share w of the line's hydrograph. */
+typedef struct line_src {
+    long cell;
+    const ct_flood_series *q;
+    double w;
+} line_src;
+
 static double series_at(const ct_flood_series *s, double t)
 {
     if (s->n <= 0)
@@ -84,6 +91,17 @@ static double series_at(const ct_flood_series *s, double t)
     }
     double u = (t - s->t[lo]) / (s->t[hi] - s->t[lo]);
     return s->v[lo] + u * (s->v[hi] - s->v[lo]);
+}
+
+/* Largest value of a series over [t0, t1]: the ends and the knots between
+ * (the curve is piecewise linear). */
+static double series_max(const ct_flood_series *s, double t0, double t1)
+{
+    double m = fmax(series_at(s, t0), series_at(s, t1));
+    for (int i = 0; i < s->n; i++)
+        if (s->t[i] > t0 && s->t[i] < t1)
+            m = fmax(m, s->v[i]);
+    return m;
 }
 
 /* Volume of a series over [t0, t1] (trapezoids of the piecewise linear curve). */
@@ -723,8 +741,8 @@ static void mass_record(sim *s, ct_flood_sim_result *res, int max_rows, double t
 }
 
 /* Deepest inflow cell and fastest inflow rise (m/s) on this rank at t. */
-static void inflow_state(const sim *s, const ct_flood_sim_desc *desc, const long *cells, double t, double *h,
-                         double *rise)
+static void inflow_state(const sim *s, const ct_flood_sim_desc *desc, const long *cells, const line_src *ls,
+                         int n_ls, double t, double *h, double *rise)
 {
     *h = 0;
     *rise = 0;
@@ -733,6 +751,10 @@ static void inflow_state(const sim *s, const ct_flood_sim_desc *desc, const long
             *h = fmax(*h, s->d[cells[i]]);
             *rise = fmax(*rise, fabs(series_at(&desc->inflows[i].q_m3s, t)) / s->area);
         }
+    for (int i = 0; i < n_ls; i++) {
+        *h = fmax(*h, s->d[ls[i].cell]);
+        *rise = fmax(*rise, fabs(series_at(ls[i].q, t)) * ls[i].w / s->area);
+    }
 }
 
 /* Local cell index of a global (col,row), or -1 if not owned. */
@@ -741,6 +763,80 @@ static long owned_index(const sim *s, int col, int row)
     if (row < s->r0 || row >= s->r0 + s->nh || col < s->c0 || col >= s->c0 + s->nw)
         return -1;
     return (long)(row - s->r0 + 1) * s->W + (col - s->c0 + 1);
+}
+
+
+/* The owned cells of all line inflows with their shares (length in the cell
+ * over the line's length on valid cells). Collective: every rank finds the
+ * same cells (the geometry is global) and learns from the owners which are
+ * walls, so the shares are the same floats as in one process. */
+static ct_status line_sources(sim *s, const ct_flood_sim_desc *desc, const ct_raster *dem, line_src **out, int *n_out,
+                              ct_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    line_src *src = NULL;
+    int n = 0, cap = 0;
+    ct_status st = CT_OK;
+    for (int li = 0; li < desc->n_line_inflows && st == CT_OK; li++) {
+        const ct_flood_line_inflow *L = &desc->line_inflows[li];
+        long *cells = NULL;
+        double *len = NULL, *flag = NULL;
+        int m = 0;
+        st = ct_flood_line_cells(dem, L->xy, L->n_points, &cells, &len, &m, NULL, err);
+        if (st != CT_OK)
+            ct_error_prefix(err, "line inflow %d: ", li + 1);
+        if (st == CT_OK && !(flag = ct_calloc_array((size_t)m, sizeof(double))))
+            st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+        st = agree_status(s, st, err);
+        if (st != CT_OK) {
+            free(cells);
+            free(len);
+            free(flag);
+            break;
+        }
+        /* 1: valid, 2: wall, from the owner (others say 0) */
+        for (int k = 0; k < m; k++) {
+            long i = owned_index(s, (int)(cells[k] % s->w), (int)(cells[k] / s->w));
+            if (i >= 0)
+                flag[k] = s->wall[i] ? 2 : 1;
+        }
+        allreduce_max_n(s, flag, m);
+        double total = 0;
+        for (int k = 0; k < m; k++)
+            if (flag[k] == 1)
+                total += len[k];
+        if (!(total > 0))
+            st = ct_error_set(err, CT_ERR_INPUT, "line inflow %d: every cell it crosses is nodata or a building",
+                              li + 1);
+        for (int k = 0; k < m && st == CT_OK; k++) {
+            long i = owned_index(s, (int)(cells[k] % s->w), (int)(cells[k] / s->w));
+            if (i < 0 || flag[k] != 1)
+                continue;
+            if (n == cap) {
+                int nc = cap ? 2 * cap : 16;
+                line_src *ns = realloc(src, sizeof *src * (size_t)nc);
+                if (!ns) {
+                    st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+                    break;
+                }
+                src = ns;
+                cap = nc;
+            }
+            src[n++] = (line_src){i, &L->q_m3s, len[k] / total};
+        }
+        free(cells);
+        free(len);
+        free(flag);
+        st = agree_status(s, st, err);
+    }
+    if (st != CT_OK) {
+        free(src);
+        return st;
+    }
+    *out = src;
+    *n_out = n;
+    return CT_OK;
 }
 
 /* Owned cells of a (nh+2)*W field into a packed nh*nw block (walls NAN). */
@@ -772,6 +868,45 @@ static ct_status gather_field(sim *s, const float *own, const ct_raster *like, f
     }
     *out = r;
     return CT_OK;
+}
+
+/* Lowest ground of the valid cells along each global edge (by side), over
+ * all ranks; +inf for a side without valid cells. A level boundary's depth
+ * over that ground bounds the flow depth at its faces (for the CFL step). */
+static void edge_min_ground(sim *s, double zmin[4])
+{
+    double neg[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    const int W = s->W;
+    for (int side = 0; side < 4; side++) {
+        if (s->nb[side] >= 0)
+            continue;
+        bool ns = side == CT_FLOOD_NORTH || side == CT_FLOOD_SOUTH;
+        int n = ns ? s->nw : s->nh;
+        for (int k = 1; k <= n; k++) {
+            int lr = ns ? (side == CT_FLOOD_NORTH ? 1 : s->nh) : k;
+            int lc = ns ? k : (side == CT_FLOOD_WEST ? 1 : s->nw);
+            size_t i = (size_t)lr * W + lc;
+            if (!s->wall[i])
+                neg[side] = fmax(neg[side], -(double)s->z[i]);
+        }
+    }
+    allreduce_max_n(s, neg, 4);
+    for (int side = 0; side < 4; side++)
+        zmin[side] = -neg[side];
+}
+
+/* Deepest water a level boundary puts over its edge during [t0, t1] (0 if none). */
+static double boundary_depth_max(const ct_flood_sim_desc *desc, const double zmin[4], double t0, double t1)
+{
+    double h = 0;
+    for (int side = 0; side < 4; side++) {
+        const ct_flood_boundary *b = &desc->boundary[side];
+        if (b->kind != CT_FLOOD_BOUNDARY_LEVEL || !isfinite(zmin[side]))
+            continue;
+        double lev = b->level_series.n > 0 ? series_max(&b->level_series, t0, t1) : b->level;
+        h = fmax(h, lev - zmin[side]);
+    }
+    return h;
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -1132,6 +1267,10 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             st = ct_error_set(err, CT_ERR_INPUT, "inflow %d (%.3f,%.3f) lies on nodata or a building", i + 1,
                               desc->inflows[i].x, desc->inflows[i].y);
     st = agree_status(&s, st, err);
+    line_src *lsrc = NULL;
+    int n_lsrc = 0;
+    if (st == CT_OK)
+        st = line_sources(&s, desc, dem, &lsrc, &n_lsrc, err);
     double gauge_every = desc->gauge_every_s > 0 ? desc->gauge_every_s : 60.0;
     int max_gauge_times = desc->n_gauges ? (int)(desc->duration_s / gauge_every) + 3 : 0;
     if (desc->snapshot_every_s > 0 && desc->n_gauges)
@@ -1156,6 +1295,7 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     st = agree_status(&s, st, err);
     if (st != CT_OK) {
+        free(lsrc);
         free(own);
         free(gbuf);
         free(inflow_cell);
@@ -1176,10 +1316,12 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     for (size_t i = 0; i < nloc; i++)
         if (s.d[i] > hmax)
             hmax = s.d[i];
+    double zmin_edge[4];
+    edge_min_ground(&s, zmin_edge);
     double h_inflow = 0, rise_inflow = 0;
     {
         double red[3] = {hmax, 0, 0};
-        inflow_state(&s, desc, inflow_cell, 0.0, &red[1], &red[2]);
+        inflow_state(&s, desc, inflow_cell, lsrc, n_lsrc, 0.0, &red[1], &red[2]);
         allreduce_max_n(&s, red, 3);
         hmax = red[0];
         h_inflow = red[1];
@@ -1219,15 +1361,19 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         }
         if (t >= T - 1e-9)
             break;
-        double dt = hmax > 0 ? s.alpha * min_d / sqrt(9.81 * hmax) : dt_max;
+        /* A level boundary's water over the lowest edge ground counts as a
+         * depth for the step (a rising stage must not enter a dry grid in
+         * one overlong step); the same value on every rank. */
+        double h_cfl = fmax(hmax, boundary_depth_max(desc, zmin_edge, t, t + dt_max));
+        double dt = h_cfl > 0 ? s.alpha * min_d / sqrt(9.81 * h_cfl) : dt_max;
         if (dt > dt_max)
             dt = dt_max;
-        if (desc->n_inflows) {
+        if (desc->n_inflows || desc->n_line_inflows) {
             /* The CFL estimate must also hold for the depth an inflow is about
              * to create (a dry domain would otherwise take dt_max): bound it by
              * the deepest inflow cell plus the fastest inflow rise over dt. */
             double hp = h_inflow + rise_inflow * dt;
-            for (int it = 0; it < 4 && hp > hmax; it++) {
+            for (int it = 0; it < 4 && hp > h_cfl; it++) {
                 double dt2 = s.alpha * min_d / sqrt(9.81 * hp);
                 if (dt2 >= dt)
                     break;
@@ -1246,6 +1392,10 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         if (rain_m < 0)
             rain_m = 0;
 
+        /* stage boundaries: the level at the middle of the step */
+        for (int side = 0; side < 4; side++)
+            if (s.b[side].kind == CT_FLOOD_BOUNDARY_LEVEL && s.b[side].level_series.n > 0)
+                s.b[side].level = series_at(&s.b[side].level_series, t + 0.5 * dt);
         compute_fluxes(&s, dtf);
         limit_fluxes(&s, dtf);
         step_stats ss;
@@ -1267,6 +1417,16 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
                     ss.hmax = s.d[ci];
             }
         }
+        for (int i = 0; i < n_lsrc; i++) {
+            long ci = lsrc[i].cell;
+            float add = (float)(series_integral(lsrc[i].q, t, t_next) * lsrc[i].w / s.area);
+            if (s.d[ci] + add < 0)
+                add = -s.d[ci];
+            s.d[ci] += add;
+            inflow_total += (double)add * s.area;
+            if (s.d[ci] > ss.hmax)
+                ss.hmax = s.d[ci];
+        }
         halo_state(&s, s.qx1, s.qy1);
         float *tmp = s.qx;
         s.qx = s.qx1;
@@ -1277,7 +1437,7 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         t = t_next;
         {
             double red[3] = {ss.hmax, 0, 0};
-            inflow_state(&s, desc, inflow_cell, t, &red[1], &red[2]);
+            inflow_state(&s, desc, inflow_cell, lsrc, n_lsrc, t, &red[1], &red[2]);
             allreduce_max_n(&s, red, 3);
             hmax = red[0];
             h_inflow = red[1];
@@ -1367,6 +1527,7 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
             res->n_mass_rows = 0;
         }
     }
+    free(lsrc);
     free(own);
     free(gbuf);
     free(inflow_cell);

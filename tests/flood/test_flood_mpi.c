@@ -1,5 +1,6 @@
 /* The dynamic flood under mpirun with N ranks (2D blocks on a Cartesian
- * communicator, halo exchange, each rank reading only its block) gives the
+ * communicator, halo exchange, each rank reading only its block; with rain,
+ * point and line inflows, fixed-level, stage and free boundaries) gives the
  * same rasters, cell for cell and byte for byte, as one process: the
  * arithmetic of every cell and face is the same, so exact equality is the
  * expected answer. On the 70 x 45 grid, 2 and 3 ranks split the columns
@@ -92,11 +93,20 @@ CT_TEST(test_mpi_same_as_serial)
     FILE *f = fopen(q, "w");
     fprintf(f, "time_s,q_m3s\n0,0\n60,4\n300,1\n");
     fclose(f);
+    /* a stage rising and falling on the south edge (spans all column blocks) */
+    char stage[600];
+    snprintf(stage, sizeof stage, "%s/stage.csv", dir);
+    f = fopen(stage, "w");
+    fprintf(f, "time_s,level_m\n0,0.5\n200,1.8\n400,1.0\n");
+    fclose(f);
+    /* a line inflow crossing the block edges (x = 500175 for 2 ranks, 500115/500235 for 3) */
     const char *args = "--duration 400 --rain 60 --inflow 500052.5,5299897.5:%s --inflow 500250,5299790:%s "
-                       "--boundary east=free --boundary north=level:1.2 --gauge 500200,5299880 --gauge-every 50 "
+                       "--inflow-line '500100,5299812;500160,5299800;500245,5299795':%s "
+                       "--boundary east=free --boundary north=level:1.2 --boundary south=level:%s "
+                       "--gauge 500200,5299880 --gauge-every 50 "
                        "--snapshot-every 200 --manning-raster %s --buildings %s --json";
     char a[2048];
-    snprintf(a, sizeof a, args, q, q, mp, bp);
+    snprintf(a, sizeof a, args, q, q, q, stage, mp, bp);
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s analyze flood --dem %s %s --out-dir %s/serial > %s/serial.json",
              flood_test_cli(), p, a, dir, dir);
     CT_REQUIRE(flood_test_sh(cmd) == 0);

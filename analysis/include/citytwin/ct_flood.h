@@ -176,19 +176,23 @@ typedef enum ct_flood_boundary_kind {
     CT_FLOOD_BOUNDARY_LEVEL,      /* fixed water level outside the edge (in- or outflow) */
 } ct_flood_boundary_kind;
 
-typedef struct ct_flood_boundary {
-    ct_flood_boundary_kind kind;
-    double level;
-} ct_flood_boundary;
-
-enum { CT_FLOOD_NORTH = 0, CT_FLOOD_SOUTH = 1, CT_FLOOD_WEST = 2, CT_FLOOD_EAST = 3 };
-
 /* A time series: n points (t seconds, value), linearly interpolated, held
  * at the first/last value outside. */
 typedef struct ct_flood_series {
     int n;
     const double *t, *v;
 } ct_flood_series;
+
+typedef struct ct_flood_boundary {
+    ct_flood_boundary_kind kind;
+    double level;
+    /* Appended: a time-varying level outside the edge (a river or tide stage,
+     * metres over time) for CT_FLOOD_BOUNDARY_LEVEL, used instead of level
+     * when level_series.n > 0; evaluated at the middle of each time step. */
+    ct_flood_series level_series;
+} ct_flood_boundary;
+
+enum { CT_FLOOD_NORTH = 0, CT_FLOOD_SOUTH = 1, CT_FLOOD_WEST = 2, CT_FLOOD_EAST = 3 };
 
 /* Limits of the series CSV reader. */
 #define CT_FLOOD_SERIES_MAX_BYTES (64u << 20)
@@ -209,6 +213,32 @@ typedef struct ct_flood_inflow {
     double x, y;             /* DEM CRS */
     ct_flood_series q_m3s;   /* hydrograph, m³/s */
 } ct_flood_inflow;
+
+/* An inflow along a line (a river or culvert entering along a bank): the
+ * hydrograph is spread over the cells the line crosses in proportion to the
+ * length of line inside each cell (ct_flood_line_cells). Cells on nodata or
+ * buildings are left out and their share goes to the other crossed cells;
+ * the part of the line outside the DEM is left out (logged). */
+typedef struct ct_flood_line_inflow {
+    const double *xy;        /* n_points pairs x,y in the DEM's CRS; a NAN pair separates parts */
+    int n_points;
+    ct_flood_series q_m3s;   /* hydrograph, m³/s, for the whole line */
+} ct_flood_line_inflow;
+
+/* Reads a line: WKT (LINESTRING / MULTILINESTRING), "X1,Y1;X2,Y2;..."
+ * (both in crs when given, else in the DEM's CRS), or any OGR vector source
+ * (all line features of its first layer, reprojected from the layer's CRS to
+ * dem_crs_wkt). *xy: malloc'ed *n_points pairs, each part ended by a NAN pair. */
+ct_status ct_flood_line_read(const char *spec, const char *dem_crs_wkt, const char *crs, double **xy, int *n_points,
+                             ct_error *err);
+
+/* The cells a line (xy as in ct_flood_line_inflow) crosses, with the length
+ * of line inside each (metres, in the DEM's CRS units), sorted by cell index
+ * row * width + col. A piece lying exactly on a cell edge goes to the cell
+ * below/right of it. *outside_m (may be NULL): length outside the grid.
+ * CT_ERR_INPUT when no part of the line lies inside. Malloc'ed arrays. */
+ct_status ct_flood_line_cells(const ct_raster *dem, const double *xy, int n_points, long **cells, double **lengths,
+                              int *n_cells, double *outside_m, ct_error *err);
 
 typedef struct ct_flood_sim_desc {
     const ct_raster *dem;           /* projected CRS, metres */
@@ -254,6 +284,9 @@ typedef struct ct_flood_sim_desc {
      * the end. 0 = gauge_every_s (60 s by default); at most 1,000,000 rows
      * (a shorter interval is widened). */
     double mass_balance_every_s;
+    /* Line inflows (appended), counted in ct_flood_sim_result.inflow_m3. */
+    const ct_flood_line_inflow *line_inflows;
+    int n_line_inflows;
 } ct_flood_sim_desc;
 
 /* The water budget up to time t: cumulative volumes since t = 0, the water on
