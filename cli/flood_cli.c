@@ -155,6 +155,8 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
                 a->initial_level = x, a->has_initial_level = true;
         } else if (!strcmp(o, "--rain-series"))
             a->rain_series = v;
+        else if (!strcmp(o, "--rain-rasters"))
+            a->rain_rasters = v;
         else if (!strcmp(o, "--manning-raster"))
             a->manning_raster = v;
         else if (!strcmp(o, "--buildings"))
@@ -199,6 +201,8 @@ int flood_cli_parse(const char *sub, int argc, char **argv, flood_cli_args *a)
     a->use_rise = has_rise;
     if (a->has_rain && a->rain_series)
         return cli_fail(sub, CT_ERR_USAGE, "--rain and --rain-series are exclusive");
+    if (a->rain_rasters && (a->has_rain || a->rain_series))
+        return cli_fail(sub, CT_ERR_USAGE, "--rain-rasters is exclusive with --rain and --rain-series");
     if (a->manning > 0 && a->manning_raster)
         return cli_fail(sub, CT_ERR_USAGE, "--manning and --manning-raster are exclusive");
     if (a->dynamic) {
@@ -372,10 +376,14 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
     memset(inflows, 0, sizeof inflows);
     ct_flood_sim_result res = {0};
     ct_flood_line_inflow *lines = NULL;
+    ct_flood_rain_list frames = {0};
     if (ct_raster_read_header(a->dem, &dem, &err) != CT_OK)
         goto fail;
     if (a->rain_series && flood_cli_read_series(a->rain_series, &rain, &err) != CT_OK)
         goto fail;
+    if (a->rain_rasters && ct_flood_rain_list_load(a->rain_rasters, &frames, &err) != CT_OK)
+        goto fail;
+    a->n_rain_frames = frames.n;
     for (int i = 0; i < a->n_inflows; i++) {
         inflows[i].x = a->inflow_xy[2 * i];
         inflows[i].y = a->inflow_xy[2 * i + 1];
@@ -420,6 +428,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
         .use_initial_level = a->has_initial_level, .initial_level = a->initial_level,
         .on_snapshot = write_snapshot, .user = &snap, .use_mpi = mpi, .mass_balance_every_s = a->mass_every,
         .line_inflows = lines, .n_line_inflows = a->n_lines,
+        .rain_rasters = frames.frames, .n_rain_rasters = frames.n,
     };
     memcpy(d.boundary, a->boundary, sizeof d.boundary);
     cli_progress bar;
@@ -482,6 +491,7 @@ done:
         ct_flood_series_free(&lines[i].q_m3s);
     }
     free(lines);
+    ct_flood_rain_list_free(&frames);
     ct_raster_destroy(full_dem);
     ct_raster_destroy(dem);
     if (mpi)

@@ -34,6 +34,8 @@ typedef struct flood_cli_args {
     char *line_spec[FLOOD_CLI_MAX];     /* --inflow-line SPEC:CSV (SPEC malloc'ed) */
     const char *line_csv[FLOOD_CLI_MAX];
     int n_lines;
+    const char *rain_rasters;           /* --rain-rasters LIST.csv */
+    int n_rain_frames;                  /* set by the run, for the report */
 } flood_cli_args;
 
 /* Returns 0 or an exit status (usage error already printed). */

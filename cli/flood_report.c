@@ -147,6 +147,9 @@ ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const 
     report_input(rep, "duration", "%g s", a->duration);
     if (a->rain_series)
         report_input(rep, "rain series", "%s", a->rain_series);
+    else if (a->rain_rasters)
+        report_input(rep, "rain rasters", "%s (%d rasters, mm/h, each held until the next)", a->rain_rasters,
+                     a->n_rain_frames);
     else
         report_input(rep, "rain", "%g mm/h", a->rain);
     for (int i = 0; i < a->n_inflows; i++)

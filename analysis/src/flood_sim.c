@@ -60,6 +60,7 @@ typedef struct sim {
     float *qy, *qy1;    /* (nh+3)*nw */
     float *f;           /* (nh+2)*W limiter factors (1 in halos at the global edge) */
     float *maxd, *maxv, *arrive; /* nh*nw */
+    float *rain;        /* (nh+2)*W rain rates mm/h of the current raster frame, NULL without */
     float *xbuf;        /* halo packing: 8 * (max(nw, nh) + 1) floats */
     float theta, alpha, h_dry, h_wet;
     ct_flood_boundary b[4];
@@ -600,20 +601,21 @@ static void limit_fluxes(sim *s, float dt)
 }
 
 typedef struct step_stats {
+    double rain_m;            /* rain depths summed over the valid cells (raster rain only) */
     double hmax;
     double bnd_in, bnd_out;   /* m³ over the step */
     double clipped;           /* m³ added by clipping negative depths */
 } step_stats;
 
 /* Pass D: depths from the flux divergence and rain; maxima and arrival. */
-static void update_depths(sim *s, float dt, float rain_m, double t_end, step_stats *st)
+static void update_depths(sim *s, float dt, float rain_m, double dt_rain, double t_end, step_stats *st)
 {
     const int W = s->W, nw = s->nw, nh = s->nh, QW = nw + 3;
     const float cx = dt / s->dx, cy = dt / s->dy;
     const float hd = s->h_dry, hw = s->h_wet;
     float hmax = 0;
-    double clipped = 0;
-#pragma omp parallel for schedule(static) reduction(max : hmax) reduction(+ : clipped) if (s->par)
+    double clipped = 0, rain_sum = 0;
+#pragma omp parallel for schedule(static) reduction(max : hmax) reduction(+ : clipped, rain_sum) if (s->par)
     for (int lr = 1; lr <= nh; lr++) {
         const float *qx = s->qx1 + (size_t)(lr - 1) * QW + 1;
         const float *qn = s->qy1 + (size_t)lr * nw, *qs = qn + nw;
@@ -622,9 +624,14 @@ static void update_depths(sim *s, float dt, float rain_m, double t_end, step_sta
         float *md = s->maxd + (size_t)(lr - 1) * nw, *mv = s->maxv + (size_t)(lr - 1) * nw;
         float *ar = s->arrive + (size_t)(lr - 1) * nw;
         const float tf = (float)t_end;
+        const float *rr = s->rain ? s->rain + (size_t)lr * W + 1 : NULL;
         float clip_row = 0;
+        double rain_row = 0;
         for (int c = 0; c < nw; c++) {
-            float v = d[c] + cx * (qx[c] - qx[c + 1]) + cy * (qn[c] - qs[c]) + rain_m;
+            /* raster rain: the cell's rate over this step, rounded as the constant rate is */
+            float rc = rr ? (float)((double)rr[c] / 1000.0 / 3600.0 * dt_rain) : rain_m;
+            rain_row += rr && !wl[c] ? (double)rc : 0.0;
+            float v = d[c] + cx * (qx[c] - qx[c + 1]) + cy * (qn[c] - qs[c]) + rc;
             clip_row += maxf(-v, 0.0f);
             v = maxf(v, 0.0f);
             v *= (float)!wl[c]; /* walls hold no water (no flux reaches them) */
@@ -640,7 +647,9 @@ static void update_depths(sim *s, float dt, float rain_m, double t_end, step_sta
             ar[c] = self((v > hw) & (ar[c] < 0.0f), tf, ar[c]);
         }
         clipped += clip_row;
+        rain_sum += rain_row;
     }
+    st->rain_m = rain_sum;
     st->hmax = hmax;
     st->clipped = clipped * (double)s->dx * s->dy;
     /* Boundary exchange over the step (outward positive), on the global edges only. */
@@ -699,6 +708,7 @@ static void sim_free(sim *s)
     free(s->maxd);
     free(s->maxv);
     free(s->arrive);
+    free(s->rain);
     free(s->xbuf);
 #ifdef CT_HAVE_MPI
     if (s->mpi && s->comm != MPI_COMM_NULL)
@@ -907,6 +917,63 @@ static double boundary_depth_max(const ct_flood_sim_desc *desc, const double zmi
         h = fmax(h, lev - zmin[side]);
     }
     return h;
+}
+
+/* Copies the window (block plus halo) of a global w*h float grid (0 outside). */
+static void float_window(const float *g, int w, int h, int r0, int nh, int c0, int nw, float *out)
+{
+    const int W = nw + 2;
+    for (int lr = 0; lr < nh + 2; lr++)
+        for (int lc = 0; lc < W; lc++) {
+            int gr = r0 + lr - 1, gc = c0 + lc - 1;
+            bool in = gr >= 0 && gr < h && gc >= 0 && gc < w;
+            out[(size_t)lr * W + lc] = in ? g[(size_t)gr * w + gc] : 0.0f;
+        }
+}
+
+/* Loads a rain frame into s->rain (collective): rank 0 reads it onto the
+ * whole DEM grid (ct_flood_rain_frame_read: the same cells whatever the block
+ * layout) and sends each rank its window; glob: w*h floats on rank 0. */
+static ct_status rain_frame_scatter(sim *s, const ct_raster *dem, const char *path, float *glob, ct_error *err)
+{
+    ct_status st = CT_OK;
+    if (s->rank == 0) {
+        ct_raster *r = NULL;
+        st = ct_flood_rain_frame_read(path, dem, &r, err);
+        if (st == CT_OK) {
+            memcpy(glob, r->data, sizeof(float) * (size_t)s->w * s->h);
+            ct_raster_destroy(r);
+        }
+    }
+    st = agree_status(s, st, err);
+    if (st != CT_OK)
+        return st;
+    if (s->rank == 0)
+        float_window(glob, s->w, s->h, s->r0, s->nh, s->c0, s->nw, s->rain);
+#ifdef CT_HAVE_MPI
+    if (s->mpi) {
+        size_t nloc = (size_t)(s->nh + 2) * s->W;
+        if (s->rank == 0) {
+            float *buf = NULL;
+            for (int i = 1; i < s->size; i++) {
+                int r0, nh, c0, nw;
+                block_range(s->h, s->py, i / s->px, &r0, &nh);
+                block_range(s->w, s->px, i % s->px, &c0, &nw);
+                size_t m = (size_t)(nh + 2) * (nw + 2);
+                float *nb = realloc(buf, m * sizeof(float)); /* grows; a failure here ends the job */
+                if (!nb)
+                    MPI_Abort(s->comm, 3);
+                buf = nb;
+                float_window(glob, s->w, s->h, r0, nh, c0, nw, buf);
+                MPI_Send(buf, (int)m, MPI_FLOAT, i, 11, s->comm);
+            }
+            free(buf);
+        } else {
+            MPI_Recv(s->rain, (int)nloc, MPI_FLOAT, 0, 11, s->comm, MPI_STATUS_IGNORE);
+        }
+    }
+#endif
+    return CT_OK;
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -1178,6 +1245,16 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         ct_raster_destroy(hdr_owned);
         return ct_error_set(err, CT_ERR_USAGE, "theta and alpha must be in (0, 1]");
     }
+    if (desc->n_rain_rasters > 0 && (desc->rain_mm_h != 0 || desc->rain_series.n > 0)) {
+        ct_raster_destroy(hdr_owned);
+        return ct_error_set(err, CT_ERR_USAGE, "rain rasters, a constant rain and a rain series are exclusive");
+    }
+    for (int i = 1; i < desc->n_rain_rasters; i++)
+        if (!(desc->rain_rasters[i].t > desc->rain_rasters[i - 1].t)) {
+            ct_raster_destroy(hdr_owned);
+            return ct_error_set(err, CT_ERR_INPUT, "rain raster %d (%s): time %g is not after the previous %g", i + 1,
+                                desc->rain_rasters[i].path, desc->rain_rasters[i].t, desc->rain_rasters[i - 1].t);
+        }
     double manning = desc->manning > 0 ? desc->manning : 0.03;
     s.n2c = (float)(manning * manning);
     memcpy(s.b, desc->boundary, sizeof s.b);
@@ -1203,11 +1280,14 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     s.xbuf = ct_malloc_array(8 * ((size_t)(nw > nh ? nw : nh) + 1), sizeof(float));
     if (desc->manning_raster || desc->manning_path)
         s.n2 = ct_malloc_array(nloc, sizeof(float));
+    if (desc->n_rain_rasters > 0)
+        s.rain = ct_calloc_array(nloc, sizeof(float));
     size_t nglob = (size_t)w * s.h;
     float *glob = s.rank == 0 ? ct_malloc_array(nglob, sizeof(float)) : NULL;
     float *gtmp = s.rank == 0 && s.mpi ? ct_malloc_array(nglob, sizeof(float)) : NULL;
     if (!s.z || !s.d || !s.wall || !s.qx || !s.qx1 || !s.qy || !s.qy1 || !s.f || !s.maxd || !s.maxv || !s.arrive ||
         !s.xbuf || ((desc->manning_raster || desc->manning_path) && !s.n2) || (s.rank == 0 && !glob) ||
+        (desc->n_rain_rasters > 0 && !s.rain) ||
         (s.rank == 0 && s.mpi && !gtmp))
         st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory for a %dx%d flood", w, s.h);
     st = agree_status(&s, st, err);
@@ -1271,6 +1351,15 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     int n_lsrc = 0;
     if (st == CT_OK)
         st = line_sources(&s, desc, dem, &lsrc, &n_lsrc, err);
+    /* every rain raster must open before the run starts (rank 0 reads them) */
+    for (int i = 0; st == CT_OK && s.rank == 0 && i < desc->n_rain_rasters; i++) {
+        ct_raster *rh = NULL;
+        st = ct_raster_read_header(desc->rain_rasters[i].path, &rh, err);
+        if (st != CT_OK)
+            ct_error_prefix(err, "rain raster %d (t = %g s): ", i + 1, desc->rain_rasters[i].t);
+        ct_raster_destroy(rh);
+    }
+    st = agree_status(&s, st, err);
     double gauge_every = desc->gauge_every_s > 0 ? desc->gauge_every_s : 60.0;
     int max_gauge_times = desc->n_gauges ? (int)(desc->duration_s / gauge_every) + 3 : 0;
     if (desc->snapshot_every_s > 0 && desc->n_gauges)
@@ -1335,7 +1424,20 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
     /* 2D CFL length: 1 / sqrt(1/dx² + 1/dy²) (dx / sqrt 2 for square cells). */
     const double min_d = 1.0 / sqrt(1.0 / ((double)s.dx * s.dx) + 1.0 / ((double)s.dy * s.dy));
 
+    int frame = -1; /* the rain raster falling now (-1: none yet) */
     while (st == CT_OK) {
+        /* Rain rasters: switch to the last frame whose time has come. */
+        if (desc->n_rain_rasters > 0) {
+            int f = frame;
+            while (f + 1 < desc->n_rain_rasters && t >= desc->rain_rasters[f + 1].t - 1e-9)
+                f++;
+            if (f != frame) {
+                frame = f;
+                st = rain_frame_scatter(&s, dem, desc->rain_rasters[f].path, glob, err);
+                if (st != CT_OK)
+                    break;
+            }
+        }
         /* Gauges at t (the owner's values, max-reduced: others give -inf). */
         if (desc->n_gauges && t >= next_gauge - 1e-9 && res->n_gauge_times < max_gauge_times) {
             int k = res->n_gauge_times++;
@@ -1383,6 +1485,8 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         }
         double t_next = t + dt;
         double stop = fmin(T, fmin(next_snap, desc->n_gauges ? next_gauge : INFINITY));
+        if (frame + 1 < desc->n_rain_rasters)
+            stop = fmin(stop, desc->rain_rasters[frame + 1].t); /* each frame's interval exactly */
         if (t_next >= stop - 1e-9)
             t_next = stop;
         dt = t_next - t;
@@ -1399,8 +1503,13 @@ ct_status ct_flood_sim_run(const ct_flood_sim_desc *desc, ct_flood_sim_result *r
         compute_fluxes(&s, dtf);
         limit_fluxes(&s, dtf);
         step_stats ss;
-        update_depths(&s, dtf, rain_m, t_next, &ss);
-        rain_total += (double)rain_m * valid_local * s.area;
+        if (desc->n_rain_rasters > 0)
+            rain_m = 0;
+        update_depths(&s, dtf, rain_m, frame >= 0 ? dt : 0.0, t_next, &ss);
+        if (s.rain)
+            rain_total += ss.rain_m * s.area;
+        else
+            rain_total += (double)rain_m * valid_local * s.area;
         bnd_in += ss.bnd_in;
         bnd_out += ss.bnd_out;
         clipped += ss.clipped;

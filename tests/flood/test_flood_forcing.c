@@ -331,5 +331,252 @@ CT_TEST(test_line_inflow_cli)
     CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
 }
 
+/* ------------------------------------------------------------ rain rasters */
+
+static const char WGS84_WKT[] = "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],"
+                                "PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AUTHORITY[\"EPSG\",\"4326\"]]";
+
+/* A rain raster file: w x h cells of size cell from (x0, y0), value f(c, r). */
+static void write_rain(const char *path, int w, int h, double cell, double x0, double y0, float (*f)(int, int),
+                       bool wgs84)
+{
+    ct_raster *r = flood_test_dem(w, h, cell, x0, y0);
+    if (wgs84) {
+        free(r->crs_wkt);
+        r->crs_wkt = strdup(WGS84_WKT);
+    }
+    for (int rr = 0; rr < h; rr++)
+        for (int c = 0; c < w; c++)
+            r->data[rr * w + c] = f(c, rr);
+    ct_error err = {0};
+    if (ct_raster_write_gtiff(r, path, CT_RASTER_FLOAT32, true, -9999, &err) != CT_OK)
+        fprintf(stderr, "%s\n", err.msg);
+    ct_raster_destroy(r);
+}
+
+static float f60(int c, int r) { (void)c, (void)r; return 60; }
+static float f36(int c, int r) { (void)c, (void)r; return 36; }
+static float f72(int c, int r) { (void)c, (void)r; return 72; }
+/* left half (columns < 10) 72 mm/h, right half nodata */
+static float half(int c, int r) { (void)r; return c < 10 ? 72 : NAN; }
+/* a ramp in x on a 10 m grid starting 20 m west of the DEM: centre x = x0 + 10 c + 5 */
+static float ramp(int c, int r) { (void)r; return (float)(10 + 0.5 * (10 * c + 5)); }
+
+static ct_raster *bumpy_dem(void)
+{
+    ct_raster *dem = flood_test_dem(30, 20, 5, 500000, 5300000);
+    for (int r = 0; r < 20; r++)
+        for (int c = 0; c < 30; c++)
+            dem->data[r * 30 + c] = (float)(1.0 + 0.02 * c + 0.3 * sin(c * 0.5) * cos(r * 0.4));
+    return dem;
+}
+
+CT_TEST(test_rain_rasters_constant_equals_rain)
+{
+    const char *tmp = flood_test_tmpdir("rainc");
+    CT_REQUIRE(tmp);
+    char dir[256], same[600], coarse[600], geo[600];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    ct_raster *dem = bumpy_dem();
+    ct_error err = {0};
+    snprintf(same, sizeof same, "%s/same.tif", dir);
+    write_rain(same, 30, 20, 5, 500000, 5300000, f60, false);
+    /* 10 m cells, another origin, 2 cells of margin: resampled bilinearly */
+    snprintf(coarse, sizeof coarse, "%s/coarse.tif", dir);
+    write_rain(coarse, 19, 14, 10, 499980, 5300020, f60, false);
+    /* WGS84 degrees around the DEM (lon 9, lat 47.84): reprojected */
+    snprintf(geo, sizeof geo, "%s/geo.tif", dir);
+    write_rain(geo, 20, 50, 0.001, 8.99, 47.87, f60, true);
+    ct_flood_sim_desc d = {.dem = dem, .duration_s = 600, .rain_mm_h = 60};
+    ct_flood_sim_result ref, r;
+    CT_REQUIRE(ct_flood_sim_run(&d, &ref, &err) == CT_OK);
+    /* by hand: 60 mm/h over 600 s on 600 cells of 25 m2 = 0.01 m x 15000 m2 */
+    CT_CHECK_NEAR(ref.rain_m3, 150, 150 * 1e-6);
+    const char *paths[3] = {same, coarse, geo};
+    for (int k = 0; k < 3; k++) {
+        ct_flood_rain_frame fr = {0, paths[k]};
+        ct_flood_sim_desc d2 = {.dem = dem, .duration_s = 600, .rain_rasters = &fr, .n_rain_rasters = 1};
+        if (ct_flood_sim_run(&d2, &r, &err) != CT_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            CT_CHECK(0);
+            continue;
+        }
+        int diff = 0;
+        for (int i = 0; i < 600; i++) {
+            float a = ref.final_depth->data[i], b = r.final_depth->data[i];
+            diff += (isnan(a) != isnan(b)) || (!isnan(a) && a != b);
+        }
+        fprintf(stderr, "rain raster %s: %lld steps (%lld with --rain), rain %.9f m3 (%.9f), %d cells differ\n",
+                paths[k], r.steps, ref.steps, r.rain_m3, ref.rain_m3, diff);
+        /* on the DEM's grid and after resampling a constant: bitwise the same run */
+        CT_CHECK_EQ_INT(r.steps, ref.steps);
+        CT_CHECK_EQ_INT(diff, 0);
+        CT_CHECK_NEAR(r.rain_m3, ref.rain_m3, 1e-9 * ref.rain_m3);
+        ct_flood_sim_result_free(&r);
+    }
+    ct_flood_sim_result_free(&ref);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(test_rain_rasters_step_volume)
+{
+    const char *tmp = flood_test_tmpdir("rains");
+    CT_REQUIRE(tmp);
+    char dir[256], a[600], b[600], list[600];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    ct_raster *dem = bumpy_dem();
+    ct_error err = {0};
+    snprintf(a, sizeof a, "%s/a.tif", dir);
+    snprintf(b, sizeof b, "%s/b.tif", dir);
+    write_rain(a, 30, 20, 5, 500000, 5300000, f36, false);
+    write_rain(b, 30, 20, 5, 500000, 5300000, f72, false);
+    /* 36 mm/h from 0 to 200 s, 72 mm/h from 200 s to the end (500 s), closed
+     * edges: 15000 m2 x (1e-5 m/s x 200 s + 2e-5 m/s x 300 s) = 120 m3 */
+    ct_flood_rain_frame fr[2] = {{0, a}, {200, b}};
+    ct_flood_sim_desc d = {.dem = dem, .duration_s = 500, .rain_rasters = fr, .n_rain_rasters = 2,
+                           .mass_balance_every_s = 100};
+    ct_flood_sim_result r;
+    CT_REQUIRE(ct_flood_sim_run(&d, &r, &err) == CT_OK);
+    fprintf(stderr, "step rain: %.6f m3 (120 by hand), stored %.6f m3\n", r.rain_m3, volume_of(r.final_depth));
+    CT_CHECK_NEAR(r.rain_m3, 120, 120 * 1e-6);
+    CT_CHECK_NEAR(r.final_volume_m3, 120, 120 * 1e-5);
+    /* the budget at 200 s: the first interval only, 15000 x 1e-5 x 200 = 30 m3 */
+    bool seen = false;
+    for (int k = 0; k < r.n_mass_rows; k++)
+        if (fabs(r.mass[k].t - 200) < 1e-6) {
+            CT_CHECK_NEAR(r.mass[k].rain_m3, 30, 30 * 1e-6);
+            seen = true;
+        }
+    CT_CHECK(seen);
+    ct_flood_sim_result_free(&r);
+    /* no rain before the first frame: frames at 100 and 300 s,
+     * 15000 x (1e-5 x 200 + 2e-5 x 200) = 90 m3 */
+    fr[0].t = 100;
+    fr[1].t = 300;
+    CT_REQUIRE(ct_flood_sim_run(&d, &r, &err) == CT_OK);
+    CT_CHECK_NEAR(r.rain_m3, 90, 90 * 1e-6);
+    ct_flood_sim_result_free(&r);
+    /* a linear ramp on a 10 m grid (2 cells of margin): bilinear resampling
+     * reproduces it at the DEM cell centres, rate(x) = 10 + 0.5 (x - 499980);
+     * the volume over 300 s is summed here from that formula */
+    char rp[600];
+    snprintf(rp, sizeof rp, "%s/ramp.tif", dir);
+    write_rain(rp, 19, 14, 10, 499980, 5300020, ramp, false);
+    double expect = 0;
+    for (int c = 0; c < 30; c++) {
+        double x = 500000 + 5 * c + 2.5;
+        expect += 20 * (10 + 0.5 * (x - 499980)) / 3.6e6 * 300 * 25;
+    }
+    ct_flood_rain_frame one = {0, rp};
+    ct_flood_sim_desc d3 = {.dem = dem, .duration_s = 300, .rain_rasters = &one, .n_rain_rasters = 1};
+    CT_REQUIRE(ct_flood_sim_run(&d3, &r, &err) == CT_OK);
+    fprintf(stderr, "ramp rain: %.6f m3 (%.6f by hand)\n", r.rain_m3, expect);
+    CT_CHECK_NEAR(r.rain_m3, expect, expect * 1e-6);
+    ct_flood_sim_result_free(&r);
+    /* the list file: relative paths from its folder, a header, exact volume */
+    snprintf(list, sizeof list, "%s/list.csv", dir);
+    write_text(list, "time_s,path\n0,a.tif\n200,b.tif\n");
+    ct_flood_rain_list l;
+    CT_REQUIRE(ct_flood_rain_list_load(list, &l, &err) == CT_OK);
+    CT_CHECK_EQ_INT(l.n, 2);
+    CT_CHECK(strcmp(l.frames[1].path, b) == 0);
+    ct_flood_rain_list_free(&l);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(test_rain_rasters_spatial)
+{
+    /* A flat closed basin of 20 x 10 cells split by a wall (column 10): rain
+     * of 72 mm/h on the west half only (nodata in the east) for 300 s puts
+     * 72 / 3.6e6 x 300 = 6 mm on every west cell and nothing in the east. */
+    const char *tmp = flood_test_tmpdir("rainh");
+    CT_REQUIRE(tmp);
+    char dir[256], p[600];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    ct_raster *dem = flood_test_dem(20, 10, 5, 500000, 5300000);
+    for (int i = 0; i < 200; i++)
+        dem->data[i] = 0;
+    uint8_t wall[200] = {0};
+    for (int r = 0; r < 10; r++)
+        wall[r * 20 + 10] = 1;
+    snprintf(p, sizeof p, "%s/half.tif", dir);
+    write_rain(p, 20, 10, 5, 500000, 5300000, half, false);
+    ct_flood_rain_frame fr = {0, p};
+    ct_flood_sim_desc d = {.dem = dem, .duration_s = 300, .rain_rasters = &fr, .n_rain_rasters = 1,
+                           .blocked = wall};
+    ct_flood_sim_result r;
+    ct_error err = {0};
+    CT_REQUIRE(ct_flood_sim_run(&d, &r, &err) == CT_OK);
+    int west_ok = 0, east_dry = 0;
+    for (int rr = 0; rr < 10; rr++)
+        for (int c = 0; c < 20; c++) {
+            float v = r.final_depth->data[rr * 20 + c];
+            if (c < 10)
+                west_ok += fabs(v - 0.006) < 1e-6;
+            else
+                east_dry += isnan(v);
+        }
+    CT_CHECK_EQ_INT(west_ok, 100);
+    CT_CHECK_EQ_INT(east_dry, 100);
+    CT_CHECK_NEAR(r.rain_m3, 100 * 25 * 0.006, 15 * 1e-6);
+    ct_flood_sim_result_free(&r);
+    ct_raster_destroy(dem);
+}
+
+CT_TEST(test_rain_rasters_cli)
+{
+    const char *tmp = flood_test_tmpdir("rainl");
+    CT_REQUIRE(tmp);
+    char dir[256], p[600], cmd[4096], dem_path[600];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    ct_raster *dem = bumpy_dem();
+    ct_error err = {0};
+    snprintf(dem_path, sizeof dem_path, "%s/dem.tif", dir);
+    CT_REQUIRE(ct_raster_write_gtiff(dem, dem_path, CT_RASTER_FLOAT32, false, 0, &err) == CT_OK);
+    ct_raster_destroy(dem);
+    snprintf(p, sizeof p, "%s/a.tif", dir);
+    write_rain(p, 30, 20, 5, 500000, 5300000, f36, false);
+    snprintf(p, sizeof p, "%s/b.tif", dir);
+    write_rain(p, 30, 20, 5, 500000, 5300000, f72, false);
+    snprintf(p, sizeof p, "%s/list.csv", dir);
+    write_text(p, "time_s,path\n0,a.tif\n200,b.tif\n");
+    snprintf(cmd, sizeof cmd,
+             "cd / && %s analyze flood --dem %s --duration 500 --rain-rasters %s --out-dir %s/out --report %s/r.html "
+             "--json > %s/out.json",
+             flood_test_cli(), dem_path, p, dir, dir, dir);
+    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+    snprintf(p, sizeof p, "%s/out.json", dir);
+    uint8_t *js = NULL;
+    size_t n = 0;
+    CT_REQUIRE(ct_file_read(p, 0, &js, &n, &err) == CT_OK);
+    cJSON *j = cJSON_Parse((char *)js);
+    free(js);
+    CT_REQUIRE(j);
+    CT_CHECK_NEAR(cJSON_GetObjectItem(j, "rain_m3")->valuedouble, 120, 120 * 1e-6);
+    cJSON_Delete(j);
+    snprintf(p, sizeof p, "%s/r.html", dir);
+    CT_REQUIRE(ct_file_read(p, 0, &js, &n, &err) == CT_OK);
+    CT_CHECK(strstr((char *)js, "rain rasters") != NULL);
+    free(js);
+    /* bad input: a raster missing from the list, a missing list, times not
+     * increasing, a file that is no raster: exit 2 */
+    const char *lists[4] = {"0,a.tif\n300,missing.tif\n", NULL, "0,a.tif\n0,b.tif\n", "0,list.csv\n"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(p, sizeof p, "%s/bad%d.csv", dir, k);
+        if (lists[k])
+            write_text(p, lists[k]);
+        snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 400 --rain-rasters %s --out-dir %s/bad 2>&1",
+                 flood_test_cli(), dem_path, p, dir);
+        CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    }
+    /* exclusive with --rain and --rain-series: usage */
+    snprintf(cmd, sizeof cmd,
+             "%s analyze flood --dem %s --duration 10 --rain 5 --rain-rasters %s/list.csv --out-dir %s/bad 2>/dev/null",
+             flood_test_cli(), dem_path, dir, dir);
+    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
+}
+
 CT_TEST_MAIN(CT_CASE(test_stage_boundary_tide), CT_CASE(test_stage_boundary_cli), CT_CASE(test_line_cells),
-             CT_CASE(test_line_inflow_split_and_volume), CT_CASE(test_line_inflow_cli))
+             CT_CASE(test_line_inflow_split_and_volume), CT_CASE(test_line_inflow_cli),
+             CT_CASE(test_rain_rasters_constant_equals_rain), CT_CASE(test_rain_rasters_step_volume),
+             CT_CASE(test_rain_rasters_spatial), CT_CASE(test_rain_rasters_cli))

@@ -1,6 +1,6 @@
 /* The dynamic flood under mpirun with N ranks (2D blocks on a Cartesian
- * communicator, halo exchange, each rank reading only its block; with rain,
- * point and line inflows, fixed-level, stage and free boundaries) gives the
+ * communicator, halo exchange, each rank reading only its block; with rain
+ * rasters, point and line inflows, fixed-level, stage and free boundaries) gives the
  * same rasters, cell for cell and byte for byte, as one process: the
  * arithmetic of every cell and face is the same, so exact equality is the
  * expected answer. On the 70 x 45 grid, 2 and 3 ranks split the columns
@@ -99,14 +99,35 @@ CT_TEST(test_mpi_same_as_serial)
     f = fopen(stage, "w");
     fprintf(f, "time_s,level_m\n0,0.5\n200,1.8\n400,1.0\n");
     fclose(f);
+    /* Rain rasters: a ramp on a coarser grid of its own (resampled) from 0 s,
+     * then a field on the DEM's grid, heavier in the west (nodata in the east
+     * corner) from 150 s. */
+    char rl[600];
+    ct_raster *ra = flood_test_dem(40, 28, 10, 499970, 5300020);
+    for (int i = 0; i < 40 * 28; i++)
+        ra->data[i] = (float)(30 + 2 * (i % 40));
+    snprintf(rl, sizeof rl, "%s/ramp.tif", dir);
+    CT_REQUIRE(ct_raster_write_gtiff(ra, rl, CT_RASTER_FLOAT32, false, 0, &err) == CT_OK);
+    ct_raster_destroy(ra);
+    ra = flood_test_dem(w, h, 5, 500000, 5300000);
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++)
+            ra->data[r * w + c] = c > 60 && r < 10 ? NAN : (float)(90 - c);
+    snprintf(rl, sizeof rl, "%s/field.tif", dir);
+    CT_REQUIRE(ct_raster_write_gtiff(ra, rl, CT_RASTER_FLOAT32, true, -9999, &err) == CT_OK);
+    ct_raster_destroy(ra);
+    snprintf(rl, sizeof rl, "%s/rain.csv", dir);
+    f = fopen(rl, "w");
+    fprintf(f, "time_s,path\n0,ramp.tif\n150,field.tif\n");
+    fclose(f);
     /* a line inflow crossing the block edges (x = 500175 for 2 ranks, 500115/500235 for 3) */
-    const char *args = "--duration 400 --rain 60 --inflow 500052.5,5299897.5:%s --inflow 500250,5299790:%s "
+    const char *args = "--duration 400 --rain-rasters %s --inflow 500052.5,5299897.5:%s --inflow 500250,5299790:%s "
                        "--inflow-line '500100,5299812;500160,5299800;500245,5299795':%s "
                        "--boundary east=free --boundary north=level:1.2 --boundary south=level:%s "
                        "--gauge 500200,5299880 --gauge-every 50 "
                        "--snapshot-every 200 --manning-raster %s --buildings %s --json";
     char a[2048];
-    snprintf(a, sizeof a, args, q, q, q, stage, mp, bp);
+    snprintf(a, sizeof a, args, rl, q, q, q, stage, mp, bp);
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s analyze flood --dem %s %s --out-dir %s/serial > %s/serial.json",
              flood_test_cli(), p, a, dir, dir);
     CT_REQUIRE(flood_test_sh(cmd) == 0);

@@ -214,6 +214,41 @@ typedef struct ct_flood_inflow {
     ct_flood_series q_m3s;   /* hydrograph, m³/s */
 } ct_flood_inflow;
 
+/* Rain raster series (radar nowcasts and the like): frame i's rates (mm/h,
+ * any GDAL raster) fall from time t_i until the next frame's time, the last
+ * one until the end; no rain before the first. Piecewise constant in time,
+ * as gridded rain is usually given (an accumulation over each interval). */
+typedef struct ct_flood_rain_frame {
+    double t;            /* seconds, strictly increasing */
+    const char *path;
+} ct_flood_rain_frame;
+
+typedef struct ct_flood_rain_list {
+    int n;
+    ct_flood_rain_frame *frames; /* paths malloc'ed */
+} ct_flood_rain_list;
+
+#define CT_FLOOD_RAIN_LIST_MAX_ROWS 1000000
+
+/* Parses a list CSV "time_s,path" (the time ends at the first ',', ';' or
+ * tab; the path is the rest of the line, trimmed, optionally in double
+ * quotes; relative paths are joined to base_dir when given). BOM, \n, \r\n,
+ * \r, blank lines, '#' comments and header lines before the first row are
+ * accepted. Errors (CT_ERR_INPUT, "name:line: ...") on a non-number time,
+ * NaN/inf, times not strictly increasing, a missing path, NUL bytes, no rows. */
+ct_status ct_flood_rain_list_parse(const char *text, size_t len, const char *name, const char *base_dir,
+                                   ct_flood_rain_list *out, ct_error *err);
+/* Reads a list file; relative paths are taken from the list's folder. */
+ct_status ct_flood_rain_list_load(const char *path, ct_flood_rain_list *out, ct_error *err);
+void ct_flood_rain_list_free(ct_flood_rain_list *l);
+
+/* One frame on the DEM grid (a raster like dem): read as is when it has the
+ * DEM's grid, else reprojected and resampled bilinearly (GDALWarp, exact
+ * transform; nodata cells left out of the kernel). Nodata, cells without data
+ * and negative rates become 0 (no rain). A raster without a CRS is taken to
+ * be in the DEM's. */
+ct_status ct_flood_rain_frame_read(const char *path, const ct_raster *dem, ct_raster **out, ct_error *err);
+
 /* An inflow along a line (a river or culvert entering along a bank): the
  * hydrograph is spread over the cells the line crosses in proportion to the
  * length of line inside each cell (ct_flood_line_cells). Cells on nodata or
@@ -287,6 +322,12 @@ typedef struct ct_flood_sim_desc {
     /* Line inflows (appended), counted in ct_flood_sim_result.inflow_m3. */
     const ct_flood_line_inflow *line_inflows;
     int n_line_inflows;
+    /* Rain raster series (appended; exclusive with rain_mm_h and rain_series):
+     * rank 0 reads each frame when its time comes (ct_flood_rain_frame_read,
+     * one frame in memory at a time) and sends each rank its block; the time
+     * steps stop at each frame's time, so every interval gets exactly its rate. */
+    const ct_flood_rain_frame *rain_rasters;
+    int n_rain_rasters;
 } ct_flood_sim_desc;
 
 /* The water budget up to time t: cumulative volumes since t = 0, the water on
