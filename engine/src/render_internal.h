@@ -95,5 +95,10 @@ bool ct_depth_ring_issue(ct_depth_ring *q, GLuint read_fbo, int width, int heigh
 bool ct_depth_ring_latest(ct_depth_ring *q, int width, int height, uint64_t min_frame, uint64_t max_frame,
                           ct_depth_view *out);
 void ct_depth_ring_release(ct_depth_ring *q);
+/* The renderer's shared label placement (label_layer.c), created on first
+ * use and destroyed with the renderer; and the serial of the frame begun last. */
+typedef struct ct_label_frame ct_label_frame;
+ct_label_frame **ct_renderer_label_frame(ct_renderer *r);
+uint64_t ct_renderer_frame_serial(const ct_renderer *r);
 
 #endif

@@ -2,6 +2,7 @@
  * id attachments, per-frame state, draws (RTE model-view in double), blended
  * primitives sorted back to front, resolve, read-back, picking. */
 #include "ct_shaders_embedded.h"
+#include "label_layer.h"
 #include "render_internal.h"
 
 #include <math.h>
@@ -84,6 +85,7 @@ struct ct_renderer {
     bool depth_have;
     ct_depth_view depth_view;
     int depth_min_age;       /* $CT_READBACK_MIN_AGE (tests): ignore read-backs younger than this, as a GPU that lags */
+    ct_label_frame *labels;  /* label layers of the frame: one collision pass */
 };
 
 enum { DEPTH_MAX_AGE = 3 }; /* older read-backs (frames without overlays in between) are not used */
@@ -379,6 +381,7 @@ void ct_renderer_destroy(ct_renderer *r)
     free(r->opaque);
     free(r->drawn_list);
     free(r->overlays);
+    ct_label_frame_destroy(r->labels);
     free(r);
 }
 
@@ -747,6 +750,8 @@ void ct_renderer_add_overlay(ct_renderer *r, ct_render_overlay_fn fn, void *user
 }
 
 const ct_camera *ct_renderer_frame_camera(const ct_renderer *r) { return &r->cam; }
+ct_label_frame **ct_renderer_label_frame(ct_renderer *r) { return &r->labels; }
+uint64_t ct_renderer_frame_serial(const ct_renderer *r) { return r->frame_serial; }
 
 /* Overlays write color only: the id attachment keeps what geometry wrote. */
 static void run_overlays(ct_renderer *r)

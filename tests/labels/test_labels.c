@@ -92,8 +92,8 @@ static ct_camera camera(void)
     return cam;
 }
 
-/* Renders ground + features with the style (extra = more style keys). */
-static bool render(const char *features, const char *extra, bool with_labels, const char *where, result *out)
+/* One renderer for every case (exit 77 without GL). */
+static ct_renderer *renderer(void)
 {
     static ct_render_context *ctx;
     static ct_renderer *r;
@@ -105,8 +105,18 @@ static bool render(const char *features, const char *extra, bool with_labels, co
             exit(77);
         }
         if (ct_renderer_create(ctx, &(ct_renderer_desc){0}, &r, &err) != CT_OK)
-            return false;
+            fprintf(stderr, "renderer: %s\n", err.msg);
     }
+    return r;
+}
+
+/* Renders ground + features with the style (extra = more style keys). */
+static bool render(const char *features, const char *extra, bool with_labels, const char *where, result *out)
+{
+    ct_renderer *r = renderer();
+    ct_error err = {0};
+    if (!r)
+        return false;
     const char *ground_path = ct_test_tmp_path("ground.geojson");
     FILE *g = fopen(ground_path, "w");
     fputs(GROUND, g);
@@ -315,5 +325,136 @@ CT_TEST(test_labels_distance_and_font)
     cJSON_Delete(st);
 }
 
+/* Two label layers whose labels overlap: "hospitals" (yellow labels, queued
+ * first) and "stations" (cyan labels), each with one overlapping point near
+ * (40, 10) and one point of its own elsewhere. Collision is frame-wide: the
+ * higher label_priority wins across layers, equal priorities go to the layer
+ * queued first; each layer's stats count its own labels. */
+typedef struct two_result {
+    uint8_t px[S * S * 4];
+    ct_vector_label_stats hosp, stat;
+} two_result;
+
+static void write_points(const char *path, const char *name, double x, double y, const char *name2, double x2,
+                         double y2)
+{
+    FILE *f = fopen(path, "w");
+    fprintf(f,
+            "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"EPSG:4547\"}},"
+            "\"features\":[{\"type\":\"Feature\",\"properties\":{\"name\":\"%s\"},\"geometry\":{\"type\":\"Point\","
+            "\"coordinates\":[%.3f,%.3f]}},{\"type\":\"Feature\",\"properties\":{\"name\":\"%s\"},\"geometry\":"
+            "{\"type\":\"Point\",\"coordinates\":[%.3f,%.3f]}}]}",
+            name, X0 + x, Y0 + y, name2, X0 + x2, Y0 + y2);
+    fclose(f);
+}
+
+static bool render_two(double prio_hosp, double prio_stat, two_result *out)
+{
+    ct_renderer *r = renderer();
+    if (!r)
+        return false;
+    const char *hp = ct_test_tmp_path("hospitals.geojson"), *sp = ct_test_tmp_path("stations.geojson");
+    write_points(hp, "医院 Hospital", 40, 10, "Clinic", -60, 10);
+    write_points(sp, "消防站 Station", 40.5, 10, "Depot", -60, -60);
+    char hs[512], ss[512];
+    snprintf(hs, sizeof hs,
+             "{\"color\":\"#808080\",\"size\":3,\"label\":\"name\",\"label_color\":\"#ffff00\","
+             "\"label_priority\":%g}",
+             prio_hosp);
+    snprintf(ss, sizeof ss,
+             "{\"color\":\"#808080\",\"size\":3,\"label\":\"name\",\"label_color\":\"#00ffff\","
+             "\"label_priority\":%g}",
+             prio_stat);
+    cJSON *hst = cJSON_Parse(hs), *sst = cJSON_Parse(ss);
+    ct_error err = {0};
+    ct_render_layer *hl = NULL, *sl = NULL;
+    ct_vector_desc hd = {.source = hp, .name = "hospitals", .style = hst, .frame_crs = "EPSG:4547"};
+    ct_vector_desc sd = {.source = sp, .name = "stations", .style = sst, .frame_crs = "EPSG:4547"};
+    bool ok = ct_render_layer_vector_create(r, &hd, &hl, &err) == CT_OK &&
+              ct_render_layer_vector_create(r, &sd, &sl, &err) == CT_OK;
+    if (!ok)
+        fprintf(stderr, "layer: %s\n", err.msg);
+    if (ok) {
+        ct_camera cam = camera();
+        ct_render_frame_desc frame = {.camera = &cam, .width = S, .height = S};
+        ct_renderer_begin_frame(r, &frame);
+        hl->vt->draw(hl, r);
+        sl->vt->draw(sl, r);
+        ct_renderer_end_frame(r);
+        ok = ct_renderer_read_pixels(r, out->px, &err) == CT_OK;
+        ct_render_layer_vector_label_stats(hl, &out->hosp);
+        ct_render_layer_vector_label_stats(sl, &out->stat);
+    }
+    ct_render_layer_destroy(hl);
+    ct_render_layer_destroy(sl);
+    cJSON_Delete(hst);
+    cJSON_Delete(sst);
+    return ok;
+}
+
+static bool cyan(const uint8_t *p) { return p[0] < 90 && p[1] > 190 && p[2] > 190; }
+
+static void count_colours(const two_result *res, int x0, int y0, int x1, int y1, int *n_yellow, int *n_cyan)
+{
+    *n_yellow = *n_cyan = 0;
+    for (int y = y0 < 0 ? 0 : y0; y < y1 && y < S; y++)
+        for (int x = x0 < 0 ? 0 : x0; x < x1 && x < S; x++) {
+            *n_yellow += yellow(&res->px[(y * S + x) * 4]);
+            *n_cyan += cyan(&res->px[(y * S + x) * 4]);
+        }
+}
+
+CT_TEST(test_labels_across_layers)
+{
+    if (!have_font())
+        exit(77);
+    static two_result stat_wins, hosp_wins, tie;
+    CT_REQUIRE(render_two(1, 5, &stat_wins));
+    CT_REQUIRE(render_two(5, 1, &hosp_wins));
+    CT_REQUIRE(render_two(2, 2, &tie));
+    int ax, ay;
+    feat overlap = {.x = 40, .y = 10};
+    anchor_pixel(&overlap, 6, &ax, &ay);
+    const two_result *cases[3] = {&stat_wins, &hosp_wins, &tie};
+    const char *names[3] = {"stations 5 > hospitals 1", "hospitals 5 > stations 1", "tie: hospitals queued first"};
+    int ny[3], nc[3], ay_all[3], ac_all[3];
+    for (int k = 0; k < 3; k++) {
+        const two_result *c = cases[k];
+        /* right of the overlapping anchors, where both point labels would go */
+        count_colours(c, ax + 4, ay - 14, ax + 150, ay + 14, &ny[k], &nc[k]);
+        count_colours(c, 0, 0, S, S, &ay_all[k], &ac_all[k]);
+        fprintf(stderr, "%s: hospitals drawn %u collided %u, stations drawn %u collided %u; window yellow %d cyan %d\n",
+                names[k], c->hosp.drawn, c->hosp.collided, c->stat.drawn, c->stat.collided, ny[k], nc[k]);
+        /* the far labels (Clinic, Depot) are drawn in every case */
+        CT_CHECK_EQ_INT(c->hosp.labels, 2);
+        CT_CHECK_EQ_INT(c->stat.labels, 2);
+        CT_CHECK_EQ_INT(c->hosp.drawn + c->hosp.collided, 2);
+        CT_CHECK_EQ_INT(c->stat.drawn + c->stat.collided, 2);
+        CT_CHECK_EQ_INT(c->hosp.culled + c->hosp.occluded + c->stat.culled + c->stat.occluded, 0);
+        CT_CHECK(ay_all[k] > ny[k] + 20 && ac_all[k] > nc[k] + 20);
+    }
+    const char *keep = getenv("CT_KEEP_IMAGES"); /* a directory: the three frames, to look at */
+    for (int k = 0; keep && k < 3; k++) {
+        char name[1024];
+        snprintf(name, sizeof name, "%s/across-layers-%d.png", keep, k);
+        ct_image_write_png(name, S, S, cases[k]->px, NULL);
+    }
+    /* the higher priority wins across layers; the other label is hidden */
+    CT_CHECK_EQ_INT(stat_wins.stat.drawn, 2);
+    CT_CHECK_EQ_INT(stat_wins.hosp.collided, 1);
+    CT_CHECK(nc[0] > 60);
+    CT_CHECK_EQ_INT(ny[0], 0);
+    CT_CHECK_EQ_INT(hosp_wins.hosp.drawn, 2);
+    CT_CHECK_EQ_INT(hosp_wins.stat.collided, 1);
+    CT_CHECK(ny[1] > 60);
+    CT_CHECK_EQ_INT(nc[1], 0);
+    /* equal priorities: the layer queued first (hospitals) */
+    CT_CHECK_EQ_INT(tie.hosp.drawn, 2);
+    CT_CHECK_EQ_INT(tie.stat.collided, 1);
+    CT_CHECK(ny[2] > 60);
+    CT_CHECK_EQ_INT(nc[2], 0);
+}
+
 CT_TEST_MAIN(CT_CASE(test_labels_reference_image), CT_CASE(test_labels_occlusion),
-             CT_CASE(test_labels_priority_collision), CT_CASE(test_labels_distance_and_font))
+             CT_CASE(test_labels_priority_collision), CT_CASE(test_labels_distance_and_font),
+             CT_CASE(test_labels_across_layers))
