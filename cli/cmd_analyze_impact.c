@@ -385,7 +385,7 @@ static int run(int argc, char **argv)
                                   .target_crs = *target ? target : NULL,
                                   .utility_field = utility_field,
                                   .where = la[k].where,
-                                  .drop_attributes = out_path == NULL};
+                                  .drop_attributes = out_path == NULL && report_path == NULL}; /* the report labels by name */
         if (ct_impact_layer_load(&d, &layers[k], &err) != CT_OK) {
             rc = cli_fail(SUB, err.status, "--layer %s: %s", la[k].name, err.msg);
             goto done;

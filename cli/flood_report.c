@@ -180,8 +180,12 @@ ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const 
     report_figure(rep, "speed", "%.2f M cell updates/s", r->cell_updates_per_s / 1e6);
     report_map *m = depth_map(dem, r->max_depth, r->max_depth_m, "max depth");
     report_rgba gauge = {230, 40, 40, 255}, inflow = {250, 180, 0, 255};
-    for (int g = 0; g < a->n_gauges; g++)
+    for (int g = 0; g < a->n_gauges; g++) {
         report_map_dot(m, a->gauges[2 * g], a->gauges[2 * g + 1], 4, gauge);
+        char name[32]; /* the name of its series in the depth chart */
+        snprintf(name, sizeof name, "gauge %d", g + 1);
+        report_map_label(m, a->gauges[2 * g], a->gauges[2 * g + 1], 7, name, 0);
+    }
     for (int i = 0; i < a->n_inflows; i++)
         report_map_dot(m, a->inflow_xy[2 * i], a->inflow_xy[2 * i + 1], 4, inflow);
     if (a->n_gauges)

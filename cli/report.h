@@ -79,6 +79,13 @@ void report_map_ogr(report_map *m, void *ogr_geometry, report_rgba fill, report_
  * returns the number of features drawn or -1. */
 int report_map_ogr_source(report_map *m, const char *src, const char *layer_name, const char *crs_wkt,
                           report_rgba fill, report_rgba stroke);
+/* A feature label: text (UTF-8, any script the font has: Noto Sans CJK)
+ * left-aligned gap_px right of world (x, y) and vertically centred on it,
+ * dark with a white halo. Placed when the map is encoded, higher priority
+ * first (then the order added) without overlaps; labels that would overlap
+ * a placed one or the map's edge are left out. Without the font (missing
+ * Noto Sans CJK, bad $CT_FONT) no labels are drawn, with one warning. */
+void report_map_label(report_map *m, double x, double y, double gap_px, const char *text, double priority);
 /* A legend entry (label printed upper-case in the map's small font). */
 void report_map_legend(report_map *m, report_rgba c, const char *label);
 /* Text in the small built-in font at pixel (px, py), scale 1..4. */

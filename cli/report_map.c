@@ -6,6 +6,7 @@
 #include "report_internal.h"
 
 #include "citytwin/ct_image.h"
+#include "citytwin/ct_text.h"
 
 #include <gdal.h>
 #include <ogr_api.h>
@@ -18,6 +19,14 @@
 
 #define LEGEND_MAX 16
 
+typedef struct report_label {
+    double px, py;           /* anchor, map pixels */
+    double gap;              /* pixels between the anchor and the text's left edge */
+    char *text;
+    double priority;
+    size_t order;
+} report_label;
+
 struct report_map {
     int w, h;
     uint8_t *rgba;
@@ -25,6 +34,8 @@ struct report_map {
     int n_legend;
     report_rgba legend_color[LEGEND_MAX];
     char legend_label[LEGEND_MAX][40];
+    report_label *labels;    /* placed and drawn in report_map_encode */
+    size_t n_labels, cap_labels, labels_drawn;
 };
 
 /* ------------------------------------------------------------- pixels */
@@ -70,6 +81,9 @@ void report_map_destroy(report_map *m)
 {
     if (!m)
         return;
+    for (size_t i = 0; i < m->n_labels; i++)
+        free(m->labels[i].text);
+    free(m->labels);
     free(m->rgba);
     free(m);
 }
@@ -600,8 +614,93 @@ static void draw_legend(report_map *m)
     }
 }
 
+/* ------------------------------------------------------------- labels */
+
+void report_map_label(report_map *m, double x, double y, double gap_px, const char *text, double priority)
+{
+    if (!m || !text || !*text || !isfinite(x) || !isfinite(y))
+        return;
+    if (m->n_labels == m->cap_labels) {
+        size_t cap = m->cap_labels ? m->cap_labels * 2 : 16;
+        report_label *l = realloc(m->labels, cap * sizeof *l);
+        if (!l)
+            return;
+        m->labels = l;
+        m->cap_labels = cap;
+    }
+    char *t = ct_strdup(text);
+    if (!t)
+        return;
+    report_map_to_px(m, x, y, &m->labels[m->n_labels].px, &m->labels[m->n_labels].py);
+    m->labels[m->n_labels].gap = gap_px > 0 ? gap_px : 0;
+    m->labels[m->n_labels].text = t;
+    m->labels[m->n_labels].priority = priority;
+    m->labels[m->n_labels].order = m->n_labels;
+    m->n_labels++;
+}
+
+/* Higher priority first, then the order they were added. */
+static int cmp_label(const void *a, const void *b)
+{
+    const report_label *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+enum { LABEL_CELL = 4 };
+
+/* The labels as the 3D view places them (label_layer.c): right of the
+ * anchor, vertically centred, greedy by priority on a 4-pixel grid without
+ * overlaps (halo included), none cut by the map's edge. */
+static void draw_labels(report_map *m)
+{
+    m->labels_drawn = 0;
+    if (!m->n_labels)
+        return;
+    ct_font *font = NULL;
+    ct_error err = {0};
+    if (ct_font_create(NULL, &font, &err) != CT_OK) {
+        ct_log(CT_LOG_WARN, "report map: %zu labels skipped: %s", m->n_labels, err.msg);
+        return;
+    }
+    qsort(m->labels, m->n_labels, sizeof *m->labels, cmp_label);
+    int gw = (m->w + LABEL_CELL - 1) / LABEL_CELL, gh = (m->h + LABEL_CELL - 1) / LABEL_CELL;
+    uint8_t *grid = calloc((size_t)gw * gh, 1);
+    const float halo = 2, size = 14;
+    ct_text_style ts = {.color = {0.1f, 0.1f, 0.1f, 1}, .halo_color = {1, 1, 1, 0.9f}, .halo_px = halo};
+    for (size_t i = 0; grid && i < m->n_labels; i++) {
+        const report_label *l = &m->labels[i];
+        ct_text_line line;
+        if (ct_font_shape(font, l->text, size, &line, &err) != CT_OK)
+            continue;
+        float th = line.ascent + line.descent;
+        float x0 = (float)(l->px + l->gap) - halo, y0 = (float)l->py - th / 2 - halo;
+        float x1 = x0 + line.width + 2 * halo, y1 = y0 + th + 2 * halo;
+        bool fits = line.glyph_count && x0 >= 0 && y0 >= 0 && x1 <= m->w && y1 <= m->h;
+        int cx0 = (int)floorf(x0 / LABEL_CELL), cy0 = (int)floorf(y0 / LABEL_CELL);
+        int cx1 = (int)floorf(x1 / LABEL_CELL), cy1 = (int)floorf(y1 / LABEL_CELL);
+        cx1 = cx1 >= gw ? gw - 1 : cx1, cy1 = cy1 >= gh ? gh - 1 : cy1;
+        for (int y = cy0; fits && y <= cy1; y++)
+            for (int x = cx0; fits && x <= cx1; x++)
+                fits = !grid[(size_t)y * gw + x];
+        if (fits) {
+            for (int y = cy0; y <= cy1; y++)
+                memset(grid + (size_t)y * gw + cx0, 1, (size_t)(cx1 - cx0 + 1));
+            ct_text_draw_rgba(font, &line, x0 + halo, y0 + halo + line.ascent, &ts, m->rgba, m->w, m->h);
+            m->labels_drawn++;
+        }
+        ct_text_line_free(&line);
+    }
+    ct_log(CT_LOG_INFO, "report map: %zu of %zu labels drawn (the others overlap a higher-priority one or the edge)",
+           m->labels_drawn, m->n_labels);
+    free(grid);
+    ct_font_destroy(font);
+}
+
 ct_status report_map_encode(report_map *m, uint8_t **png, size_t *size, ct_error *err)
 {
+    draw_labels(m);
     draw_scale_bar(m);
     draw_north_arrow(m);
     draw_legend(m);

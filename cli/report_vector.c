@@ -89,6 +89,11 @@ ct_status report_route_write(const char *path, int argc, char **argv, const rout
     for (size_t i = 0; i < n; i++) {
         report_map_dot(m, rows[i].from_x, rows[i].from_y, 5, START);
         report_map_dot(m, rows[i].to_x, rows[i].to_y, 5, END);
+        if (rows[i].rank == 1) { /* the query number, as the charts' "query.rank" names it */
+            char q[32];
+            snprintf(q, sizeof q, "%d", rows[i].query);
+            report_map_label(m, rows[i].from_x, rows[i].from_y, 8, q, 0);
+        }
     }
     report_map_legend(m, START, "start");
     report_map_legend(m, END, "end");
@@ -189,6 +194,32 @@ ct_status report_isochrone_write(const char *path, int argc, char **argv, const 
 
 /* --------------------------------------------------------------- impact */
 
+/* A hit's name beside its dot (points) or at a point on its surface (lines,
+ * polygons: GEOS PointOnSurface through OGR), inner rings first. */
+static void label_feature(report_map *m, OGRGeometryH g, const char *name, double priority)
+{
+    if (!name || !g)
+        return;
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbPoint) {
+        report_map_label(m, OGR_G_GetX(g, 0), OGR_G_GetY(g, 0), 6, name, priority);
+        return;
+    }
+    OGRGeometryH p = OGR_G_PointOnSurface(g);
+    if (!p || OGR_G_IsEmpty(p)) {
+        if (p)
+            OGR_G_DestroyGeometry(p);
+        p = OGR_G_CreateGeometry(wkbPoint);
+        if (!p || OGR_G_Centroid(g, p) != OGRERR_NONE) {
+            if (p)
+                OGR_G_DestroyGeometry(p);
+            return;
+        }
+    }
+    report_map_label(m, OGR_G_GetX(p, 0), OGR_G_GetY(p, 0), 3, name, priority);
+    OGR_G_DestroyGeometry(p);
+}
+
 ct_status report_impact_write(const char *path, int argc, char **argv, ct_impact_layer *const *layers,
                               const char *const *names, const char *const *sources, size_t n_layers,
                               const ct_impact_result *res, const char *crs_label, const cJSON *json, ct_error *err)
@@ -242,6 +273,8 @@ ct_status report_impact_write(const char *path, int argc, char **argv, ct_impact
             if (fw && OGR_G_CreateFromWkt(&p, NULL, &g) == OGRERR_NONE) {
                 report_rgba col = report_palette(lr->hits[h].ring + 1);
                 report_map_ogr(m, g, col, col);
+                label_feature(m, g, ct_impact_layer_feature_string(layers[li], lr->hits[h].feature, "name"),
+                              (double)(nr - (size_t)lr->hits[h].ring));
                 OGR_G_DestroyGeometry(g);
             }
             free(fw);

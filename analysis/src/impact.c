@@ -701,6 +701,18 @@ void ct_impact_result_destroy(ct_impact_result *r)
     free(r);
 }
 
+const char *ct_impact_layer_feature_string(const ct_impact_layer *l, size_t feature, const char *field)
+{
+    if (!l || !l->features || feature >= l->n || !l->features[feature] || !field)
+        return NULL;
+    OGRFeatureH f = l->features[feature];
+    int k = OGR_F_GetFieldIndex(f, field);
+    if (k < 0 || !OGR_F_IsFieldSetAndNotNull(f, k))
+        return NULL;
+    const char *v = OGR_F_GetFieldAsString(f, k);
+    return v && *v ? v : NULL;
+}
+
 char *ct_impact_layer_feature_wkt(const ct_impact_layer *l, size_t feature)
 {
     if (!l || feature >= l->n)

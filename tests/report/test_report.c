@@ -527,6 +527,82 @@ CT_TEST(impact_report)
     free(b);
 }
 
+/* Pixels in the map's window [x0, x1) x [y0, y1) (pixel offsets from the
+ * world point): dark (label text) and near-white (its halo; the background
+ * is 244,242,236 and no feature is white). */
+static void label_pixels(const rt_page *p, double x, double y, int x0, int x1, int y0, int y1, int *dark, int *white)
+{
+    *dark = *white = 0;
+    int ax = (int)floor((x - p->gt[0]) / p->gt[1]), ay = (int)floor((y - p->gt[3]) / p->gt[5]);
+    for (int py = ay + y0; py < ay + y1; py++)
+        for (int px = ax + x0; px < ax + x1; px++) {
+            if (px < 0 || py < 0 || px >= p->map.width || py >= p->map.height)
+                continue;
+            const uint8_t *c = p->map.pixels + ((size_t)py * p->map.width + px) * 4;
+            *dark += c[0] < 90 && c[1] < 90 && c[2] < 90;
+            *white += c[0] > 250 && c[1] > 250 && c[2] > 250;
+        }
+}
+
+/* Labels in the map: a named hit (Chinese name) gets dark text with a white
+ * halo right of its dot, an unnamed hit none; without the font the page is
+ * still written, with no label pixels and one warning. */
+CT_TEST(impact_report_labels)
+{
+    if (!rt_have_python())
+        exit(77);
+    FILE *font = fopen("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "rb");
+    if (!font)
+        exit(77);
+    fclose(font);
+    const char *pts = ct_test_tmp_path("named.geojson");
+    const char *text =
+        "{\"type\":\"FeatureCollection\"," CRS_MEMBER ",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"name\":\"消防站\"},\"geometry\":{\"type\":\"Point\","
+        "\"coordinates\":[500050,5300000]}},"
+        "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[500000,5299850]}}]}";
+    ct_error err = {0};
+    CT_REQUIRE(ct_file_write(pts, text, strlen(text), &err) == CT_OK);
+    int dark[2], white[2], dark_unnamed[2], white_unnamed[2];
+    for (int run = 0; run < 2; run++) { /* 0: labels, 1: no font */
+        const char *html = ct_test_tmp_path(run ? "nolabels.html" : "labels.html");
+        const char *log = ct_test_tmp_path("labels_log.txt");
+        char args[4096], out[65536];
+        snprintf(args, sizeof args, "impact --at 500000,5300000 --rings 100,200 --layer pois=%s --report %s 2>%s", pts,
+                 html, log);
+        if (run)
+            setenv("CT_FONT", "/nonexistent/font.ttf", 1);
+        int rc = rt_cli(args, out, sizeof out);
+        unsetenv("CT_FONT");
+        CT_REQUIRE(rc == 0);
+        uint8_t *lg;
+        size_t nlg;
+        CT_REQUIRE(ct_file_read(log, 1 << 20, &lg, &nlg, &err) == CT_OK);
+        bool warned = strstr((char *)lg, "1 labels skipped") != NULL;
+        free(lg);
+        CT_CHECK(warned == (run == 1));
+        rt_page p;
+        CT_REQUIRE(rt_page_load(html, &p));
+        /* the label: 6 px right of the dot, 3 ideographs of 14 px, centred on it */
+        label_pixels(&p, 500050, 5300000, 6, 60, -10, 11, &dark[run], &white[run]);
+        label_pixels(&p, 500000, 5299850, 6, 60, -10, 11, &dark_unnamed[run], &white_unnamed[run]);
+        /* the dot itself keeps its ring colour */
+        CT_CHECK(near_rgb(rt_pixel(&p, 500050, 5300000), 0xd6, 0x27, 0x28));
+        rt_page_free(&p);
+    }
+    fprintf(stderr, "named: dark %d white %d (labels), dark %d white %d (no font); unnamed: dark %d / %d\n", dark[0],
+            white[0], dark[1], white[1], dark_unnamed[0], dark_unnamed[1]);
+    /* 消防站 at 14 px: over a hundred text pixels and more halo around them */
+    CT_CHECK(dark[0] > 100);
+    CT_CHECK(white[0] > dark[0]);
+    CT_CHECK_EQ_INT(dark[1], 0);
+    CT_CHECK_EQ_INT(white[1], 0);
+    CT_CHECK_EQ_INT(dark_unnamed[0], 0);
+    CT_CHECK_EQ_INT(white_unnamed[0], 0);
+    CT_CHECK_EQ_INT(dark_unnamed[1], 0);
+}
+
 CT_TEST_MAIN(CT_CASE(flood_static_report), CT_CASE(pond_report), CT_CASE(flood_dynamic_report),
              CT_CASE(viewshed_report), CT_CASE(los_report), CT_CASE(progress_bar), CT_CASE(escaping),
-             CT_CASE(progress_more), CT_CASE(route_report), CT_CASE(isochrone_report), CT_CASE(impact_report))
+             CT_CASE(progress_more), CT_CASE(route_report), CT_CASE(isochrone_report), CT_CASE(impact_report),
+             CT_CASE(impact_report_labels))

@@ -97,6 +97,10 @@ const char *ct_impact_layer_id_string(const ct_impact_layer *l, size_t feature);
 /* The feature's geometry (in the layer's target CRS) as WKT, malloc'ed; NULL
  * when out of range or out of memory. For maps (the --report page). */
 char *ct_impact_layer_feature_wkt(const ct_impact_layer *l, size_t feature);
+/* A feature's attribute as a string ("name" for map labels); NULL when the
+ * layer has no such field, the value is null or empty, or attributes were
+ * dropped. Valid until the next call for the same feature. */
+const char *ct_impact_layer_feature_string(const ct_impact_layer *l, size_t feature, const char *field);
 /* Number of distinct utility values of a line layer, and each one. */
 size_t ct_impact_layer_utility_count(const ct_impact_layer *l);
 const char *ct_impact_layer_utility(const ct_impact_layer *l, size_t i);

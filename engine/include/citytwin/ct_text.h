@@ -1,8 +1,9 @@
 /* Text: a font (FreeType face), UTF-8 strings shaped with HarfBuzz into
  * positioned glyphs, and a GL text renderer that rasterises glyphs with
  * FreeType into a glyph atlas (grown on demand) and draws screen-space text
- * with an optional halo (outline) for legibility. Used by vector layer labels
- * and the viewer's statistics overlay.
+ * with an optional halo (outline) for legibility, or the same text on the CPU
+ * into an RGBA image. Used by vector layer labels, the viewer's statistics
+ * overlay and the --report map's labels.
  *
  * The default font is Noto Sans CJK SC (Debian fonts-noto-cjk), so Chinese
  * and Latin text both render; no fontconfig lookup. A missing or unreadable
@@ -87,6 +88,16 @@ void ct_text_renderer_flush(ct_text_renderer *t, int width, int height);
 void ct_text_renderer_atlas_size(const ct_text_renderer *t, int *width, int *height);
 /* Glyphs rasterised into the atlas so far. */
 uint32_t ct_text_renderer_glyph_count(const ct_text_renderer *t);
+
+/* ---- drawing on the CPU (no GL) ---- */
+
+/* Draws a shaped line into an RGBA8 image (rows top to bottom, width x
+ * height pixels) with its baseline starting at pixel (x, y), blended over
+ * what is there: every glyph's halo first, then the text, with the GL text
+ * renderer's glyphs and halo shape. Pixels outside the image are skipped.
+ * Used by the --report map. */
+void ct_text_draw_rgba(ct_font *font, const ct_text_line *line, float x, float y, const ct_text_style *style,
+                       uint8_t *rgba, int width, int height);
 
 #ifdef __cplusplus
 }
