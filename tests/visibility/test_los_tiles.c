@@ -156,12 +156,13 @@ static uint8_t *wall_b3dm(size_t *n)
 }
 
 /* LOS in UTM 32N from ENU (-50, north, up) to (50, north, up), against the tileset only. */
-static void los_enu(const char *tileset, double north, double up, ct_los_result *r, ct_los_tileset_stats *st)
+static void los_enu_offset(const char *tileset, double north, double up, double height_offset, ct_los_result *r,
+                           ct_los_tileset_stats *st)
 {
     ct_los_desc d = {.crs = "EPSG:32632"};
     enu_to_utm(-50, north, up, d.from);
     enu_to_utm(50, north, up, d.to);
-    ct_los_tileset_desc td = {.uri = tileset, .crs = "EPSG:32632"};
+    ct_los_tileset_desc td = {.uri = tileset, .crs = "EPSG:32632", .height_offset = height_offset};
     memcpy(td.from, d.from, sizeof td.from);
     memcpy(td.to, d.to, sizeof td.to);
     ct_los_meshes *m = NULL;
@@ -172,6 +173,11 @@ static void los_enu(const char *tileset, double north, double up, ct_los_result 
     CT_REQUIRE(ct_los_meshes_commit(m, &err) == CT_OK);
     CT_REQUIRE(ct_los_compute(NULL, m, &d, r, &err) == CT_OK);
     ct_los_meshes_destroy(m);
+}
+
+static void los_enu(const char *tileset, double north, double up, ct_los_result *r, ct_los_tileset_stats *st)
+{
+    los_enu_offset(tileset, north, up, 0, r, st);
 }
 
 static void check_point(const double got[3], double e, double n, double u)
@@ -209,6 +215,14 @@ CT_TEST(b3dm_wall_blocks_at_known_point)
     CT_CHECK(r.visible);
     ct_los_result_free(&r);
     los_enu(ts, 0, 25, &r, &st);
+    CT_CHECK(r.visible);
+    ct_los_result_free(&r);
+    /* --tiles-height-offset 10 lifts the wall's top from 20 to 30 m: now blocked, 10 m higher */
+    los_enu_offset(ts, 0, 25, 10, &r, &st);
+    CT_CHECK(!r.visible);
+    check_point(r.obstruction, 0, 0, 25);
+    ct_los_result_free(&r);
+    los_enu_offset(ts, 0, 5, 10, &r, &st); /* up 5 is below the lifted wall's foot (10 m) */
     CT_CHECK(r.visible);
     ct_los_result_free(&r);
     tt_rmtree(dir);
@@ -333,6 +347,67 @@ CT_TEST(truncated_b3dm_skipped)
     free(dir);
 }
 
+/* A flat DEM (height z) in UTM 32N of 200 x 200 m around the wall. */
+static void write_flat_dem(const char *path, double z)
+{
+    double c[3];
+    enu_to_utm(0, 0, 0, c);
+    ct_raster *r = ct_raster_create(100, 100, NULL);
+    double gt[6] = {floor(c[0]) - 100, 2, 0, floor(c[1]) + 100, 0, -2};
+    memcpy(r->geotransform, gt, sizeof gt);
+    free(r->crs_wkt);
+    r->crs_wkt = strdup("PROJCS[\"WGS 84 / UTM zone 32N\",GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\","
+                        "6378137,298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433]],"
+                        "PROJECTION[\"Transverse_Mercator\"],PARAMETER[\"latitude_of_origin\",0],"
+                        "PARAMETER[\"central_meridian\",9],PARAMETER[\"scale_factor\",0.9996],"
+                        "PARAMETER[\"false_easting\",500000],PARAMETER[\"false_northing\",0],UNIT[\"metre\",1],"
+                        "AXIS[\"Easting\",EAST],AXIS[\"Northing\",NORTH]]");
+    for (size_t i = 0; i < 100 * 100; i++)
+        r->data[i] = (float)z;
+    CT_CHECK(ct_raster_write_gtiff(r, path, CT_RASTER_FLOAT32, true, -9999, NULL) == CT_OK);
+    ct_raster_destroy(r);
+}
+
+CT_TEST(dem_and_tileset_cli)
+{
+    char *dir = tt_tempdir("lostiles");
+    size_t n;
+    uint8_t *b = wall_b3dm(&n);
+    write_file(dir, "wall.b3dm", b, n);
+    free(b);
+    write_tileset(dir, 1, (const char *[]){"wall.b3dm"});
+    char dem[1024], args[3072];
+    static char out[1 << 16];
+    snprintf(dem, sizeof dem, "%s/dem.tif", dir);
+    double from[3], to[3], want[3];
+    enu_to_utm(-50, 0, 5, from);
+    enu_to_utm(50, 0, 5, to);
+    enu_to_utm(0, 0, 5, want);
+    /* ground 490 m under a line at about 505 m: the wall blocks */
+    write_flat_dem(dem, H0 - 10);
+    snprintf(args, sizeof args,
+             "--dem %s --tileset %s/tileset.json --from %.4f,%.4f,%.4f --to %.4f,%.4f,%.4f --json", dem, dir,
+             from[0], from[1], from[2], to[0], to[1], to[2]);
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    cJSON *o = cJSON_Parse(out);
+    CT_REQUIRE(o != NULL);
+    CT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "blocked_by")), "tileset"));
+    cJSON *ob = cJSON_GetObjectItem(o, "obstruction");
+    for (int k = 0; k < 3; k++)
+        CT_CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetArrayItem(ob, k)), want[k], 0.01);
+    cJSON_Delete(o);
+    /* ground 520 m: the terrain blocks first, right after the start */
+    write_flat_dem(dem, H0 + 20);
+    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    o = cJSON_Parse(out);
+    CT_REQUIRE(o != NULL);
+    CT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "blocked_by")), "terrain"));
+    CT_CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "obstruction_distance_m")) < 10);
+    cJSON_Delete(o);
+    tt_rmtree(dir);
+    free(dir);
+}
+
 /* The landform photogrammetry sample: a 293-tile REPLACE quadtree, local
  * frame (not ECEF), z-up glTF. Its root box: centre (216.2, 32.3, 90.7),
  * half-axes 161.6, 32.2, 120.9; the quadtree splits x and z, the surface
@@ -389,4 +464,5 @@ CT_TEST(photogrammetry_sample)
 }
 
 CT_TEST_MAIN(CT_CASE(b3dm_wall_blocks_at_known_point), CT_CASE(i3dm_instances_block_where_they_are),
-             CT_CASE(gpu_instancing_expanded), CT_CASE(truncated_b3dm_skipped), CT_CASE(photogrammetry_sample))
+             CT_CASE(gpu_instancing_expanded), CT_CASE(truncated_b3dm_skipped), CT_CASE(dem_and_tileset_cli),
+             CT_CASE(photogrammetry_sample))
