@@ -397,6 +397,7 @@ int flood_cli_run_dynamic(const char *sub, flood_cli_args *a)
         ct_error_set(&err, CT_ERR_RUNTIME, "out of memory");
         goto fail;
     }
+    a->lines = lines;
     for (int i = 0; i < a->n_lines; i++) {
         double *xy = NULL;
         if (ct_flood_line_read(a->line_spec[i], dem->crs_wkt, a->crs, &xy, &lines[i].n_points, &err) != CT_OK)
@@ -491,6 +492,7 @@ done:
         ct_flood_series_free(&lines[i].q_m3s);
     }
     free(lines);
+    a->lines = NULL;
     ct_flood_rain_list_free(&frames);
     ct_raster_destroy(full_dem);
     ct_raster_destroy(dem);

@@ -36,6 +36,7 @@ typedef struct flood_cli_args {
     int n_lines;
     const char *rain_rasters;           /* --rain-rasters LIST.csv */
     int n_rain_frames;                  /* set by the run, for the report */
+    const ct_flood_line_inflow *lines;  /* the n_lines lines read by the run (DEM CRS), for the report map */
 } flood_cli_args;
 
 /* Returns 0 or an exit status (usage error already printed). */

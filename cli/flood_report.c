@@ -188,9 +188,20 @@ ct_status flood_cli_write_html(const char *path, const flood_cli_args *a, const 
     }
     for (int i = 0; i < a->n_inflows; i++)
         report_map_dot(m, a->inflow_xy[2 * i], a->inflow_xy[2 * i + 1], 4, inflow);
+    /* inflow lines: one polyline per part (parts end with a NAN pair) */
+    for (int i = 0; a->lines && i < a->n_lines; i++) {
+        const ct_flood_line_inflow *l = &a->lines[i];
+        int start = 0;
+        for (int k = 0; k <= l->n_points; k++)
+            if (k == l->n_points || isnan(l->xy[2 * k])) {
+                if (k - start >= 2)
+                    report_map_polyline(m, l->xy + 2 * start, k - start, inflow, 3);
+                start = k + 1;
+            }
+    }
     if (a->n_gauges)
         report_map_legend(m, gauge, "gauge");
-    if (a->n_inflows)
+    if (a->n_inflows || a->n_lines)
         report_map_legend(m, inflow, "inflow");
     report_set_map(rep, m);
     if (a->n_gauges && r->n_gauge_times > 0) {
