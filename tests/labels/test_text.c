@@ -1,8 +1,9 @@
 /* The text module: shaping checked against FreeType directly (glyph indices
  * and advances read from the face without HarfBuzz), a full-width
  * ideograph's advance of exactly one em (by the font's design), missing fonts
- * and faces reported by name, bad UTF-8 survived, and glyphs drawn by the GL
- * text renderer landing inside the box shaping predicts. */
+ * and faces reported by name, bad UTF-8 survived, glyphs drawn by the GL
+ * text renderer landing inside the box shaping predicts, and CPU drawing
+ * equal to FreeType's own rendering. */
 #include "citytwin/ct_render.h"
 #include "citytwin/ct_text.h"
 #include "ct_test.h"
@@ -224,5 +225,76 @@ CT_TEST(test_text_renderer_draws_in_box)
     ct_render_context_destroy(ctx);
 }
 
+/* CPU drawing (the --report map's labels): white text on black equals the
+ * coverage FreeType renders for the glyph itself; a halo colours the pixels
+ * next to the ink and leaves those farther than its width alone. */
+CT_TEST(test_text_draw_rgba)
+{
+    if (!have_font())
+        exit(77);
+    enum { W = 64, H = 64, SIZE = 32, BX = 10, BY = 44 };
+    ct_font *f = NULL;
+    ct_error err = {0};
+    CT_REQUIRE(ct_font_create(NULL, &f, &err) == CT_OK);
+    ct_text_line line;
+    CT_REQUIRE(ct_font_shape(f, "消", SIZE, &line, &err) == CT_OK);
+    CT_REQUIRE(line.glyph_count == 1);
+    static uint8_t img[W * H * 4], halo_img[W * H * 4];
+    for (int i = 0; i < W * H; i++)
+        img[4 * i + 3] = halo_img[4 * i + 3] = 255;
+    ct_text_style plain = {.color = {1, 1, 1, 1}};
+    ct_text_draw_rgba(f, &line, BX, BY, &plain, img, W, H);
+    ct_text_style haloed = {.color = {1, 1, 1, 1}, .halo_color = {1, 0, 0, 1}, .halo_px = 2};
+    ct_text_draw_rgba(f, &line, BX, BY, &haloed, halo_img, W, H);
+    /* the reference: FreeType itself, hinted as the atlas renders */
+    FT_Library lib;
+    FT_Face face;
+    CT_REQUIRE(!FT_Init_FreeType(&lib));
+    CT_REQUIRE(!FT_New_Face(lib, CT_FONT_DEFAULT_PATH, 2, &face));
+    FT_Set_Pixel_Sizes(face, 0, SIZE);
+    CT_REQUIRE(!FT_Load_Glyph(face, FT_Get_Char_Index(face, 0x6D88), FT_LOAD_DEFAULT));
+    CT_REQUIRE(!FT_Render_Glyph(face->glyph, FT_RENDER_MODE_NORMAL));
+    const FT_Bitmap *bm = &face->glyph->bitmap;
+    int gx = BX + face->glyph->bitmap_left, gy = BY - face->glyph->bitmap_top;
+    static uint8_t ref[W * H];
+    int ink = 0;
+    for (int r = 0; r < (int)bm->rows; r++)
+        for (int c = 0; c < (int)bm->width; c++)
+            if (gx + c >= 0 && gy + r >= 0 && gx + c < W && gy + r < H) {
+                ref[(gy + r) * W + gx + c] = bm->buffer[r * bm->pitch + c];
+                ink += bm->buffer[r * bm->pitch + c] > 0;
+            }
+    FT_Done_Face(face);
+    FT_Done_FreeType(lib);
+    int diff = 0, halo_near = 0, near = 0, far_touched = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const uint8_t *p = &img[(y * W + x) * 4], *q = &halo_img[(y * W + x) * 4];
+            diff += abs(p[0] - ref[y * W + x]) > 1 || p[1] != p[0] || p[2] != p[0];
+            /* distance to the nearest fully covered pixel */
+            int d2 = 1 << 20;
+            for (int yy = 0; yy < H; yy++)
+                for (int xx = 0; xx < W; xx++)
+                    if (ref[yy * W + xx] == 255 && (xx - x) * (xx - x) + (yy - y) * (yy - y) < d2)
+                        d2 = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+            bool any_ink = ref[y * W + x] > 0;
+            if (!any_ink && d2 == 1) { /* next to full ink: all halo */
+                near++;
+                halo_near += q[0] > 240 && q[1] < 15 && q[2] < 15;
+            }
+            if (d2 > 36 && (q[0] || q[1] || q[2])) /* > 6 px from any full ink: untouched */
+                far_touched++;
+        }
+    fprintf(stderr, "消 at %d px: %d ink pixels, %d differ from FreeType; halo: %d of %d next to the ink, %d far\n",
+            SIZE, ink, diff, halo_near, near, far_touched);
+    CT_CHECK(ink > 100);
+    CT_CHECK_EQ_INT(diff, 0);
+    CT_CHECK(near > 20);
+    CT_CHECK_EQ_INT(halo_near, near);
+    CT_CHECK_EQ_INT(far_touched, 0);
+    ct_text_line_free(&line);
+    ct_font_destroy(f);
+}
+
 CT_TEST_MAIN(CT_CASE(test_text_default_font), CT_CASE(test_text_shape_cjk), CT_CASE(test_text_shape_latin),
-             CT_CASE(test_text_bad_input), CT_CASE(test_text_renderer_draws_in_box))
+             CT_CASE(test_text_bad_input), CT_CASE(test_text_renderer_draws_in_box), CT_CASE(test_text_draw_rgba))
