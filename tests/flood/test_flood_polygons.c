@@ -357,7 +357,7 @@ CT_TEST(test_polygons_random_vs_gdal)
     enum { MAXN = 130 * 130 };
     uint8_t *m = malloc(MAXN);
     int bad = 0;
-    for (int t = 0; t < 160 && bad < 3; t++) {
+    for (int t = 0; t < 128 && bad < 3; t++) {
         /* mostly small masks (many shapes quickly), every 16th one large */
         int lim = t % 16 == 15 ? 130 : 24;
         int w = 1 + (int)(rnd() % lim), h = 1 + (int)(rnd() % lim);
