@@ -84,6 +84,7 @@ struct ct_renderer {
     bool depth_looked_up;    /* this frame's overlays asked the ring */
     bool depth_have;
     ct_depth_view depth_view;
+    int depth_idle_frames;   /* frames with overlays that read no depth, since the last that did */
     int depth_min_age;       /* $CT_READBACK_MIN_AGE (tests): ignore read-backs younger than this, as a GPU that lags */
     ct_label_frame *labels;  /* label layers of the frame: one collision pass */
 };
@@ -788,7 +789,10 @@ static double depth_to_m(const ct_depth_params *p, double z)
  * frame (polling fences costs a little; mapping the buffer maybe more). */
 static bool async_depth(ct_renderer *r, ct_depth_view *out)
 {
-    if (!r->desc.interactive || !r->in_frame || !r->depth_ring)
+    if (!r->desc.interactive || !r->in_frame)
+        return false;
+    r->depth_idle_frames = -1; /* wanted this frame (end_frame counts from here) */
+    if (!r->depth_ring)
         return false;
     if (!r->depth_looked_up) {
         uint64_t min_frame = r->frame_serial > DEPTH_MAX_AGE ? r->frame_serial - DEPTH_MAX_AGE : 0;
@@ -854,7 +858,10 @@ ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, f
  * frame's depth (geometry only, before the overlays draw) for later frames. */
 static void queue_depth_readback(ct_renderer *r)
 {
-    if (!r->desc.interactive || !r->overlay_count)
+    /* Overlays that have read no depth for a few frames (e.g. all labels
+     * culled by distance) get no read-back: 8 MB a frame at 1080p saved;
+     * when they read again, that frame reads synchronously. */
+    if (!r->desc.interactive || !r->overlay_count || r->depth_idle_frames >= DEPTH_MAX_AGE)
         return;
     if (!r->depth_ring && !(r->depth_ring = ct_depth_ring_create()))
         return;
@@ -909,8 +916,11 @@ void ct_renderer_end_frame(ct_renderer *r)
         glDisable(GL_BLEND);
     }
     glBindVertexArray(0);
+    bool overlays = r->overlay_count > 0;
     queue_depth_readback(r);
     run_overlays(r);
+    if (overlays && r->desc.interactive && r->depth_idle_frames < DEPTH_MAX_AGE)
+        r->depth_idle_frames++; /* -1 (read this frame) -> 0 */
     if (r->depth_looked_up) {
         ct_depth_ring_release(r->depth_ring);
         r->depth_looked_up = r->depth_have = false;

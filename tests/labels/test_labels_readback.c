@@ -363,5 +363,52 @@ CT_TEST(test_labels_readback_resize)
     resize(1);
 }
 
+static void noop_overlay(ct_renderer *r, void *user)
+{
+    (void)r;
+    (void)user;
+}
+
+/* Overlays that read no depth (labels all culled by distance, say) stop the
+ * read-backs after 3 frames; the next frame that reads gets correct depth
+ * and the read-backs resume. */
+CT_TEST(test_labels_readback_idle)
+{
+    if (!have_font())
+        exit(77);
+    scene sync, inter;
+    CT_REQUIRE(scene_create(false, 0, 0, &sync));
+    CT_REQUIRE(scene_create(true, 0, 0, &inter));
+    static float ref_depth[(S + 2) * (S + 2)], depth[(S + 2) * (S + 2)];
+    frame_out ref = {.depth = ref_depth}, f = {.depth = depth};
+    frame(&sync, S, S, true, false, NULL, &ref);
+    frame(&inter, S, S, true, true, NULL, &f);
+    CT_CHECK(f.frame.depth_queued);
+    ct_camera cam = camera(S, S);
+    ct_render_frame_desc fd = {.camera = &cam, .width = S, .height = S};
+    for (int i = 0; i < 6; i++) {
+        ct_renderer_begin_frame(inter.r, &fd);
+        ct_renderer_add_overlay(inter.r, noop_overlay, NULL);
+        inter.towers->vt->draw(inter.towers, inter.r);
+        ct_renderer_end_frame(inter.r);
+        ct_render_frame_stats fs = ct_renderer_frame_stats(inter.r);
+        fprintf(stderr, "idle frame %d: queued %d\n", i, fs.depth_queued);
+        CT_CHECK(fs.depth_queued == (i < 3)); /* 3 idle frames still queue one */
+        CT_CHECK_EQ_INT(fs.sync_readbacks, 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        frame(&inter, S, S, true, true, NULL, &f);
+        print("after idle", i, &f);
+        CT_CHECK(same_depth(&f, &ref));
+        CT_CHECK(same_labels(&f.labels, &ref.labels));
+        if (i == 0) /* the newest read-back is 4 frames old: not used; none queued (the overlays had been idle) */
+            CT_CHECK(!f.frame.depth_async && f.frame.sync_readbacks > 0 && !f.frame.depth_queued);
+        else
+            CT_CHECK(f.frame.depth_queued && f.frame.depth_async && f.frame.sync_readbacks == 0);
+    }
+    scene_destroy(&sync);
+    scene_destroy(&inter);
+}
+
 CT_TEST_MAIN(CT_CASE(test_labels_readback_still_camera), CT_CASE(test_labels_readback_latency),
-             CT_CASE(test_labels_readback_resize))
+             CT_CASE(test_labels_readback_resize), CT_CASE(test_labels_readback_idle))
