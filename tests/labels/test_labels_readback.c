@@ -13,7 +13,8 @@
  *     towers hides the labels as the towers did when it used the previous
  *     frame's depth, and the next frame sees them all;
  *   - a resize: the first frame at a new size uses no depth of the old size
- *     (age 0) and matches the one-shot renderer at that size; MSAA on and off.
+ *     (age 0) and matches the one-shot renderer at that size; MSAA on and
+ *     off, reversed-Z and logarithmic depth.
  * Runs on Mesa llvmpipe (no real GPU here): it checks results, not stalls.
  * llvmpipe finishes a read-back inside glReadPixels, so a frame finds its own
  * read finished; CT_READBACK_MIN_AGE=1 makes the renderer ignore it, as a
@@ -68,6 +69,7 @@ static bool same_depth(const frame_out *a, const frame_out *b)
 }
 
 static ct_render_context *ctx;
+static bool log_depth; /* renderers use logarithmic depth (the fallback without glClipControl) */
 
 static bool have_font(void)
 {
@@ -144,7 +146,7 @@ static bool scene_create(bool interactive, int msaa, int lag, scene *s)
             exit(77);
         }
     }
-    ct_renderer_desc rd = {.msaa = msaa, .interactive = interactive};
+    ct_renderer_desc rd = {.msaa = msaa, .interactive = interactive, .force_log_depth = log_depth};
     setenv("CT_READBACK_MIN_AGE", lag ? "1" : "0", 1);
     ct_status rst = ct_renderer_create(ctx, &rd, &s->r, &err);
     unsetenv("CT_READBACK_MIN_AGE");
@@ -226,7 +228,7 @@ static void print(const char *what, int i, const frame_out *f)
 
 static void still_camera(int msaa, int lag)
 {
-    fprintf(stderr, "msaa %d, lag %d\n", msaa, lag);
+    fprintf(stderr, "msaa %d, lag %d, log depth %d\n", msaa, lag, log_depth);
     scene sync, inter;
     CT_REQUIRE(scene_create(false, msaa, 0, &sync));
     CT_REQUIRE(scene_create(true, msaa, lag, &inter));
@@ -281,6 +283,9 @@ CT_TEST(test_labels_readback_still_camera)
     still_camera(1, 0);
     still_camera(0, 1);
     still_camera(1, 1);
+    log_depth = true;
+    still_camera(1, 1);
+    log_depth = false;
 }
 
 static void latency(int lag)
