@@ -84,8 +84,7 @@ struct ct_renderer {
     bool depth_looked_up;    /* this frame's overlays asked the ring */
     bool depth_have;
     ct_depth_view depth_view;
-    int depth_idle_frames;   /* frames with overlays that read no depth, since the last that did */
-    int depth_min_age;       /* $CT_READBACK_MIN_AGE (tests): ignore read-backs younger than this, as a GPU that lags */
+    bool depth_wanted;       /* this frame's overlays read depth: queue a read-back for the next frames */
     ct_label_frame *labels;  /* label layers of the frame: one collision pass */
 };
 
@@ -342,8 +341,6 @@ ct_status ct_renderer_create(ct_render_context *ctx, const ct_renderer_desc *des
         return ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
     r->ctx = ctx;
     r->desc = desc ? *desc : (ct_renderer_desc){0};
-    const char *lag = getenv("CT_READBACK_MIN_AGE");
-    r->depth_min_age = lag && atoi(lag) == 1 ? 1 : 0; /* more than 1 would need a longer ring */
     bool clip_control = epoxy_gl_version() >= 45 || epoxy_has_gl_extension("GL_ARB_clip_control");
     r->reversed_z = clip_control && !r->desc.force_log_depth;
     r->log_depth = !r->reversed_z;
@@ -791,13 +788,13 @@ static bool async_depth(ct_renderer *r, ct_depth_view *out)
 {
     if (!r->desc.interactive || !r->in_frame)
         return false;
-    r->depth_idle_frames = -1; /* wanted this frame (end_frame counts from here) */
+    r->depth_wanted = true;
     if (!r->depth_ring)
         return false;
     if (!r->depth_looked_up) {
         uint64_t min_frame = r->frame_serial > DEPTH_MAX_AGE ? r->frame_serial - DEPTH_MAX_AGE : 0;
-        uint64_t max_frame = r->frame_serial - (uint64_t)r->depth_min_age;
-        r->depth_have = ct_depth_ring_latest(r->depth_ring, r->width, r->height, min_frame, max_frame, &r->depth_view);
+        r->depth_have =
+            ct_depth_ring_latest(r->depth_ring, r->width, r->height, min_frame, r->frame_serial, &r->depth_view);
         r->depth_looked_up = true;
     }
     *out = r->depth_view;
@@ -854,27 +851,28 @@ ct_status ct_renderer_read_depth_m(ct_renderer *r, int x, int y, int w, int h, f
     return CT_OK;
 }
 
-/* Interactive renderers, frames with overlays: queue the read of this
- * frame's depth (geometry only, before the overlays draw) for later frames. */
+/* Interactive renderers, frames whose overlays read depth: queue the read
+ * of this frame's depth for the next frames, after the overlays (they draw
+ * no depth) and the resolve (with picking, it has resolved depth already).
+ * Frames whose overlays read none (e.g. every label culled) queue nothing:
+ * 8 MB a frame at 1080p saved; the next frame that reads depth then reads
+ * synchronously. */
 static void queue_depth_readback(ct_renderer *r)
 {
-    /* Overlays that have read no depth for a few frames (e.g. all labels
-     * culled by distance) get no read-back: 8 MB a frame at 1080p saved;
-     * when they read again, that frame reads synchronously. */
-    if (!r->desc.interactive || !r->overlay_count || r->depth_idle_frames >= DEPTH_MAX_AGE)
+    bool wanted = r->depth_wanted;
+    r->depth_wanted = false;
+    if (!r->desc.interactive || !wanted)
         return;
     if (!r->depth_ring && !(r->depth_ring = ct_depth_ring_create()))
         return;
     int w = r->width, h = r->height;
-    if (r->samples > 1) { /* resolve depth into the single-sample buffer (queued GPU work, no wait) */
+    if (r->samples > 1 && !r->desc.picking) { /* resolve depth (queued GPU work, no wait) */
         glBindFramebuffer(GL_READ_FRAMEBUFFER, r->fbo_ms);
         glBindFramebuffer(GL_DRAW_FRAMEBUFFER, r->fbo);
         glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_DEPTH_BUFFER_BIT, GL_NEAREST);
     }
     ct_depth_params p = depth_params(r);
-    r->stats.depth_queued =
-        ct_depth_ring_issue(r->depth_ring, r->fbo, w, h, &p, r->frame_serial, r->frame_serial - (uint64_t)r->depth_min_age);
-    glBindFramebuffer(GL_FRAMEBUFFER, r->samples > 1 ? r->fbo_ms : r->fbo);
+    r->stats.depth_queued = ct_depth_ring_issue(r->depth_ring, r->fbo, w, h, &p, r->frame_serial, r->frame_serial);
 }
 
 static int cmp_far_first(const void *a, const void *b)
@@ -916,11 +914,7 @@ void ct_renderer_end_frame(ct_renderer *r)
         glDisable(GL_BLEND);
     }
     glBindVertexArray(0);
-    bool overlays = r->overlay_count > 0;
-    queue_depth_readback(r);
     run_overlays(r);
-    if (overlays && r->desc.interactive && r->depth_idle_frames < DEPTH_MAX_AGE)
-        r->depth_idle_frames++; /* -1 (read this frame) -> 0 */
     if (r->depth_looked_up) {
         ct_depth_ring_release(r->depth_ring);
         r->depth_looked_up = r->depth_have = false;
@@ -944,6 +938,7 @@ void ct_renderer_end_frame(ct_renderer *r)
         }
         glReadBuffer(GL_COLOR_ATTACHMENT0);
     }
+    queue_depth_readback(r);
     glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
     r->in_frame = false;
 }
