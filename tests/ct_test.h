@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int ct_test_failures;
@@ -102,19 +103,93 @@ static inline void ct_test_tmp_cleanup_(void)
         fprintf(stderr, "could not remove %s\n", ct_test_tmp_dir_);
 }
 
-static inline const char *ct_test_tmp_path(const char *name)
+static inline const char *ct_test_tmp_dir_get_(void)
 {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
     if (!ct_test_tmp_dir_[0]) {
         snprintf(ct_test_tmp_dir_, sizeof ct_test_tmp_dir_, "/tmp/ct_test_XXXXXX");
         if (!mkdtemp(ct_test_tmp_dir_))
             abort();
         atexit(ct_test_tmp_cleanup_);
     }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", ct_test_tmp_dir_, name);
+    return ct_test_tmp_dir_;
+}
+
+static inline const char *ct_test_tmp_path(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", ct_test_tmp_dir_get_(), name);
     return buf[k];
+}
+
+/* Reads a whole stream into a malloc'd NUL-terminated string. A test has no
+ * use for a half-read output, so running out of memory aborts. */
+static inline char *ct_test_read_stream_(FILE *f)
+{
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = (char *)malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 >= cap)
+            buf = (char *)realloc(buf, cap *= 2);
+    }
+    if (!buf)
+        abort();
+    buf[n] = 0;
+    return buf;
+}
+
+/* Runs the citytwin executable (CT_BINARY_DIR/cli/citytwin, or $CT_CITYTWIN)
+ * with ARGS through the shell, as a user would type them (redirections in ARGS
+ * apply after ours, so "2>&1" still joins stderr to OUT). When OUT / ERR are
+ * not NULL they get its whole stdout / stderr as malloc'd NUL-terminated
+ * strings (free them; never NULL, also when it could not run); otherwise that
+ * stream is dropped. Returns the exit status (0..255), or -1 when it could not
+ * be run or died from a signal, so a test can check the CLI.md exit codes. */
+static inline int ct_test_run_cli(const char *args, char **out, char **err)
+{
+    const char *bin = getenv("CT_CITYTWIN");
+    char dflt[4096];
+    if (!bin) {
+#ifdef CT_BINARY_DIR
+        snprintf(dflt, sizeof dflt, "%s/cli/citytwin", CT_BINARY_DIR);
+#else
+        snprintf(dflt, sizeof dflt, "citytwin");
+#endif
+        bin = dflt;
+    }
+    /* stderr goes to a file, not a second pipe, so a chatty child can never
+     * block on a full pipe while we read the other one. Not through
+     * ct_test_tmp_path: that would recycle one of the caller's held paths. */
+    char err_path[600] = "/dev/null";
+    if (err)
+        snprintf(err_path, sizeof err_path, "%s/ct_test_run_cli.stderr", ct_test_tmp_dir_get_());
+    size_t len = strlen(bin) + strlen(args) + strlen(err_path) + 16;
+    char *cmd = (char *)malloc(len);
+    if (!cmd)
+        abort();
+    /* our redirection first: one written in ARGS ("2>&1", "> f") comes later and wins */
+    snprintf(cmd, len, "%s 2>%s %s", bin, err_path, args);
+    fflush(NULL); /* keeps the test's own log lines before the child's */
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    char *o = p ? ct_test_read_stream_(p) : (char *)calloc(1, 1);
+    int st = p ? pclose(p) : -1;
+    if (out)
+        *out = o;
+    else
+        free(o);
+    if (err) {
+        FILE *e = fopen(err_path, "r");
+        *err = e ? ct_test_read_stream_(e) : (char *)calloc(1, 1);
+        if (e)
+            fclose(e);
+        remove(err_path);
+    }
+    if ((out && !*out) || (err && !*err))
+        abort(); /* calloc failed */
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* Records the calls of a ct_progress_fn (user = a ct_test_progress): how many,

@@ -4,42 +4,14 @@
 #include "ct_test.h"
 
 #include <cjson/cJSON.h>
-#include <sys/wait.h>
-#include <unistd.h>
+/* The last run's stdout and stderr (freed by the next run and by cleanup). */
+static char *out_buf, *err_buf;
 
-static char out_buf[65536], err_buf[4096];
-static char err_path[64];
-
-/* Runs citytwin with args; captures stdout in out_buf, stderr in err_buf; returns the exit code. */
 static int run_cli(const char *args)
 {
-    char cmd[8192];
-    const char *bin = getenv("CT_CITYTWIN");
-    char path[4096];
-    if (!bin) {
-        snprintf(path, sizeof path, "%s/cli/citytwin", CT_BINARY_DIR);
-        bin = path;
-    }
-    if (!err_path[0]) {
-        strcpy(err_path, "/tmp/ct_gltf_cli_XXXXXX");
-        int fd = mkstemp(err_path);
-        if (fd < 0)
-            return -1;
-        close(fd);
-    }
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s", bin, args, err_path);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
-    out_buf[n] = 0;
-    int rc = pclose(p);
-    FILE *e = fopen(err_path, "r");
-    n = e ? fread(err_buf, 1, sizeof err_buf - 1, e) : 0;
-    err_buf[n] = 0;
-    if (e)
-        fclose(e);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    free(out_buf);
+    free(err_buf);
+    return ct_test_run_cli(args, &out_buf, &err_buf);
 }
 
 static double num(const cJSON *o, const char *k)
@@ -156,8 +128,9 @@ CT_TEST(info_text_and_errors)
 
 CT_TEST(cleanup)
 {
-    if (err_path[0])
-        remove(err_path);
+    free(out_buf);
+    free(err_buf);
+    out_buf = err_buf = NULL;
 }
 
 CT_TEST_MAIN(CT_CASE(info_json_duck), CT_CASE(info_json_extensions_and_instancing), CT_CASE(info_text_and_errors), CT_CASE(cleanup))

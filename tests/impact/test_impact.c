@@ -180,37 +180,20 @@ CT_TEST(reprojected_layer_matches)
 
 /* ---- output file and the command line ---- */
 
-static int run_cli(const char *args, char *out, size_t outsz)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze impact %s 2>/dev/null", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t got = out ? fread(out, 1, outsz - 1, p) : 0;
-    if (out)
-        out[got] = 0;
-    else {
-        char sink[4096];
-        while (fread(sink, 1, sizeof sink, p) > 0) {
-        }
-    }
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 CT_TEST(cli_json_output_and_errors)
 {
-    static char out[1 << 16];
+    char *out = NULL;
     char args[4096];
     const char *known = constructed_layers();
     const char *gpkg = ct_test_tmp_path("out.gpkg");
-    snprintf(args, sizeof args, "--at 500000,5000000 --rings 50,150 --layer things=%s --id-field name -o %s --json",
-             known, gpkg);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    snprintf(args, sizeof args,
+             "analyze impact --at 500000,5000000 --rings 50,150 --layer things=%s --id-field name -o %s --json", known,
+             gpkg);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     CT_CHECK(strstr(out, "\"rings\":[{\"radius_m\":50,\"layers\":{\"things\":{\"count\":5,"
                          "\"ids\":[\"box\",\"p10\",\"p49\",\"p50\",\"pipe\"]") != NULL);
     CT_CHECK(strstr(out, "\"radius_m\":150") != NULL);
+    free(out);
     /* the GeoPackage: one layer per input layer + rings */
     GDALDatasetH ds = GDALOpenEx(gpkg, GDAL_OF_VECTOR, NULL, NULL, NULL);
     CT_REQUIRE(ds != NULL);
@@ -223,26 +206,28 @@ CT_TEST(cli_json_output_and_errors)
                  OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "use") >= 0);
     GDALClose(ds);
     /* GeoJSON output, preset rings */
-    snprintf(args, sizeof args, "--at 500000,5000000 --preset gas-leak --layer things=%s -o %s", known,
+    snprintf(args, sizeof args, "analyze impact --at 500000,5000000 --preset gas-leak --layer things=%s -o %s", known,
              ct_test_tmp_path("out.geojson"));
-    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 0);
     /* a WGS84 incident via --crs, measured in UTM */
-    snprintf(args, sizeof args, "--at 9,45.1 --crs EPSG:4326 --radius 10 --layer things=%s --json", known);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "analyze impact --at 9,45.1 --crs EPSG:4326 --radius 10 --layer things=%s --json",
+             known);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     CT_CHECK(strstr(out, "EPSG:32632") != NULL);
+    free(out);
     /* errors */
-    snprintf(args, sizeof args, "--at 1,2 --radius 10 --layer t=/nonexistent.gpkg");
-    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 2);
-    snprintf(args, sizeof args, "--at 1,2 --layer t=%s", known);
-    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
-    snprintf(args, sizeof args, "--at-wkt 'LINESTRING(1 2' --radius 5 --layer t=%s", known);
-    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
-    snprintf(args, sizeof args, "--at 1,2 --rings 50,20 --layer t=%s", known);
-    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
-    snprintf(args, sizeof args, "--at 1,2 --radius 5 --layer t=%s --crs EPSG:0", known);
-    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
-    snprintf(args, sizeof args, "--at 1,2 --radius 5 --layer t=%s --preset nuclear", known);
-    CT_CHECK_EQ_INT(run_cli(args, NULL, 0), 1);
+    snprintf(args, sizeof args, "analyze impact --at 1,2 --radius 10 --layer t=/nonexistent.gpkg");
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
+    snprintf(args, sizeof args, "analyze impact --at 1,2 --layer t=%s", known);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
+    snprintf(args, sizeof args, "analyze impact --at-wkt 'LINESTRING(1 2' --radius 5 --layer t=%s", known);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
+    snprintf(args, sizeof args, "analyze impact --at 1,2 --rings 50,20 --layer t=%s", known);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
+    snprintf(args, sizeof args, "analyze impact --at 1,2 --radius 5 --layer t=%s --crs EPSG:0", known);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
+    snprintf(args, sizeof args, "analyze impact --at 1,2 --radius 5 --layer t=%s --preset nuclear", known);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
 }
 
 CT_TEST(rings_parser)

@@ -67,9 +67,9 @@ CT_TEST(demo_district_rings)
 {
     CT_REQUIRE(mkdtemp(g_dir) != NULL);
     atexit(cleanup);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin demo --out-dir %s >/dev/null 2>&1", CT_BINARY_DIR, g_dir);
-    CT_REQUIRE(system(cmd) == 0);
+    char args[1024];
+    snprintf(args, sizeof args, "demo --out-dir %s", g_dir);
+    CT_REQUIRE(ct_test_run_cli(args, NULL, NULL) == 0);
     GDALAllRegister();
     const char *names[] = {"buildings", "roads", "pois"};
     ct_impact_layer *layers[3] = {0};

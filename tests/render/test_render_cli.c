@@ -6,33 +6,7 @@
 #include "ct_test.h"
 
 #include <cjson/cJSON.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-static const char *exe(void) { return CT_BINARY_DIR "/cli/citytwin"; }
-
-/* Runs citytwin with args; returns the exit status and stdout (malloc'ed). */
-static int run_cli(const char *args, char **out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s %s 2>/tmp/ct_render_cli_err.txt", exe(), args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0)
-        n += got;
-    if (buf)
-        buf[n] = 0;
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char box[2048], outpng[2048];
 
@@ -40,7 +14,7 @@ CT_TEST(test_render_stats_and_png)
 {
     char args[8192], *out = NULL;
     snprintf(args, sizeof args, "render %s -o %s --size 64x48 --stats --background 255,0,0", box, outpng);
-    CT_REQUIRE(run_cli(args, &out) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     cJSON *j = cJSON_Parse(out);
     CT_REQUIRE(j != NULL);
     /* a cube: 12 triangles, no points, no tiles */
@@ -74,16 +48,16 @@ CT_TEST(test_render_exit_codes)
 {
     char args[8192];
     snprintf(args, sizeof args, "render %s", box); /* no -o */
-    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "render %s -o %s --camera 1,2", box, outpng);
-    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "render %s -o %s --size 0x5", box, outpng);
-    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "render /nonexistent/model.glb -o %s", outpng);
-    CT_CHECK_EQ_INT(run_cli(args, NULL), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
     snprintf(args, sizeof args, "render %s -o /nonexistent/dir/out.png --size 16x16", box);
-    CT_CHECK_EQ_INT(run_cli(args, NULL), 3);
-    CT_CHECK_EQ_INT(run_cli("render --help", NULL), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 3);
+    CT_CHECK_EQ_INT(ct_test_run_cli("render --help", NULL, NULL), 0);
 }
 
 CT_TEST(test_render_explicit_camera)
@@ -95,12 +69,12 @@ CT_TEST(test_render_explicit_camera)
     ct_image img = {0};
     ct_error err;
     snprintf(args, sizeof args, "render %s -o %s --size 32x32 --camera 0,-3,0,0,0 --background 0,0,255", box, outpng);
-    CT_REQUIRE(run_cli(args, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, NULL, NULL) == 0);
     CT_REQUIRE(ct_image_load_file(outpng, &img, &err) == CT_OK);
     CT_CHECK(img.pixels[(16 * 32 + 16) * 4 + 2] == 0);
     ct_image_free(&img);
     snprintf(args, sizeof args, "render %s -o %s --size 32x32 --camera 0,-3,0,180,0 --background 0,0,255", box, outpng);
-    CT_REQUIRE(run_cli(args, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, NULL, NULL) == 0);
     CT_REQUIRE(ct_image_load_file(outpng, &img, &err) == CT_OK);
     CT_CHECK_EQ_INT(img.pixels[(16 * 32 + 16) * 4 + 2], 255);
     ct_image_free(&img);
@@ -112,7 +86,7 @@ CT_TEST(test_pick)
     /* --fit looks at the cube's centre from the south at -45 degrees; a pixel a
      * little above the centre sees the top face z = 0.5 (the cube spans +-0.5) */
     snprintf(args, sizeof args, "pick %s --pixel 32,26 --size 64x64 --json", box);
-    CT_REQUIRE(run_cli(args, &out) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     cJSON *j = cJSON_Parse(out);
     CT_REQUIRE(j != NULL);
     CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
@@ -129,14 +103,14 @@ CT_TEST(test_pick)
     cJSON_Delete(j);
     free(out);
     snprintf(args, sizeof args, "pick %s --pixel 0,0 --size 64x64 --json", box);
-    CT_REQUIRE(run_cli(args, &out) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     j = cJSON_Parse(out);
     CT_REQUIRE(j != NULL);
     CT_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(j, "hit")));
     cJSON_Delete(j);
     free(out);
     snprintf(args, sizeof args, "pick %s --pixel 64,0 --size 64x64", box);
-    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
 }
 
 /* A scene file with a geographic origin: the Box placed 0.5 m up in the ENU
@@ -159,7 +133,7 @@ CT_TEST(test_scene_bookmark_pick)
     ct_error err;
     CT_REQUIRE(ct_file_write(scene, json, strlen(json), &err) == CT_OK);
     snprintf(args, sizeof args, "pick %s --bookmark south --pixel 32,32 --size 64x64 --json", scene);
-    int rc = run_cli(args, &out);
+    int rc = ct_test_run_cli(args, &out, NULL);
     CT_CHECK_EQ_INT(rc, 0);
     cJSON *j = out ? cJSON_Parse(out) : NULL;
     CT_CHECK(j != NULL);
@@ -189,7 +163,7 @@ CT_TEST(test_scene_bookmark_pick)
     for (int m = 0; m < 2; m++) {
         out = NULL;
         snprintf(args, sizeof args, "pick %s %s --pixel 32,32 --size 64x64 --json", scene, modes[m]);
-        CT_CHECK_EQ_INT(run_cli(args, &out), 0);
+        CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
         j = out ? cJSON_Parse(out) : NULL;
         cJSON *d = j ? cJSON_GetObjectItem(j, "distance_m") : NULL;
         if (m == 0)
@@ -200,7 +174,7 @@ CT_TEST(test_scene_bookmark_pick)
         free(out);
     }
     snprintf(args, sizeof args, "render %s --bookmark nowhere -o %s --size 16x16", scene, outpng);
-    CT_CHECK_EQ_INT(run_cli(args, NULL), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     remove(scene);
 }
 

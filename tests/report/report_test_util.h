@@ -32,18 +32,16 @@ static inline int rt_sh(const char *cmd)
     return WEXITSTATUS(rc);
 }
 
-/* Runs "citytwin analyze ARGS" with stdout captured; returns the exit status. */
+/* Runs "citytwin analyze ARGS" (ct_test_run_cli) with stdout copied into the
+ * caller's fixed buffer OUT (cut to OUT_SIZE - 1 bytes); returns the exit status. */
 static inline int rt_cli(const char *args, char *out, size_t out_size)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze %s", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, out_size - 1, p);
-    out[n] = 0;
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    char cmd[8192], *o = NULL;
+    snprintf(cmd, sizeof cmd, "analyze %s", args);
+    int rc = ct_test_run_cli(cmd, &o, NULL);
+    snprintf(out, out_size, "%s", o);
+    free(o);
+    return rc;
 }
 
 typedef struct rt_page {

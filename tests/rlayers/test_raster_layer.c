@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #define W 200
 #define H 200
@@ -377,35 +376,6 @@ CT_TEST(test_flood_surface_at_ground_plus_depth)
 
 /* ---- bad input: each broken layer fails alone, naming itself ---- */
 
-static int run_cli(const char *args, char **out, char **errs)
-{
-    char cmd[8192];
-    const char *errfile = ct_test_tmp_path("cli_err.txt");
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s 2>%s", CT_BINARY_DIR, args, errfile);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0)
-        n += got;
-    buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    uint8_t *e = NULL;
-    size_t es = 0;
-    ct_error err = {0};
-    if (ct_file_read(errfile, 0, &e, &es, &err) != CT_OK)
-        e = (uint8_t *)ct_strdup("");
-    else {
-        char *z = realloc(e, es + 1);
-        z[es] = 0;
-        e = (uint8_t *)z;
-    }
-    *errs = (char *)e;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 CT_TEST(test_bad_layers_skipped_scene_draws)
 {
     double e0, n0;
@@ -458,7 +428,7 @@ CT_TEST(test_bad_layers_skipped_scene_draws)
     char args[4096], *out = NULL, *errs = NULL;
     snprintf(args, sizeof args, "render %s -o %s --size 200x200 --camera %.9f,%.9f,500,0,-90 --background 0,255,0",
              ct_test_tmp_path("s4.json"), ct_test_tmp_path("s4.png"), LON0, LAT0);
-    CT_CHECK_EQ_INT(run_cli(args, &out, &errs), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, &errs), 0);
     const char *names[5] = {"layer missing:", "layer text:", "layer huge:", "layer badramp:", "layer cut:"};
     for (int i = 0; i < 5; i++)
         CT_CHECK(strstr(errs, names[i]) != NULL);
@@ -473,7 +443,7 @@ CT_TEST(test_bad_layers_skipped_scene_draws)
     ct_image_free(&img);
     snprintf(args, sizeof args, "pick %s --pixel 100,100 --size 200x200 --camera %.9f,%.9f,500,0,-90 --json",
              ct_test_tmp_path("s4.json"), LON0, LAT0);
-    CT_CHECK_EQ_INT(run_cli(args, &out, &errs), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, &errs), 0);
     cJSON *j = cJSON_Parse(out);
     CT_REQUIRE(j != NULL);
     CT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "layer")), "good"));

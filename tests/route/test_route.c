@@ -902,72 +902,60 @@ CT_TEST(test_isochrone_progress)
 }
 
 /* ---- the command line ---- */
-static int run_cli(const char *args, char *out, size_t cap)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s 2>%s", CT_BINARY_DIR, args, tmp_path("stderr.txt"));
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 CT_TEST(test_cli_errors)
 {
-    static char out[1 << 16];
     char args[2048];
     const char *net = tmp_path("net.geojson");
     write_text(net, NET);
     /* missing file -> 2 */
-    CT_CHECK_EQ_INT(run_cli("analyze route --roads /nonexistent.pbf --from 0,0 --to 1,1", out, sizeof out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli("analyze route --roads /nonexistent.pbf --from 0,0 --to 1,1", NULL, NULL), 2);
     /* empty layer -> 2 */
     const char *empty = tmp_path("empty.geojson");
     write_text(empty, "{\"type\":\"FeatureCollection\",\"features\":[]}");
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 1,1", empty);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
     /* points, not lines -> 2 */
     const char *pts = tmp_path("points.geojson");
     write_text(pts, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{},"
                     "\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}]}");
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 1,1", pts);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
     /* point far outside the graph -> 2 */
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 50000,50000", net);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
     /* bad speeds CSV -> 2 */
     const char *sp = tmp_path("speeds.csv");
     write_text(sp, "class,kmh\nresidential,fast\n");
     snprintf(args, sizeof args, "analyze route --roads %s --speeds %s --from 0,0 --to 100,100", net, sp);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
 }
 
 CT_TEST(test_cli_usage)
 {
-    static char out[1 << 16];
+    char *out = NULL;
     char args[2048];
     const char *net = tmp_path("net.geojson");
     write_text(net, NET);
     /* absurd --k, unknown option, missing --to -> 1 */
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 100,100 --k 100000", net);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 100,100 --k 0", net);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 100,100 --bogus", net);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0", net);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,zero --to 1,1", net);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     snprintf(args, sizeof args, "analyze isochrone --roads %s --from 0,0 --minutes 5,-1 -o %s", net,
              tmp_path("iso.gpkg"));
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     /* unreachable is an answer, not an error */
     snprintf(args, sizeof args, "analyze route --roads %s --from 0,0 --to 1050,1000 --json", net);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     cJSON *j = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(j);
     cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "routes"), 0);
     CT_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(r0, "reachable")));
@@ -977,7 +965,7 @@ CT_TEST(test_cli_usage)
 
 CT_TEST(test_cli_route_json)
 {
-    static char out[1 << 16];
+    char *out = NULL;
     char args[2048];
     const char *net = tmp_path("net.geojson");
     write_text(net, NET);
@@ -986,8 +974,9 @@ CT_TEST(test_cli_route_json)
     snprintf(args, sizeof args,
              "analyze route --roads %s --from 0,0 --from 400,150 --to 100,50 --k 2 -o %s --json --close-edges 4", net,
              gpkg);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     cJSON *j = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(j);
     cJSON *routes = cJSON_GetObjectItem(j, "routes");
     /* station 0 (DA closed): A-B-mid BC = 15 s, or A-B-C-back to mid BC = 25 s;
@@ -1033,8 +1022,9 @@ CT_TEST(test_cli_route_json)
     const double R = 6378137.0, deg = 180 / M_PI;
     snprintf(args, sizeof args, "analyze route --roads %s --crs EPSG:4326 --from 0,0 --to %.12f,%.12f --json", net,
              100 / R * deg, atan(sinh(50 / R)) * deg);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     j = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(j);
     /* A-B (10 s) and half of B-C (5 s); DA is open again here */
     CT_CHECK_NEAR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "routes"), 0), "cost_s")->valuedouble,
@@ -1044,8 +1034,9 @@ CT_TEST(test_cli_route_json)
     const char *pairs = tmp_path("pairs.csv");
     write_text(pairs, "from_x,from_y,to_x,to_y\n0,0,100,0\n100,0,0,0\n0,0,1050,1000\n");
     snprintf(args, sizeof args, "analyze route --roads %s --pairs %s --json", net, pairs);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     j = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(j);
     routes = cJSON_GetObjectItem(j, "routes");
     CT_REQUIRE(cJSON_GetArraySize(routes) == 3);
@@ -1058,8 +1049,9 @@ CT_TEST(test_cli_route_json)
     /* isochrone through the CLI */
     snprintf(args, sizeof args, "analyze isochrone --roads %s --from 0,0 --minutes 0.5,1 --buffer 5 -o %s --json",
              net, tmp_path("iso.gpkg"));
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     j = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(j);
     CT_CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "isochrones")), 2);
     cJSON_Delete(j);

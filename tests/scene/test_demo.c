@@ -494,15 +494,10 @@ CT_TEST(cache_is_race_safe)
 /* The command: --json prints one object naming the files; bad options exit 1. */
 CT_TEST(cli_demo)
 {
-    char cmd[2600], out[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin demo --out-dir %s/tests/scene/demo-cli --json", CT_BINARY_DIR,
-             CT_BINARY_DIR);
-    FILE *p = popen(cmd, "r");
-    CT_REQUIRE(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    CT_CHECK_EQ_INT(pclose(p), 0);
+    char *out = NULL;
+    CT_CHECK_EQ_INT(ct_test_run_cli("demo --out-dir " CT_BINARY_DIR "/tests/scene/demo-cli --json", &out, NULL), 0);
     cJSON *j = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(j);
     const cJSON *files = cJSON_GetObjectItem(j, "files");
     CT_CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "dir")));
@@ -511,12 +506,8 @@ CT_TEST(cli_demo)
     const cJSON *f;
     cJSON_ArrayForEach(f, files) CT_CHECK(ct_file_exists(f->valuestring));
     cJSON_Delete(j);
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin demo --bogus 2>/dev/null", CT_BINARY_DIR);
-    int rc = system(cmd);
-    CT_CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin demo --seed 5 2>/dev/null", CT_BINARY_DIR);
-    rc = system(cmd);
-    CT_CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli("demo --bogus", NULL, NULL), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli("demo --seed 5", NULL, NULL), 1);
 }
 
 CT_TEST_MAIN(CT_CASE(generate), CT_CASE(dem_grid_crs_and_waterfront), CT_CASE(road_network_connected),

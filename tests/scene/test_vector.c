@@ -16,41 +16,12 @@
 #include <gdal.h>
 #include <ogr_api.h>
 #include <math.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define LON0 113.08
 #define LAT0 22.58
 #define CAM_H 500.0
 #define IMG 256
-
-static int run_cli(const char *args, char **out, const char *err_path)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s 2>%s", CT_BINARY_DIR, args, err_path ? err_path : "/dev/null");
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0)
-        n += got;
-    if (buf)
-        buf[n] = 0;
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *path)
-{
-    uint8_t *d = NULL;
-    size_t n;
-    return ct_file_read(path, 0, &d, &n, NULL) == CT_OK ? (char *)d : NULL;
-}
 
 /* ENU metres at the origin -> lon/lat (WGS84) */
 static void enu_to_lonlat(double e, double n, double *lon, double *lat)
@@ -136,12 +107,13 @@ static void write_scene(const char *path, const char *extra_layers, const char *
     fclose(f);
 }
 
-static void render(const char *scene, const char *png, const char *err_path)
+/* Renders SCENE to PNG; its stderr goes to *ERR when ERR is not NULL. */
+static void render(const char *scene, const char *png, char **err)
 {
     char args[4096];
     snprintf(args, sizeof args, "render %s -o %s --size %dx%d --camera %.6f,%.6f,%.1f,0,-90 --background 255,255,255",
              scene, png, IMG, IMG, LON0, LAT0, CAM_H);
-    CT_REQUIRE(run_cli(args, NULL, err_path) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, NULL, err) == 0);
 }
 
 /* Pixel of an ENU point at height z under the top-down camera. */
@@ -247,7 +219,7 @@ CT_TEST(test_vector_pick_attributes)
     char args[4096], *out = NULL;
     snprintf(args, sizeof args, "pick %s --size %dx%d --camera %.6f,%.6f,%.1f,0,-90 --pixel %d,%d --json", scene, IMG,
              IMG, LON0, LAT0, CAM_H, x, y);
-    CT_REQUIRE(run_cli(args, &out, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     cJSON *j = cJSON_Parse(out);
     free(out);
     CT_REQUIRE(j != NULL);
@@ -265,7 +237,7 @@ CT_TEST(test_vector_pick_attributes)
     to_pixel(60, 50, 0.3, &x, &y);
     snprintf(args, sizeof args, "pick %s --size %dx%d --camera %.6f,%.6f,%.1f,0,-90 --pixel %d,%d --json", scene, IMG,
              IMG, LON0, LAT0, CAM_H, x, y);
-    CT_REQUIRE(run_cli(args, &out, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     j = cJSON_Parse(out);
     free(out);
     CT_REQUIRE(j != NULL);
@@ -335,7 +307,7 @@ CT_TEST(test_vector_bad_input)
 {
     const char *utm = ct_test_tmp_path("bad_utm.geojson"), *empty = ct_test_tmp_path("empty.geojson");
     const char *broken = ct_test_tmp_path("broken.geojson"), *scene = ct_test_tmp_path("bad_scene.json");
-    const char *png = ct_test_tmp_path("bad.png"), *errp = ct_test_tmp_path("bad_err.txt");
+    const char *png = ct_test_tmp_path("bad.png");
     write_shapes(utm, "EPSG:32649");
     CT_REQUIRE(ct_file_write(empty, "{\"type\": \"FeatureCollection\", \"features\": []}", 45, NULL) == CT_OK);
     /* a bow tie (self-intersecting: repaired), a one-point line, a null geometry, a polygon with too few points */
@@ -355,8 +327,8 @@ CT_TEST(test_vector_bad_input)
              "\"style\": {\"width\": true, \"color\": 5, \"opacity\": 3, \"bogus\": 1, \"color_by\": \"nope\"}},",
              ct_test_tmp_path("no_such_file.geojson"), empty, broken, utm);
     write_scene(scene, layers, utm);
-    render(scene, png, errp);
-    char *log = slurp(errp);
+    char *log = NULL;
+    render(scene, png, &log);
     CT_REQUIRE(log != NULL);
     CT_CHECK(strstr(log, "layer gone:") != NULL);              /* missing file, named */
     CT_CHECK(strstr(log, "layer nothing: nothing to draw") != NULL);
@@ -493,7 +465,7 @@ CT_TEST(test_vector_demo_deterministic)
     char dir2[600], args[4096], *out = NULL;
     snprintf(dir2, sizeof dir2, "%s", ct_test_tmp_path("demo2"));
     snprintf(args, sizeof args, "demo --out-dir %s --json", dir2);
-    CT_REQUIRE(run_cli(args, &out, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     cJSON *j = cJSON_Parse(out);
     free(out);
     CT_REQUIRE(j != NULL);
@@ -543,7 +515,7 @@ CT_TEST(test_vector_demo_results)
     /* the route file's cost is the preset's route as `analyze route` computes it */
     snprintf(args, sizeof args, "analyze route --roads %s/roads.geojson --from 404935,2498609 --to 405260,2498460 --json",
              dir);
-    CT_REQUIRE(run_cli(args, &out, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     j = cJSON_Parse(out);
     free(out);
     CT_REQUIRE(j != NULL);
@@ -559,7 +531,7 @@ CT_TEST(test_vector_demo_results)
              "analyze route --roads %s/roads.geojson --from 405260,2498460 --to 405835,2498609 --avoid "
              "%s/flood_extent.geojson --json",
              dir, dir);
-    CT_REQUIRE(run_cli(args, &out, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     j = cJSON_Parse(out);
     free(out);
     CT_REQUIRE(j != NULL);
@@ -585,7 +557,7 @@ CT_TEST(test_vector_demo_results)
     snprintf(path, sizeof path, "%s/scene.json", dir);
     const char *png = ct_test_tmp_path("demo.png");
     snprintf(args, sizeof args, "render %s -o %s --size 640x360", path, png);
-    CT_REQUIRE(run_cli(args, NULL, NULL) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, NULL, NULL) == 0);
     ct_image img = {0};
     CT_REQUIRE(ct_image_load_file(png, &img, NULL) == CT_OK);
     const ct_scene_view *v = &sc->cameras[0].view;

@@ -4,24 +4,6 @@
 #include "ct_test.h"
 
 #include <cjson/cJSON.h>
-#include <sys/wait.h>
-
-static int run(const char *args, char **out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while ((k = fread(buf + n, 1, cap - n - 1, p)) > 0)
-        n += k;
-    buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static double num(const cJSON *j, const char *k)
 {
@@ -34,7 +16,7 @@ CT_TEST(info_json_cmpt)
     char args[4096], *out = NULL;
     snprintf(args, sizeof args, "info '%s' --json",
              ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/Composite/Composite/composite.cmpt"));
-    CT_CHECK_EQ_INT(run(args, &out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     cJSON *j = cJSON_Parse(out);
     CT_REQUIRE(j);
     const char *fields[] = {"nodes", "meshes", "primitives", "triangles", "vertices", "materials", "textures",
@@ -53,7 +35,7 @@ CT_TEST(info_json_cmpt)
 
     snprintf(args, sizeof args, "info '%s' --json",
              ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/PointCloud/PointCloudRGB/pointCloudRGB.pnts"));
-    CT_CHECK_EQ_INT(run(args, &out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     j = cJSON_Parse(out);
     CT_REQUIRE(j);
     CT_CHECK_EQ_INT(num(j, "points"), 1000); /* POINTS_LENGTH in the feature table */
@@ -75,7 +57,7 @@ CT_TEST(info_corrupt_exit_2)
     fclose(in);
     fclose(o);
     snprintf(args, sizeof args, "info '%s' 2>&1", tmp);
-    CT_CHECK_EQ_INT(run(args, &out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 2);
     CT_CHECK(strstr(out, "byteLength 15184 at byte 8 exceeds file size 100") != NULL);
     free(out);
     remove(tmp);

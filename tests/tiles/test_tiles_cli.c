@@ -3,38 +3,13 @@
 #include "ct_test.h"
 
 #include <cjson/cJSON.h>
-#include <sys/wait.h>
-
-static int run(const char *args, char **out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s 2>/dev/null", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (n + 1 >= cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-    }
-    if (buf)
-        buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 CT_TEST(info_json_fields)
 {
     char args[4096], *out = NULL;
     snprintf(args, sizeof args, "tiles info '%s' --json",
              ct_test_data("3dtiles/3d-tiles-samples/1.0/TilesetWithRequestVolume/tileset.json"));
-    CT_CHECK_EQ_INT(run(args, &out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     cJSON *j = cJSON_Parse(out);
     CT_REQUIRE(j);
     const char *fields[] = {"tiles", "max_depth", "contents", "bytes", "bounds_lonlat", "problems"};
@@ -63,7 +38,7 @@ CT_TEST(validate_exit_codes)
     char args[4096], *out = NULL;
     snprintf(args, sizeof args, "tiles validate '%s' --json",
              ct_test_data("3dtiles/3d-tiles-samples/1.0/TilesetWithDiscreteLOD/tileset.json"));
-    CT_CHECK_EQ_INT(run(args, &out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 2);
     cJSON *j = cJSON_Parse(out);
     CT_REQUIRE(j);
     CT_CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "errors")), 1);
@@ -73,11 +48,11 @@ CT_TEST(validate_exit_codes)
     free(out);
     snprintf(args, sizeof args, "tiles validate '%s' --json",
              ct_test_data("3dtiles/3d-tiles-tools/TilesetOfTilesets/tileset.json"));
-    CT_CHECK_EQ_INT(run(args, &out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     free(out);
-    CT_CHECK_EQ_INT(run("tiles info /nonexistent/tileset.json --json", &out), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli("tiles info /nonexistent/tileset.json --json", &out, NULL), 2);
     free(out);
-    CT_CHECK_EQ_INT(run("tiles info", &out), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli("tiles info", &out, NULL), 1);
     free(out);
 }
 
@@ -86,9 +61,9 @@ CT_TEST(citytwin_info_on_a_tileset)
     char args[4096], *a = NULL, *b = NULL;
     const char *ts = ct_test_data("3dtiles/3d-tiles-tools/TilesetOfTilesets/tileset.json");
     snprintf(args, sizeof args, "info '%s' --json", ts);
-    CT_CHECK_EQ_INT(run(args, &a), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &a, NULL), 0);
     snprintf(args, sizeof args, "tiles info '%s' --json", ts);
-    CT_CHECK_EQ_INT(run(args, &b), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &b, NULL), 0);
     CT_CHECK(a && b && !strcmp(a, b));
     CT_CHECK(a && strstr(a, "\"tiles\":7"));
     free(a);

@@ -5,6 +5,7 @@
  * - `citytwin pick` on an implicit tileset written here (subtree, GLBs) and on
  *   the validator's ImplicitTileMetadata sample. */
 #include "ct_test.h"
+#include "pick_cli.h"
 
 #include "citytwin/ct_image.h"
 #include "citytwin/ct_tile_content.h"
@@ -14,7 +15,6 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
-#include <sys/wait.h>
 
 static const char *str(const cJSON *o, const char *k)
 {
@@ -187,42 +187,6 @@ CT_TEST(subtree_tile_metadata)
 
 /* ---- citytwin pick ---- */
 
-static int run(const char *args, char **out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s 2>/dev/null", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (n + 1 >= cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-    }
-    if (buf)
-        buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static cJSON *pick(const char *input, const char *camera, const char *pixel, const char *extra)
-{
-    char args[4096], *out = NULL;
-    snprintf(args, sizeof args, "pick '%s' --camera %s --pixel %s --size 320x240 --wait --json %s", input, camera,
-             pixel, extra ? extra : "");
-    int rc = run(args, &out);
-    cJSON *j = rc == 0 && out ? cJSON_Parse(out) : NULL;
-    if (!j)
-        fprintf(stderr, "pick %s -> exit %d: %s\n", args, rc, out ? out : "");
-    free(out);
-    return j;
-}
-
 /* A GLB box of half size h centred at tile-frame (cx, cy, 0) (z up): the node
  * translation is in glTF's y-up frame, (cx, 0, -cy). */
 static uint8_t *make_box_glb(double cx, double cy, double h, size_t *size)
@@ -347,7 +311,7 @@ CT_TEST(pick_implicit_tile_metadata)
         int code, bytes;
     } want[2] = {{"-50,-50,60,0,-90", 0, 0, "sw", 41, 1111}, {"50,50,60,0,-90", 1, 1, "ne", 43, 2222}};
     for (int k = 0; k < 2; k++) {
-        cJSON *j = pick(ts, want[k].cam, "160,120", NULL);
+        cJSON *j = tiles_pick_cli(ts, want[k].cam, "160,120", NULL);
         CT_REQUIRE(j);
         CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
         const cJSON *tile = cJSON_GetObjectItem(j, "tile");
@@ -418,7 +382,7 @@ CT_TEST(pick_implicit_sample)
     /* the whole tileset framed: the root's building is under the centre */
     char args[2048], *out = NULL;
     snprintf(args, sizeof args, "pick '%s' --fit --pixel 160,120 --size 320x240 --wait --json", ts);
-    CT_REQUIRE(run(args, &out) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     cJSON *j = cJSON_Parse(out);
     free(out);
     CT_REQUIRE(j);
@@ -713,7 +677,7 @@ CT_TEST(pick_property_texture)
     for (int k = 0; k < 2; k++) {
         char cam[128];
         snprintf(cam, sizeof cam, "%g,%g,40,0,-90", pts[k][0], pts[k][1]);
-        cJSON *j = pick(ts, cam, "160,120", NULL);
+        cJSON *j = tiles_pick_cli(ts, cam, "160,120", NULL);
         CT_REQUIRE(j);
         CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
         meta_want w = meta_expect(pts[k][0], pts[k][1]);
@@ -790,7 +754,7 @@ CT_TEST(billboard_faces_camera)
         bool hit;
     } probes[3] = {{"153,109", true}, {"160,105", false}, {"149,120", false}};
     for (int k = 0; k < 3; k++) {
-        cJSON *j = pick(ts, cam, probes[k].px, "--sse 100000");
+        cJSON *j = tiles_pick_cli(ts, cam, probes[k].px, "--sse 100000");
         CT_REQUIRE(j);
         if (cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")) != probes[k].hit)
             fprintf(stderr, "pixel %s: hit %d, expected %d\n", probes[k].px, !probes[k].hit, probes[k].hit);

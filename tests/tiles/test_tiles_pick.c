@@ -6,6 +6,7 @@
  * table), the 1.1 MetadataGranularities sample (expected metadata read from
  * its tileset.json), a GLB tileset with a property table, and background. */
 #include "ct_test.h"
+#include "pick_cli.h"
 
 #include "citytwin/ct_tile_content.h"
 #include "content_build.h"
@@ -13,7 +14,6 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
-#include <sys/wait.h>
 
 /* ---- the property-table decoder ---- */
 
@@ -362,42 +362,6 @@ CT_TEST(structural_metadata_glb)
 
 /* ---- citytwin pick ---- */
 
-static int run(const char *args, char **out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s 2>/dev/null", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (n + 1 >= cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-    }
-    if (buf)
-        buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static cJSON *pick(const char *input, const char *camera, const char *pixel)
-{
-    char args[4096], *out = NULL;
-    snprintf(args, sizeof args, "pick '%s' --camera %s --pixel %s --size 320x240 --wait --json", input, camera,
-             pixel);
-    int rc = run(args, &out);
-    cJSON *j = rc == 0 && out ? cJSON_Parse(out) : NULL;
-    if (!j)
-        fprintf(stderr, "pick %s -> exit %d: %s\n", args, rc, out ? out : "");
-    free(out);
-    return j;
-}
-
 /* The batch table JSON of a b3dm, read here with plain header arithmetic. */
 static cJSON *b3dm_batch_table(const char *path)
 {
@@ -433,7 +397,7 @@ CT_TEST(pick_b3dm_building)
         double height = cJSON_GetArrayItem(cJSON_GetObjectItem(bt, "Height"), f)->valuedouble;
         char cam[256];
         snprintf(cam, sizeof cam, "%.12f,%.12f,80,0,-90", lon, lat);
-        cJSON *j = pick(ts, cam, "160,120");
+        cJSON *j = tiles_pick_cli(ts, cam, "160,120", NULL);
         CT_REQUIRE(j);
         CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
         CT_CHECK(!strcmp(str(j, "tileset"), ts));
@@ -468,7 +432,7 @@ CT_TEST(pick_background)
     char ts[1024];
     snprintf(ts, sizeof ts, "%s",
              ct_test_data("3dtiles/3d-tiles-tools/legacy-formats/Batched/BatchedWithBatchTable/tileset.json"));
-    cJSON *j = pick(ts, "-75.6122,40.0418,80,0,45", "160,120");
+    cJSON *j = tiles_pick_cli(ts, "-75.6122,40.0418,80,0,45", "160,120", NULL);
     CT_REQUIRE(j);
     CT_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(j, "hit")));
     CT_CHECK_EQ_INT(cJSON_GetArraySize(j), 1);
@@ -498,7 +462,7 @@ CT_TEST(pick_i3dm_instance)
     CT_REQUIRE(count > 0 && 32 + h[3] + (size_t)pos_off + (size_t)count * 12 <= n);
     char args[4096], *out = NULL;
     snprintf(args, sizeof args, "pick '%s' --fit --pixel 160,120 --size 320x240 --wait --json", ts);
-    CT_REQUIRE(run(args, &out) == 0);
+    CT_REQUIRE(ct_test_run_cli(args, &out, NULL) == 0);
     cJSON *j = cJSON_Parse(out);
     free(out);
     CT_REQUIRE(j);
@@ -549,7 +513,7 @@ CT_TEST(pick_metadata_granularities)
         char cam[256];
         snprintf(cam, sizeof cam, "%.6f,%.6f,60,0,-90", cJSON_GetArrayItem(box, 0)->valuedouble,
                  cJSON_GetArrayItem(box, 1)->valuedouble);
-        cJSON *j = pick(ts, cam, "160,120");
+        cJSON *j = tiles_pick_cli(ts, cam, "160,120", NULL);
         CT_REQUIRE(j);
         CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
         const cJSON *tile = cJSON_GetObjectItem(j, "tile");
@@ -601,7 +565,7 @@ CT_TEST(pick_structural_metadata_tileset)
                        "\"content\":{\"uri\":\"box.glb\"}}}";
     CT_REQUIRE(ct_file_write(ts, json, strlen(json), &err) == CT_OK);
     /* 10 m above the box (z up), looking down: its top face */
-    cJSON *j = pick(ts, "0,0,10,0,-90", "160,120");
+    cJSON *j = tiles_pick_cli(ts, "0,0,10,0,-90", "160,120", NULL);
     CT_REQUIRE(j);
     CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "hit")));
     CT_CHECK_NEAR(num(j, "feature_id"), 1, 0);

@@ -6,26 +6,7 @@
 #include "citytwin/ct_image.h"
 
 #include <cjson/cJSON.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-static int run(const char *args, char **out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin %s 2>/dev/null", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, p)) > 0)
-        n += k;
-    if (buf)
-        buf[n] = 0;
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* Fraction of pixels that differ from the top-left (background) pixel. */
 static double coverage(const char *png)
@@ -45,7 +26,7 @@ static cJSON *render(const char *tileset, const char *png, const char *extra, in
     char args[4096], *out = NULL;
     snprintf(args, sizeof args, "render '%s' -o '%s' --size 256x192 --wait --stats --timeout 60 %s", tileset, png,
              extra ? extra : "");
-    *rc = run(args, &out);
+    *rc = ct_test_run_cli(args, &out, NULL);
     if (*rc == 3) {
         free(out);
         return NULL;

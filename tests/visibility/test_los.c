@@ -165,55 +165,48 @@ CT_TEST(gltf_struct_blocks)
     ct_los_meshes_destroy(m);
 }
 
-static int run_cli(const char *args, char *out, size_t outsz)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze los %s 2>/dev/null", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t got = fread(out, 1, outsz - 1, p);
-    out[got] = 0;
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 CT_TEST(cli)
 {
     char dir[] = "/tmp/ct_los_XXXXXX";
     CT_REQUIRE(mkdtemp(dir) != NULL);
     char path[256], args[1024];
-    static char out[1 << 17];
+    char *out = NULL;
     snprintf(path, sizeof path, "%s/wall.tif", dir);
     ct_raster *dem = dem_make(wall);
     CT_REQUIRE(ct_raster_write_gtiff(dem, path, CT_RASTER_FLOAT32, true, -9999, NULL) == CT_OK);
     ct_raster_destroy(dem);
-    snprintf(args, sizeof args, "--dem %s --from 500100,5000500,2 --to 500900,5000500,2 --json", path);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "analyze los --dem %s --from 500100,5000500,2 --to 500900,5000500,2 --json", path);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     CT_CHECK(strstr(out, "\"visible\":false") && strstr(out, "\"blocked_by\":\"terrain\"") &&
              strstr(out, "\"obstruction\":[") && strstr(out, "\"min_clearance_m\""));
-    snprintf(args, sizeof args, "--dem %s --from 500100,5000500,60 --to 500900,5000500,60 --json --profile", path);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    free(out);
+    snprintf(args, sizeof args, "analyze los --dem %s --from 500100,5000500,60 --to 500900,5000500,60 --json --profile",
+             path);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     CT_CHECK(strstr(out, "\"visible\":true") && strstr(out, "\"profile\":[{\"distance_m\":0"));
-    snprintf(args, sizeof args, "--dem /nonexistent.tif --from 1,2,3 --to 4,5,6");
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
-    snprintf(args, sizeof args, "--dem %s --from 1,2,3", path);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
-    snprintf(args, sizeof args, "--dem %s --from 1,2 --to 1,2,3", path);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 1);
+    free(out);
+    snprintf(args, sizeof args, "analyze los --dem /nonexistent.tif --from 1,2,3 --to 4,5,6");
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
+    snprintf(args, sizeof args, "analyze los --dem %s --from 1,2,3", path);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
+    snprintf(args, sizeof args, "analyze los --dem %s --from 1,2 --to 1,2,3", path);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     /* a real GLB: Khronos' Box, a unit cube about its origin, placed at (1000, 2000, 10) */
     snprintf(args, sizeof args,
-             "--from 995,2000,10 --to 1005,2000,10 --meshes %s --mesh-offset 1000,2000,10 --json",
+             "analyze los --from 995,2000,10 --to 1005,2000,10 --meshes %s --mesh-offset 1000,2000,10 --json",
              ct_test_data("gltf/khronos-sample-assets/Box/glTF-Binary/Box.glb"));
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     CT_CHECK(strstr(out, "\"visible\":false") && strstr(out, "\"blocked_by\":\"mesh\"") &&
              strstr(out, "\"obstruction\":[999.5") && strstr(out, "\"mesh_triangles\":12"));
-    snprintf(args, sizeof args, "--from 995,2000,11 --to 1005,2000,11 --meshes %s --mesh-offset 1000,2000,10 --json",
+    free(out);
+    snprintf(args, sizeof args,
+             "analyze los --from 995,2000,11 --to 1005,2000,11 --meshes %s --mesh-offset 1000,2000,10 --json",
              ct_test_data("gltf/khronos-sample-assets/Box/glTF-Binary/Box.glb"));
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     CT_CHECK(strstr(out, "\"visible\":true") != NULL);
-    snprintf(args, sizeof args, "--from 1,2,3 --to 4,5,6 --meshes /nonexistent.glb");
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+    free(out);
+    snprintf(args, sizeof args, "analyze los --from 1,2,3 --to 4,5,6 --meshes /nonexistent.glb");
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CT_CHECK(system(cmd) == 0);

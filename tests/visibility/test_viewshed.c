@@ -165,36 +165,31 @@ CT_TEST(bad_observer)
 
 /* ---- the command line ---- */
 
-static int run_cli(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed %s >/dev/null 2>&1", CT_BINARY_DIR, args);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 CT_TEST(cli_errors_and_json)
 {
-    CT_CHECK_EQ_INT(run_cli("--dem /nonexistent.tif --observer 1,2 --height 2 -o /tmp/x.tif"), 2);
-    CT_CHECK_EQ_INT(run_cli("--observer 1,2 --height 2 -o /tmp/x.tif"), 1);
-    CT_CHECK_EQ_INT(run_cli("--dem x.tif --observer 1 --height 2 -o /tmp/x.tif"), 1);
-    CT_CHECK_EQ_INT(run_cli("--dem x.tif --observer 1,2 --height 2 -o /tmp/x.tif --bogus 3"), 1);
+    CT_CHECK_EQ_INT(
+        ct_test_run_cli("analyze viewshed --dem /nonexistent.tif --observer 1,2 --height 2 -o /tmp/x.tif", NULL, NULL),
+        2);
+    CT_CHECK_EQ_INT(ct_test_run_cli("analyze viewshed --observer 1,2 --height 2 -o /tmp/x.tif", NULL, NULL), 1);
+    CT_CHECK_EQ_INT(ct_test_run_cli("analyze viewshed --dem x.tif --observer 1 --height 2 -o /tmp/x.tif", NULL, NULL),
+                    1);
+    CT_CHECK_EQ_INT(
+        ct_test_run_cli("analyze viewshed --dem x.tif --observer 1,2 --height 2 -o /tmp/x.tif --bogus 3", NULL, NULL),
+        1);
     const char *lux = ct_test_data("terrain/luxembourg/elev.tif");
-    char args[2048];
-    snprintf(args, sizeof args, "--dem %s --observer 1,2 --height 2 -o %s", lux, ct_test_tmp_path("o.tif"));
-    CT_CHECK_EQ_INT(run_cli(args), 2); /* observer outside */
+    char args[2048], *buf = NULL;
+    snprintf(args, sizeof args, "analyze viewshed --dem %s --observer 1,2 --height 2 -o %s", lux,
+             ct_test_tmp_path("o.tif"));
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2); /* observer outside */
     /* --json prints exactly one object with the contract's fields */
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed --dem %s --observer 6.13,49.61 --height 10 -o %s --json",
-             CT_BINARY_DIR, lux, ct_test_tmp_path("o.tif"));
-    FILE *p = popen(cmd, "r");
-    CT_REQUIRE(p != NULL);
-    char buf[4096] = {0};
-    size_t got = fread(buf, 1, sizeof buf - 1, p);
-    CT_CHECK_EQ_INT(pclose(p), 0);
+    snprintf(args, sizeof args, "analyze viewshed --dem %s --observer 6.13,49.61 --height 10 -o %s --json", lux,
+             ct_test_tmp_path("o.tif"));
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &buf, NULL), 0);
+    size_t got = strlen(buf);
     CT_CHECK(got > 0 && buf[0] == '{');
     CT_CHECK(strstr(buf, "\"visible_cells\"") && strstr(buf, "\"total_cells\"") && strstr(buf, "\"seconds\""));
     CT_CHECK(strchr(buf, '\n') == buf + got - 1);
+    free(buf);
 }
 
 /* --building-heights (an nDSM) and --surface (ground + heights) see the same
@@ -234,9 +229,9 @@ CT_TEST(cli_heights_surface_footprints_agree)
     for (int k = 0; k < 3; k++) {
         char args[4096], op[1024];
         snprintf(op, sizeof op, "%s", ct_test_tmp_path(k == 0 ? "vh0.tif" : k == 1 ? "vh1.tif" : "vh2.tif"));
-        snprintf(args, sizeof args, "--dem %s %s %s --observer %.3f,%.3f --height 2 -o %s", dpath, variants[k][0],
-                 variants[k][1], ox, oy, op);
-        CT_CHECK_EQ_INT(run_cli(args), 0);
+        snprintf(args, sizeof args, "analyze viewshed --dem %s %s %s --observer %.3f,%.3f --height 2 -o %s", dpath,
+                 variants[k][0], variants[k][1], ox, oy, op);
+        CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 0);
         CT_REQUIRE(ct_raster_read(op, &out[k], &err) == CT_OK);
     }
     CT_CHECK_NEAR(out[0]->data[(size_t)50 * 101 + 60], 255, 0); /* the facade's top */
@@ -251,21 +246,25 @@ CT_TEST(cli_heights_surface_footprints_agree)
     }
     /* usage: heights need --dem and exclude --surface; grids must match */
     char args[4096];
-    snprintf(args, sizeof args, "--building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif", hpath, ox, oy);
-    CT_CHECK_EQ_INT(run_cli(args), 1);
-    snprintf(args, sizeof args, "--dem %s --surface %s --building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif",
-             dpath, spath, hpath, ox, oy);
-    CT_CHECK_EQ_INT(run_cli(args), 1);
+    snprintf(args, sizeof args, "analyze viewshed --building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif",
+             hpath, ox, oy);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
+    snprintf(
+        args, sizeof args,
+        "analyze viewshed --dem %s --surface %s --building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif",
+        dpath, spath, hpath, ox, oy);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 1);
     ct_raster *small = flat_dem(50, 50, 10, 0);
     char smp[1024];
     snprintf(smp, sizeof smp, "%s", ct_test_tmp_path("hsmall.tif"));
     CT_REQUIRE(ct_raster_write_gtiff(small, smp, CT_RASTER_FLOAT32, true, -9999, &err) == CT_OK);
-    snprintf(args, sizeof args, "--dem %s --building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif", dpath,
+    snprintf(args, sizeof args,
+             "analyze viewshed --dem %s --building-heights %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif", dpath,
              smp, ox, oy);
-    CT_CHECK_EQ_INT(run_cli(args), 2);
-    snprintf(args, sizeof args, "--dem %s --surface %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif", dpath, smp, ox,
-             oy);
-    CT_CHECK_EQ_INT(run_cli(args), 2);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
+    snprintf(args, sizeof args, "analyze viewshed --dem %s --surface %s --observer %.3f,%.3f --height 2 -o /tmp/x.tif",
+             dpath, smp, ox, oy);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
     for (int k = 0; k < 3; k++)
         ct_raster_destroy(out[k]);
     ct_raster_destroy(small);

@@ -51,10 +51,10 @@ static double compare_with_gdal(const char *dem, double x, double y, double h, d
     if (system(cmd) != 0)
         return -2;
     snprintf(cmd, sizeof cmd,
-             "%s/cli/citytwin analyze viewshed --dem '%s' --observer %.10g,%.10g --height %g --target-height %g "
-             "--max-distance %g --curvature %g -o '%s' >/dev/null",
-             CT_BINARY_DIR, dem, x, y, h, t, md, cc, c);
-    if (system(cmd) != 0)
+             "analyze viewshed --dem '%s' --observer %.10g,%.10g --height %g --target-height %g "
+             "--max-distance %g --curvature %g -o '%s'",
+             dem, x, y, h, t, md, cc, c);
+    if (ct_test_run_cli(cmd, NULL, NULL) != 0)
         return -3;
     int w1, h1, w2, h2;
     double gt1[6], gt2[6];
