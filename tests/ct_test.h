@@ -123,6 +123,14 @@ static inline const char *ct_test_tmp_path(const char *name)
     return buf[k];
 }
 
+/* Runs a shell command line; returns its exit status (0..255), or -1 when it
+ * could not be run or died from a signal. */
+static inline int ct_test_sh(const char *cmd)
+{
+    int st = system(cmd);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Reads a whole stream into a malloc'd NUL-terminated string. A test has no
  * use for a half-read output, so running out of memory aborts. */
 static inline char *ct_test_read_stream_(FILE *f)

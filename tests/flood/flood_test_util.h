@@ -3,11 +3,11 @@
 #define FLOOD_TEST_UTIL_H
 
 #include "citytwin/ct_flood.h"
+#include "ct_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* A projected (UTM 32N) DEM of w x h cells of size cell, origin (x0, y0) top-left. */
@@ -41,15 +41,6 @@ static inline const char *flood_test_tmpdir(const char *tag)
     return buf;
 }
 
-/* Runs a shell command; returns its exit status (or -1). */
-static inline int flood_test_sh(const char *cmd)
-{
-    int rc = system(cmd);
-    if (rc == -1 || !WIFEXITED(rc))
-        return -1;
-    return WEXITSTATUS(rc);
-}
-
 static inline const char *flood_test_cli(void)
 {
     static char buf[1024];
@@ -61,7 +52,7 @@ static inline int flood_test_have(const char *tool)
 {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
-    return flood_test_sh(cmd) == 0;
+    return ct_test_sh(cmd) == 0;
 }
 
 #endif

@@ -130,12 +130,12 @@ CT_TEST(test_mpi_same_as_serial)
     snprintf(a, sizeof a, args, rl, q, q, q, stage, mp, bp);
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s analyze flood --dem %s %s --out-dir %s/serial > %s/serial.json",
              flood_test_cli(), p, a, dir, dir);
-    CT_REQUIRE(flood_test_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     snprintf(cmd, sizeof cmd,
              "OMP_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np %d %s analyze flood --dem %s %s "
              "--out-dir %s/mpi > %s/mpi.json",
              ranks, flood_test_cli(), p, a, dir, dir);
-    CT_REQUIRE(flood_test_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     const char *grids[] = {"max_depth.tif", "final_depth.tif", "max_velocity.tif", "arrival_time.tif",
                            "depth_200.tif", "depth_400.tif"};
     for (size_t i = 0; i < sizeof grids / sizeof grids[0]; i++) {
@@ -150,7 +150,7 @@ CT_TEST(test_mpi_same_as_serial)
             CT_CHECK(wet > 500);
         /* written by rank 0 from the gathered blocks: the same bytes */
         snprintf(cmd, sizeof cmd, "cmp -s %s %s", s1, s2);
-        CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+        CT_CHECK_EQ_INT(ct_test_sh(cmd), 0);
     }
     char j1[700], j2[700];
     snprintf(j1, sizeof j1, "%s/serial.json", dir);
@@ -168,7 +168,7 @@ CT_TEST(test_mpi_same_as_serial)
     CT_CHECK(json_num(j2, "mass_balance_error") < 1e-3);
     /* gauges identical */
     snprintf(j1, sizeof j1, "cmp -s %s/serial/gauges.csv %s/mpi/gauges.csv", dir, dir);
-    CT_CHECK_EQ_INT(flood_test_sh(j1), 0);
+    CT_CHECK_EQ_INT(ct_test_sh(j1), 0);
 }
 
 int main(int argc, char **argv)

@@ -64,18 +64,19 @@ CT_TEST(test_pond_cli)
     ct_error err = {0};
     snprintf(p, sizeof p, "%s/dem.tif", d);
     CT_REQUIRE(ct_raster_write_gtiff(dem, p, CT_RASTER_FLOAT32, false, 0, &err) == CT_OK);
-    snprintf(cmd, sizeof cmd, "%s analyze pond --dem %s --rain-depth 500 -o %s/pond.tif --extent %s/pond.geojson --json > %s/o.json",
-             flood_test_cli(), p, d, d, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "analyze pond --dem %s --rain-depth 500 -o %s/pond.tif --extent %s/pond.geojson --json > %s/o.json", p, d,
+             d, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 0);
     snprintf(p, sizeof p, "%s/pond.tif", d);
     ct_raster *o = NULL;
     CT_REQUIRE(ct_raster_read(p, &o, &err) == CT_OK);
     CT_CHECK_NEAR(o->data[2 * 9 + 2], 6.0 / 9, 1e-5);
     ct_raster_destroy(o);
-    snprintf(cmd, sizeof cmd, "%s analyze pond --dem %s/none.tif --rain-depth 5 -o %s/x.tif 2>/dev/null", flood_test_cli(), d, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
-    snprintf(cmd, sizeof cmd, "%s analyze pond --dem %s/dem.tif --rain-depth -5 -o %s/x.tif 2>/dev/null", flood_test_cli(), d, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
+    snprintf(cmd, sizeof cmd, "analyze pond --dem %s/none.tif --rain-depth 5 -o %s/x.tif", d, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
+    snprintf(cmd, sizeof cmd, "analyze pond --dem %s/dem.tif --rain-depth -5 -o %s/x.tif", d, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 1);
     ct_raster_destroy(dem);
 }
 

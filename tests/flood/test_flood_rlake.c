@@ -31,7 +31,7 @@ static int run_rlake(const char *dir, const char *dem, const char *epsg, const l
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "chmod +x %s && grass --tmp-location %s --exec %s > %s/grass.log 2>&1", path, epsg, path,
              dir);
-    return flood_test_sh(cmd);
+    return ct_test_sh(cmd);
 }
 
 /* GRASS's "Lake area A square meters" for case i from the log, or NAN. */

@@ -405,30 +405,27 @@ CT_TEST(test_bad_input)
     CT_REQUIRE(dir);
     char dd[256], cmd[2048], csv[512], dem_path[512];
     snprintf(dd, sizeof dd, "%s", dir);
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s/none.tif --duration 10 --out-dir %s/o 2>/dev/null",
-             flood_test_cli(), dd, dd);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s/none.tif --duration 10 --out-dir %s/o", dd, dd);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
     ct_raster *dem2 = flood_test_dem(10, 10, 5, 500000, 5300000);
     snprintf(dem_path, sizeof dem_path, "%s/dem.tif", dd);
     CT_REQUIRE(ct_raster_write_gtiff(dem2, dem_path, CT_RASTER_FLOAT32, false, 0, &err) == CT_OK);
     ct_raster_destroy(dem2);
-    snprintf(cmd, sizeof cmd,
-             "%s analyze flood --dem %s --duration 10 --inflow 500010,5299990:%s/none.csv --out-dir %s/o 2>/dev/null",
-             flood_test_cli(), dem_path, dd, dd);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10 --inflow 500010,5299990:%s/none.csv --out-dir %s/o",
+             dem_path, dd, dd);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
     snprintf(csv, sizeof csv, "%s/bad.csv", dd);
     FILE *f = fopen(csv, "w");
     fprintf(f, "time_s,q\n0,1\n10,abc\n");
     fclose(f);
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 10 --inflow 500010,5299990:%s --out-dir %s/o 2>&1",
-             flood_test_cli(), dem_path, csv, dd);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10 --inflow 500010,5299990:%s --out-dir %s/o",
+             dem_path, csv, dd);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
     /* usage errors -> 1 */
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 10 2>/dev/null", flood_test_cli(), dem_path);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 10 --boundary sideways --out-dir %s/o 2>/dev/null",
-             flood_test_cli(), dem_path, dd);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10", dem_path);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 1);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10 --boundary sideways --out-dir %s/o", dem_path, dd);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 1);
 }
 
 CT_TEST(test_cli_outputs)
@@ -449,10 +446,10 @@ CT_TEST(test_cli_outputs)
     fprintf(f, "time_s,mm_per_h\n0,50\n300,50\n301,0\n");
     fclose(f);
     snprintf(cmd, sizeof cmd,
-             "%s analyze flood --dem %s --duration 600 --rain-series %s --boundary west=free --gauge 500002.5,5299950 "
+             "analyze flood --dem %s --duration 600 --rain-series %s --boundary west=free --gauge 500002.5,5299950 "
              "--gauge-every 100 --snapshot-every 200 --out-dir %s/out --json > %s/stdout.json",
-             flood_test_cli(), dem_path, p, dd, dd);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+             dem_path, p, dd, dd);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 0);
     const char *files[] = {"max_depth.tif", "max_velocity.tif", "arrival_time.tif", "final_depth.tif",
                            "depth_200.tif", "depth_400.tif", "depth_600.tif", "gauges.csv", "report.json",
                            "mass_balance.csv"};

@@ -389,10 +389,10 @@ CT_TEST(test_cli_static)
     CT_REQUIRE(ct_raster_write_gtiff(dem, dem_path, CT_RASTER_FLOAT32, false, 0, &err) == CT_OK);
     /* A series of levels: one raster per level, polygons with a level field. */
     snprintf(cmd, sizeof cmd,
-             "%s analyze flood --dem %s --seed 500002.5,5300047.5 --level 1.5,2.5 -o %s/depth.tif --extent %s/ext.gpkg "
+             "analyze flood --dem %s --seed 500002.5,5300047.5 --level 1.5,2.5 -o %s/depth.tif --extent %s/ext.gpkg "
              "--json > %s/out.json",
-             flood_test_cli(), dem_path, d, d, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+             dem_path, d, d, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 0);
     char p[600];
     snprintf(p, sizeof p, "%s/depth_1.5.tif", d);
     ct_raster *o = NULL;
@@ -416,25 +416,21 @@ CT_TEST(test_cli_static)
     cJSON_Delete(j);
     free(js);
     /* bad inputs: exit 2 with a message */
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s/missing.tif --seed 1,1 --level 3 -o %s/x.tif 2>/dev/null",
-             flood_test_cli(), d, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --seed 1,1 --level 3 -o %s/x.tif 2>/dev/null",
-             flood_test_cli(), dem_path, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --seed 1,1 -o %s/x.tif 2>/dev/null", flood_test_cli(),
-             dem_path, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s/missing.tif --seed 1,1 --level 3 -o %s/x.tif", d, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --seed 1,1 --level 3 -o %s/x.tif", dem_path, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --seed 1,1 -o %s/x.tif", dem_path, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 1);
     /* --crs: the same seed given in WGS84 lon/lat floods the same cells. */
     ct_crs_transform *t = NULL;
     CT_REQUIRE(ct_crs_transform_create("EPSG:32632", "EPSG:4326", &t, &err) == CT_OK);
     double lx = 500002.5, ly = 5300047.5;
     CT_REQUIRE(ct_crs_transform_points(t, 1, &lx, &ly, NULL, &err) == CT_OK);
     ct_crs_transform_destroy(t);
-    snprintf(cmd, sizeof cmd,
-             "%s analyze flood --dem %s --crs EPSG:4326 --seed %.9f,%.9f --level 1.5 -o %s/y.tif 2>/dev/null >/dev/null",
-             flood_test_cli(), dem_path, lx, ly, d);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --crs EPSG:4326 --seed %.9f,%.9f --level 1.5 -o %s/y.tif",
+             dem_path, lx, ly, d);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 0);
     snprintf(p, sizeof p, "%s/y.tif", d);
     CT_REQUIRE(ct_raster_read(p, &o, &err) == CT_OK);
     CT_CHECK_EQ_INT(count_wet(o), 50);

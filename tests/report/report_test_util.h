@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 /* CT_REQUIRE for helpers returning bool. */
 #define RT_REQ(cond)                                                                                      \
@@ -23,14 +22,6 @@
             return false;                                                                                 \
         }                                                                                                 \
     } while (0)
-
-static inline int rt_sh(const char *cmd)
-{
-    int rc = system(cmd);
-    if (rc == -1 || !WIFEXITED(rc))
-        return -1;
-    return WEXITSTATUS(rc);
-}
 
 /* Runs "citytwin analyze ARGS" (ct_test_run_cli) with stdout copied into the
  * caller's fixed buffer OUT (cut to OUT_SIZE - 1 bytes); returns the exit status. */
@@ -166,7 +157,7 @@ static inline bool rt_have_python(void)
 {
     static int have = -1;
     if (have < 0)
-        have = rt_sh("python3 -c 'import html.parser' >/dev/null 2>&1") == 0;
+        have = ct_test_sh("python3 -c 'import html.parser' >/dev/null 2>&1") == 0;
     return have;
 }
 

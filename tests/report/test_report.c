@@ -272,10 +272,10 @@ CT_TEST(progress_bar)
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed --dem %s --observer %f,%f --height 2 -o %s --json "
              "--progress >%s 2>%s", CT_BINARY_DIR, dem, cx(10), cy(20), ct_test_tmp_path("p.tif"), log3, log1);
-    CT_REQUIRE(rt_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze viewshed --dem %s --observer %f,%f --height 2 -o %s --json "
              ">%s 2>%s", CT_BINARY_DIR, dem, cx(10), cy(20), ct_test_tmp_path("p.tif"), log4, log2);
-    CT_REQUIRE(rt_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     uint8_t *a, *b, *c;
     size_t na, nb, nc;
     ct_error err = {0};
@@ -296,7 +296,7 @@ CT_TEST(progress_bar)
     const char *dem2 = basin_dem();
     snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze flood --dem %s --duration 20 --initial-level 8 --out-dir %s "
              "--progress >/dev/null 2>%s", CT_BINARY_DIR, dem2, ct_test_tmp_path("pdyn"), log1);
-    CT_REQUIRE(rt_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     CT_REQUIRE(ct_file_read(log1, 1 << 20, &a, &na, &err) == CT_OK);
     CT_CHECK(strstr((char *)a, "flood [") != NULL && strstr((char *)a, "100 %\n") != NULL);
     free(a);
@@ -310,7 +310,7 @@ CT_TEST(escaping)
     const char *odd = ct_test_tmp_path("a<b>&'c.tif");
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "cp '%s' \"%s\"", dem, odd);
-    CT_REQUIRE(rt_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     const char *html = ct_test_tmp_path("esc.html");
     char args[4096], out[65536];
     snprintf(args, sizeof args, "pond --dem \"%s\" --rain-depth 10 -o %s --report %s", odd,
@@ -362,7 +362,7 @@ static void check_bar(const char *args, const char *label, const char *json_key)
     const char *log = ct_test_tmp_path("bar.txt"), *js = ct_test_tmp_path("bar.json");
     char cmd[4096], want[64];
     snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze %s --progress --json >%s 2>%s", CT_BINARY_DIR, args, js, log);
-    CT_REQUIRE(rt_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     uint8_t *a, *b;
     size_t na, nb;
     ct_error err = {0};
@@ -514,7 +514,7 @@ CT_TEST(impact_report)
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze impact --at 500000,5300000 --rings 100,200 --layer pois=%s "
              "--json --progress >%s 2>%s", CT_BINARY_DIR, pts, jout, log);
-    CT_REQUIRE(rt_sh(cmd) == 0);
+    CT_REQUIRE(ct_test_sh(cmd) == 0);
     uint8_t *a, *b;
     size_t na, nb;
     CT_REQUIRE(ct_file_read(log, 1 << 20, &a, &na, &err) == CT_OK);
