@@ -1,7 +1,6 @@
 /* citytwin: the command line. Dispatches to one subcommand per file. */
 #include "cli.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,71 +12,6 @@ static const ct_cli_command *const COMMANDS[] = {
     &ct_cmd_render, &ct_cmd_view, &ct_cmd_info, &ct_cmd_pick, &ct_cmd_tiles, &ct_cmd_analyze, &ct_cmd_demo,
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
-
-int cli_fail(const char *sub, ct_status st, const char *fmt, ...)
-{
-    char msg[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "citytwin %s: %s\n", sub, msg);
-    return st == CT_OK ? CT_ERR_RUNTIME : (int)st;
-}
-
-int cli_fail_err(const char *sub, const ct_error *err)
-{
-    return cli_fail(sub, err->status, "%s", err->msg);
-}
-
-int cli_help_requested(int argc, char **argv, const ct_cli_command *cmd)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(cmd->usage, stdout);
-            return 0;
-        }
-    return -1;
-}
-
-int cli_parse_numbers(const char *s, double *out, int n_min, int n_max)
-{
-    int n = 0;
-    const char *p = s;
-    while (*p) {
-        if (n == n_max)
-            return -1;
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p)
-            return -1;
-        out[n++] = v;
-        p = end;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return -1;
-    }
-    return n >= n_min ? n : -1;
-}
-
-bool cli_parse_size(const char *s, int *w, int *h)
-{
-    char x;
-    return sscanf(s, "%d%c%d", w, &x, h) == 3 && (x == 'x' || x == 'X') && *w > 0 && *h > 0 && *w <= 16384 &&
-           *h <= 16384;
-}
-
-void cli_print_json(cJSON *obj)
-{
-    char *s = cJSON_PrintUnformatted(obj);
-    if (s) {
-        fputs(s, stdout);
-        fputc('\n', stdout);
-        free(s);
-    }
-    cJSON_Delete(obj);
-}
 
 static void print_usage(FILE *f)
 {

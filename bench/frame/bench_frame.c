@@ -23,41 +23,10 @@
 
 #include <epoxy/gl.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- the helpers cli_scene.c takes from cli/main.c ---- */
-
-int cli_fail(const char *sub, ct_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "bench_frame: %s: ", sub);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return (int)st;
-}
-
-int cli_fail_err(const char *sub, const ct_error *err) { return cli_fail(sub, err->status, "%s", err->msg); }
-
-int cli_parse_numbers(const char *s, double *out, int n_min, int n_max)
-{
-    int n = 0;
-    while (s && *s && n < n_max) {
-        char *end;
-        out[n++] = strtod(s, &end);
-        if (end == s)
-            return -1;
-        s = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',')
-            return -1;
-    }
-    return n >= n_min ? n : -1;
-}
 
 static double cpu_now(void)
 {
