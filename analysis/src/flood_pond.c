@@ -43,14 +43,8 @@ static inline bool item_less(const heap_item *x, const heap_item *y)
 
 static bool heap_push(heap *h, heap_item it)
 {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 1024;
-        heap_item *na = realloc(h->a, nc * sizeof *na);
-        if (!na)
-            return false;
-        h->a = na;
-        h->cap = nc;
-    }
+    if (h->n == h->cap && !ct_array_grow(&h->a, &h->cap, h->n + 1, sizeof *h->a))
+        return false;
     size_t i = h->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;

@@ -444,15 +444,9 @@ typedef struct cand_vec {
 static void collect_cb(void *item, void *ud)
 {
     cand_vec *c = ud;
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 256;
-        size_t *nv = realloc(c->v, nc * sizeof *nv);
-        if (!nv) {
-            c->oom = true;
-            return;
-        }
-        c->v = nv;
-        c->cap = nc;
+    if (c->n == c->cap && !ct_array_grow(&c->v, &c->cap, c->n + 1, sizeof *c->v)) {
+        c->oom = true;
+        return;
     }
     c->v[c->n++] = (size_t)(uintptr_t)item - 1;
 }

@@ -8,24 +8,11 @@
  * test_impact checks the values against GEOSDistance_r bit for bit. */
 #include "impact_flat.h"
 
+#include "citytwin/ct_core.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap : 64;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return false;
-    *p = np;
-    *cap = nc;
-    return true;
-}
 
 static bool add_seq(ct_impact_flat *f, GEOSContextHandle_t h, const GEOSGeometry *g, uint8_t kind, bool *ok)
 {
@@ -35,8 +22,8 @@ static bool add_seq(ct_impact_flat *f, GEOSContextHandle_t h, const GEOSGeometry
         *ok = false;
         return true;
     }
-    if (!grow((void **)&f->parts, &f->part_cap, f->part_n + 1, sizeof *f->parts) ||
-        !grow((void **)&f->xy, &f->xy_cap, f->xy_n + 2 * (size_t)n, sizeof(double)))
+    if (!ct_array_grow(&f->parts, &f->part_cap, f->part_n + 1, sizeof *f->parts) ||
+        !ct_array_grow(&f->xy, &f->xy_cap, f->xy_n + 2 * (size_t)n, sizeof(double)))
         return false;
     for (unsigned int i = 0; i < n; i++) {
         double x, y;

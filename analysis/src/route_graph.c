@@ -16,23 +16,10 @@
 
 /* ---------- growable arrays ---------- */
 #define VEC(T) struct { T *a; size_t n, cap; }
-#define VEC_PUSH(v, x)                                                                  \
-    ((v).n < (v).cap || vec_grow((void **)&(v).a, &(v).cap, sizeof *(v).a, (v).n + 1)) \
-        ? ((v).a[(v).n++] = (x), true)                                                  \
-        : false
-
-static bool vec_grow(void **a, size_t *cap, size_t elem, size_t need)
-{
-    size_t nc = *cap ? *cap : 16;
-    while (nc < need)
-        nc *= 2;
-    void *n = realloc(*a, nc * elem);
-    if (!n)
-        return false;
-    *a = n;
-    *cap = nc;
-    return true;
-}
+#define VEC_PUSH(v, x)                                                                \
+    (((v).n < (v).cap || ct_array_grow(&(v).a, &(v).cap, (v).n + 1, sizeof *(v).a)) \
+         ? ((v).a[(v).n++] = (x), true)                                                \
+         : false)
 
 typedef VEC(double) dvec;
 

@@ -14,14 +14,8 @@
 /* ---------- heap ---------- */
 bool route_heap_push(route_heap *h, double key, uint32_t node)
 {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 1024;
-        route_heap_item *na = realloc(h->a, nc * sizeof *na);
-        if (!na)
-            return false;
-        h->a = na;
-        h->cap = nc;
-    }
+    if (h->n == h->cap && !ct_array_grow(&h->a, &h->cap, h->n + 1, sizeof *h->a))
+        return false;
     size_t i = h->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;

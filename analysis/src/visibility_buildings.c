@@ -123,16 +123,10 @@ ct_status ct_visibility_burn_buildings(ct_raster *dem, const char *src, const ch
             OGR_G_DestroyGeometry(g);
             continue;
         }
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            burn_item *ni = realloc(items, nc * sizeof *ni);
-            if (!ni) {
-                OGR_G_DestroyGeometry(g);
-                st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
-                break;
-            }
-            items = ni;
-            cap = nc;
+        if (n == cap && !ct_array_grow(&items, &cap, n + 1, sizeof *items)) {
+            OGR_G_DestroyGeometry(g);
+            st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+            break;
         }
         items[n].geom = g;
         items[n].height = h;

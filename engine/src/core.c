@@ -233,6 +233,29 @@ void *ct_calloc_array(size_t count, size_t size)
     return calloc(count ? count : 1, size ? size : 1);
 }
 
+bool ct_array_grow(void *items, size_t *cap, size_t need, size_t item_size)
+{
+    if (need <= *cap)
+        return true;
+    if (item_size == 0 || need > SIZE_MAX / item_size)
+        return false;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need)
+        nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+    if (nc > SIZE_MAX / item_size)
+        nc = need; /* doubling overshot what fits: take just enough */
+    /* the pointer is copied in and out with memcpy: ITEMS is a T **, and
+     * reading it through a void ** would break strict aliasing */
+    void *old, *grown;
+    memcpy(&old, items, sizeof old);
+    grown = realloc(old, nc * item_size);
+    if (!grown)
+        return false;
+    memcpy(items, &grown, sizeof grown);
+    *cap = nc;
+    return true;
+}
+
 char *ct_strdup(const char *s)
 {
     if (!s)

@@ -474,15 +474,9 @@ static double dem_ground(vbuild *b, double px, double py)
 static void emit(vbuild *b, int batch, const double p[3], const float c[4], uint32_t id)
 {
     vbatch *v = &b->b[batch];
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 1024;
-        vvert *n = realloc(v->v, cap * sizeof *n);
-        if (!n) {
-            b->oom = true;
-            return;
-        }
-        v->v = n;
-        v->cap = cap;
+    if (v->n == v->cap && !ct_array_grow(&v->v, &v->cap, v->n + 1, sizeof *v->v)) {
+        b->oom = true;
+        return;
     }
     vvert *o = &v->v[v->n++];
     memcpy(o->p, p, sizeof o->p);
@@ -849,15 +843,9 @@ static void collect_polygons(vbuild *b, const GEOSGeometry *g, const GEOSGeometr
     if (type == GEOS_POLYGON) {
         if (GEOSisEmpty_r(b->geos, g) == 1)
             return;
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 4;
-            const GEOSGeometry **p = realloc(*out, nc * sizeof *p);
-            if (!p) {
-                b->oom = true;
-                return;
-            }
-            *out = p;
-            *cap = nc;
+        if (!ct_array_grow(out, cap, *n + 1, sizeof **out)) {
+            b->oom = true;
+            return;
         }
         (*out)[(*n)++] = g;
     } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
@@ -1188,15 +1176,9 @@ static char *properties_json(OGRFeatureH f, OGRFeatureDefnH fd)
 
 static void add_feature(vbuild *b, uint32_t id, int64_t fid, OGRFeatureH f, OGRFeatureDefnH fd)
 {
-    if (b->feature_count == b->feature_cap) {
-        size_t cap = b->feature_cap ? b->feature_cap * 2 : 256;
-        vfeature *n = realloc(b->features, cap * sizeof *n);
-        if (!n) {
-            b->oom = true;
-            return;
-        }
-        b->features = n;
-        b->feature_cap = cap;
+    if (!ct_array_grow(&b->features, &b->feature_cap, b->feature_count + 1, sizeof *b->features)) {
+        b->oom = true;
+        return;
     }
     b->features[b->feature_count++] = (vfeature){id, fid, properties_json(f, fd)};
 }
@@ -1218,15 +1200,9 @@ static void add_label(vbuild *b, OGRFeatureH f, uint32_t id)
         while (n > 0 && ((uint8_t)text[n] & 0xC0) == 0x80)
             n--;
     }
-    if (b->label_count == b->label_cap) {
-        size_t cap = b->label_cap ? b->label_cap * 2 : 64;
-        ct_vector_label *l = realloc(b->labels, cap * sizeof *l);
-        if (!l) {
-            b->oom = true;
-            return;
-        }
-        b->labels = l;
-        b->label_cap = cap;
+    if (!ct_array_grow(&b->labels, &b->label_cap, b->label_count + 1, sizeof *b->labels)) {
+        b->oom = true;
+        return;
     }
     char *t = malloc(n + 1);
     if (!t) {

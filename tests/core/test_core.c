@@ -28,6 +28,50 @@ CT_TEST(test_error_and_paths)
     CT_CHECK(ct_malloc_array(SIZE_MAX / 2, 4) == NULL);
 }
 
+/* ct_array_grow: doubling from 16, contents kept, nothing touched on failure. */
+CT_TEST(test_array_grow)
+{
+    int *a = NULL;
+    size_t cap = 0;
+    /* zero: nothing needed, nothing allocated */
+    CT_CHECK(ct_array_grow(&a, &cap, 0, sizeof *a));
+    CT_CHECK(a == NULL && cap == 0);
+    /* an item of size 0 is refused */
+    CT_CHECK(!ct_array_grow(&a, &cap, 1, 0));
+    CT_CHECK(a == NULL && cap == 0);
+    /* growth one by one: 16, 32, 64, ... (7 reallocations for 1000 items), values kept */
+    int grows = 0;
+    for (int i = 0; i < 1000; i++) {
+        size_t before = cap;
+        CT_REQUIRE(ct_array_grow(&a, &cap, (size_t)i + 1, sizeof *a));
+        grows += cap != before;
+        a[i] = 3 * i;
+    }
+    CT_CHECK_EQ_INT(cap, 1024);
+    CT_CHECK_EQ_INT(grows, 7);
+    int bad = 0;
+    for (int i = 0; i < 1000; i++)
+        bad += a[i] != 3 * i;
+    CT_CHECK_EQ_INT(bad, 0);
+    /* enough room: the same block */
+    int *same = a;
+    CT_CHECK(ct_array_grow(&a, &cap, 1024, sizeof *a) && a == same && cap == 1024);
+    /* a jump past the double: doubled until it fits */
+    CT_CHECK(ct_array_grow(&a, &cap, 5000, sizeof *a) && cap == 8192);
+    CT_CHECK(a[999] == 2997);
+    /* overflow: count * size past SIZE_MAX fails and leaves the array alone */
+    int *kept = a;
+    CT_CHECK(!ct_array_grow(&a, &cap, SIZE_MAX / sizeof *a + 1, sizeof *a));
+    CT_CHECK(!ct_array_grow(&a, &cap, SIZE_MAX, 2));
+    CT_CHECK(a == kept && cap == 8192 && a[999] == 2997);
+    free(a);
+    /* from empty with a large first need: exactly the doubled 16 */
+    double *d = NULL;
+    size_t dcap = 0;
+    CT_CHECK(ct_array_grow(&d, &dcap, 17, sizeof *d) && dcap == 32);
+    free(d);
+}
+
 CT_TEST(test_matrix)
 {
     double t[3] = {1, 2, 3}, q[4] = {0, 0.7071067811865476, 0, 0.7071067811865476}, s[3] = {2, 2, 2};
@@ -79,4 +123,4 @@ CT_TEST(test_geodesy)
     CT_CHECK(!ct_crs_is_geographic("EPSG:4547"));
 }
 
-CT_TEST_MAIN(CT_CASE(test_error_and_paths), CT_CASE(test_matrix), CT_CASE(test_geodesy))
+CT_TEST_MAIN(CT_CASE(test_error_and_paths), CT_CASE(test_array_grow), CT_CASE(test_matrix), CT_CASE(test_geodesy))

@@ -63,6 +63,12 @@ void ct_sleep_ms(int ms);
 void *ct_malloc_array(size_t count, size_t size);
 void *ct_calloc_array(size_t count, size_t size);
 char *ct_strdup(const char *s);
+/* Makes a growable array hold at least NEED items of ITEM_SIZE bytes.
+ * ITEMS is the address of the array pointer (a T **, NULL array when *CAP is
+ * 0); the capacity doubles (from 16) so that pushing n items costs O(n).
+ * Returns false when the size would overflow, ITEM_SIZE is 0 or realloc
+ * fails; the array and *CAP are then left as they were. */
+bool ct_array_grow(void *items, size_t *cap, size_t need, size_t item_size);
 
 /* Progress of a long computation: fraction done in 0..1, called from the
  * calling thread only (analysis descriptors take one with a user pointer;
