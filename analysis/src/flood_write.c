@@ -161,7 +161,6 @@ static bool tile_encode(const ct_raster *r, int tx, int ty, ct_flood_compress c,
  * SPARSE_OK. */
 static ct_status write_with_gdal(const ct_raster *r, const char *path, ct_flood_compress c, ct_error *err)
 {
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
     char **opts = NULL;
     opts = CSLSetNameValue(opts, "TILED", "YES");
     opts = CSLSetNameValue(opts, "BLOCKXSIZE", "256");
@@ -171,13 +170,11 @@ static ct_status write_with_gdal(const ct_raster *r, const char *path, ct_flood_
     opts = CSLSetNameValue(opts, "PREDICTOR", "3");
     opts = CSLSetNameValue(opts, "SPARSE_OK", "TRUE");
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
-    GDALDatasetH ds = drv ? GDALCreate(drv, path, r->width, r->height, 1, GDT_Float32, opts) : NULL;
+    GDALDatasetH ds =
+        ct_raster_gtiff_create(path, r->width, r->height, GDT_Float32, r->geotransform, r->crs_wkt, opts, err);
     CSLDestroy(opts);
     if (!ds)
-        return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot create GeoTIFF: %s", path, CPLGetLastErrorMsg());
-    GDALSetGeoTransform(ds, (double *)r->geotransform);
-    if (r->crs_wkt && *r->crs_wkt)
-        GDALSetProjection(ds, r->crs_wkt);
+        return CT_ERR_RUNTIME;
     GDALRasterBandH b = GDALGetRasterBand(ds, 1);
     GDALSetRasterNoDataValue(b, NODATA);
     float *tile = malloc(sizeof(float) * TILE * TILE);
@@ -246,7 +243,6 @@ static void *pipe_worker(void *arg)
 /* Creates the GeoTIFF with GDAL, header and empty tile index only. */
 static ct_status create_empty(const ct_raster *r, const char *path, ct_flood_compress c, ct_error *err)
 {
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
     size_t ntiles = (size_t)((r->width + TILE - 1) / TILE) * (size_t)((r->height + TILE - 1) / TILE);
     /* Worst case (incompressible tiles) beyond 4 GB: BigTIFF. */
     double worst = (double)ntiles * (sizeof(float) * TILE * TILE * 1.01 + 64);
@@ -261,13 +257,11 @@ static ct_status create_empty(const ct_raster *r, const char *path, ct_flood_com
         opts = CSLSetNameValue(opts, "PREDICTOR", "3");
     opts = CSLSetNameValue(opts, "SPARSE_OK", "TRUE");
     opts = CSLSetNameValue(opts, "BIGTIFF", worst > 4.0e9 ? "YES" : "NO");
-    GDALDatasetH ds = drv ? GDALCreate(drv, path, r->width, r->height, 1, GDT_Float32, opts) : NULL;
+    GDALDatasetH ds =
+        ct_raster_gtiff_create(path, r->width, r->height, GDT_Float32, r->geotransform, r->crs_wkt, opts, err);
     CSLDestroy(opts);
     if (!ds)
-        return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot create GeoTIFF: %s", path, CPLGetLastErrorMsg());
-    GDALSetGeoTransform(ds, (double *)r->geotransform);
-    if (r->crs_wkt && *r->crs_wkt)
-        GDALSetProjection(ds, r->crs_wkt);
+        return CT_ERR_RUNTIME;
     GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), NODATA);
     GDALClose(ds);
     return CT_OK;

@@ -774,21 +774,17 @@ ct_status ct_viewshed_compute_file(const char *path, const ct_viewshed_desc *des
 
 ct_status ct_viewshed_write_gtiff(const ct_viewshed *v, const char *path, ct_error *err)
 {
-    GDALAllRegister();
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
     char **opts = NULL;
     /* A visibility mask is long runs of 0 and 255: PackBits (run-length) costs
      * almost nothing over no compression and makes the file ~60x smaller. */
     opts = CSLSetNameValue(opts, "COMPRESS", "PACKBITS");
     opts = CSLSetNameValue(opts, "TILED", "YES");
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
-    GDALDatasetH ds = drv ? GDALCreate(drv, path, v->width, v->height, 1, GDT_Byte, opts) : NULL;
+    GDALDatasetH ds =
+        ct_raster_gtiff_create(path, v->width, v->height, GDT_Byte, v->geotransform, v->crs_wkt, opts, err);
     CSLDestroy(opts);
     if (!ds)
-        return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot create GeoTIFF: %s", path, CPLGetLastErrorMsg());
-    GDALSetGeoTransform(ds, (double *)v->geotransform);
-    if (v->crs_wkt && *v->crs_wkt)
-        GDALSetProjection(ds, v->crs_wkt);
+        return CT_ERR_RUNTIME;
     GDALRasterBandH b = GDALGetRasterBand(ds, 1);
     GDALSetRasterNoDataValue(b, v->out_of_range_value);
     /* Tile by tile through GDALWriteBlock from one small buffer: a whole-

@@ -304,11 +304,25 @@ void ct_raster_destroy(ct_raster *r)
     free(r);
 }
 
-ct_status ct_raster_write_gtiff(const ct_raster *r, const char *path, ct_raster_type type,
-                                bool has_nodata, double nodata, ct_error *err)
+void *ct_raster_gtiff_create(const char *path, int width, int height, int gdal_type, const double geotransform[6],
+                             const char *crs_wkt, char **options, ct_error *err)
 {
     pthread_once(&g_gdal_once, gdal_init);
     GDALDriverH drv = GDALGetDriverByName("GTiff");
+    GDALDatasetH ds = drv ? GDALCreate(drv, path, width, height, 1, (GDALDataType)gdal_type, options) : NULL;
+    if (!ds) {
+        ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot create GeoTIFF: %s", path, CPLGetLastErrorMsg());
+        return NULL;
+    }
+    GDALSetGeoTransform(ds, (double *)geotransform);
+    if (crs_wkt && *crs_wkt)
+        GDALSetProjection(ds, crs_wkt);
+    return ds;
+}
+
+ct_status ct_raster_write_gtiff(const ct_raster *r, const char *path, ct_raster_type type,
+                                bool has_nodata, double nodata, ct_error *err)
+{
     char **opts = NULL;
     opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
     opts = CSLSetNameValue(opts, "TILED", "YES");
@@ -318,13 +332,10 @@ ct_status ct_raster_write_gtiff(const ct_raster *r, const char *path, ct_raster_
      * read back (GDAL issue 8470, fixed by PR 8561 in 3.7.3; Debian 12 ships
      * 3.6.2), and on this shared 2-core machine it gave no measurable gain. */
     GDALDataType gt = type == CT_RASTER_BYTE ? GDT_Byte : GDT_Float32;
-    GDALDatasetH ds = GDALCreate(drv, path, r->width, r->height, 1, gt, opts);
+    GDALDatasetH ds = ct_raster_gtiff_create(path, r->width, r->height, gt, r->geotransform, r->crs_wkt, opts, err);
     CSLDestroy(opts);
     if (!ds)
-        return ct_error_set(err, CT_ERR_RUNTIME, "%s: cannot create GeoTIFF: %s", path, CPLGetLastErrorMsg());
-    GDALSetGeoTransform(ds, (double *)r->geotransform);
-    if (r->crs_wkt && *r->crs_wkt)
-        GDALSetProjection(ds, r->crs_wkt);
+        return CT_ERR_RUNTIME;
     GDALRasterBandH b = GDALGetRasterBand(ds, 1);
     if (has_nodata)
         GDALSetRasterNoDataValue(b, nodata);

@@ -38,6 +38,14 @@ typedef enum ct_raster_type { CT_RASTER_FLOAT32, CT_RASTER_BYTE } ct_raster_type
  * the given nodata value; Byte: nodata as given, e.g. 0 or 255). has_nodata=false writes no nodata tag. */
 ct_status ct_raster_write_gtiff(const ct_raster *r, const char *path, ct_raster_type type,
                                 bool has_nodata, double nodata, ct_error *err);
+/* The start every GeoTIFF writer shares: creates an empty one-band GeoTIFF of
+ * width x height cells of gdal_type (a GDALDataType) with the writer's own
+ * GDAL creation options (a CSL string list, NULL for none; the caller keeps
+ * and frees it), georeferenced by geotransform and crs_wkt (NULL or "" for
+ * none). Returns the open GDALDatasetH (the caller sets nodata, writes the
+ * band and GDALClose()s it), or NULL with err naming path and GDAL's reason. */
+void *ct_raster_gtiff_create(const char *path, int width, int height, int gdal_type, const double geotransform[6],
+                             const char *crs_wkt, char **options, ct_error *err);
 
 /* World <-> cell (fractional col,row of the cell's top-left corner frame). */
 void ct_raster_world_to_cell(const ct_raster *r, double x, double y, double *col, double *row);
