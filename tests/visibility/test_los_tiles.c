@@ -16,7 +16,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <sys/wait.h>
 
 /* The wall's frame: east-north-up at this point. */
 #define LON0 7.0
@@ -301,19 +300,6 @@ CT_TEST(gpu_instancing_expanded)
     free(dir);
 }
 
-static int run_cli(const char *args, char *out, size_t outsz)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/cli/citytwin analyze los %s 2>/dev/null", CT_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t got = fread(out, 1, outsz - 1, p);
-    out[got] = 0;
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 CT_TEST(truncated_b3dm_skipped)
 {
     char *dir = tt_tempdir("lostiles");
@@ -326,12 +312,13 @@ CT_TEST(truncated_b3dm_skipped)
     double from[3], to[3];
     enu_to_utm(-50, 0, 5, from);
     enu_to_utm(50, 0, 5, to);
-    char args[2048];
-    static char out[1 << 16];
-    snprintf(args, sizeof args, "--tileset %s/tileset.json --crs EPSG:32632 --from %.4f,%.4f,%.4f --to %.4f,%.4f,%.4f --json",
+    char args[2048], *out = NULL;
+    snprintf(args, sizeof args,
+             "analyze los --tileset %s/tileset.json --crs EPSG:32632 --from %.4f,%.4f,%.4f --to %.4f,%.4f,%.4f --json",
              dir, from[0], from[1], from[2], to[0], to[1], to[2]);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     cJSON *o = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(o != NULL);
     CT_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(o, "visible")));
     CT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "blocked_by")), "tileset"));
@@ -341,8 +328,9 @@ CT_TEST(truncated_b3dm_skipped)
     CT_CHECK_EQ_INT((int)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "tileset_triangles")), 2);
     cJSON_Delete(o);
     /* a missing tileset.json is an input error */
-    snprintf(args, sizeof args, "--tileset %s/nothing.json --crs EPSG:32632 --from 0,0,0 --to 1,1,1 --json", dir);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 2);
+    snprintf(args, sizeof args,
+             "analyze los --tileset %s/nothing.json --crs EPSG:32632 --from 0,0,0 --to 1,1,1 --json", dir);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, NULL, NULL), 2);
     tt_rmtree(dir);
     free(dir);
 }
