@@ -104,10 +104,10 @@ CT_TEST(test_stage_boundary_cli)
     snprintf(p, sizeof p, "%s/tide.csv", dir);
     write_text(p, "time_s,level_m\n0,0.2\n600,0.5\n");
     snprintf(cmd, sizeof cmd,
-             "%s analyze flood --dem %s --duration 1500 --boundary east=level:%s --out-dir %s/out "
+             "analyze flood --dem %s --duration 1500 --boundary east=level:%s --out-dir %s/out "
              "--report %s/r.html --json > %s/out.json",
-             flood_test_cli(), dem_path, p, dir, dir, dir);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+             dem_path, p, dir, dir, dir);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 0);
     snprintf(p, sizeof p, "%s/out.json", dir);
     uint8_t *js = NULL;
     size_t n = 0;
@@ -129,14 +129,14 @@ CT_TEST(test_stage_boundary_cli)
     CT_CHECK(strstr((char *)js, "tide.csv") != NULL);
     free(js);
     /* bad stage CSVs: missing, times not increasing -> exit 2 */
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 10 --boundary level:%s/none.csv --out-dir %s/o 2>/dev/null",
-             flood_test_cli(), dem_path, dir, dir);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10 --boundary level:%s/none.csv --out-dir %s/o",
+             dem_path, dir, dir);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
     snprintf(p, sizeof p, "%s/back.csv", dir);
     write_text(p, "0,1\n60,2\n30,3\n");
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 10 --boundary west=level:%s --out-dir %s/o 2>&1",
-             flood_test_cli(), dem_path, p, dir);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10 --boundary west=level:%s --out-dir %s/o", dem_path,
+             p, dir);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
 }
 
 /* ----------------------------------------------------------- line inflows */
@@ -295,10 +295,10 @@ CT_TEST(test_line_inflow_cli)
                             p};
     for (int k = 0; k < 3; k++) {
         snprintf(cmd, sizeof cmd,
-                 "%s analyze flood --dem %s --duration 100 --inflow-line %s:%s --out-dir %s/o%d --report %s/r%d.html "
+                 "analyze flood --dem %s --duration 100 --inflow-line %s:%s --out-dir %s/o%d --report %s/r%d.html "
                  "--json > %s/o%d.json",
-                 flood_test_cli(), dem_path, specs[k], q, dir, k, dir, k, dir, k);
-        CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+                 dem_path, specs[k], q, dir, k, dir, k, dir, k);
+        CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 0);
         char jp[700];
         snprintf(jp, sizeof jp, "%s/o%d.json", dir, k);
         uint8_t *js = NULL;
@@ -321,14 +321,13 @@ CT_TEST(test_line_inflow_cli)
     const char *bad[4] = {"'400000,5000000;400100,5000000'", "/nonexistent/line.gpkg", "'500010,abc;1,2'",
                           "'500010,5299987.5;500035,5299987.5'"};
     for (int k = 0; k < 4; k++) {
-        snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 10 --inflow-line %s:%s --out-dir %s/bad 2>&1",
-                 flood_test_cli(), dem_path, bad[k], k == 3 ? "/nonexistent/q.csv" : q, dir);
-        CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+        snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10 --inflow-line %s:%s --out-dir %s/bad", dem_path,
+                 bad[k], k == 3 ? "/nonexistent/q.csv" : q, dir);
+        CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
     }
     /* usage: no hydrograph */
-    snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 10 --inflow-line 1,2 --out-dir %s/bad 2>/dev/null",
-             flood_test_cli(), dem_path, dir);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
+    snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 10 --inflow-line 1,2 --out-dir %s/bad", dem_path, dir);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 1);
 }
 
 /* ------------------------------------------------------------ rain rasters */
@@ -544,7 +543,7 @@ CT_TEST(test_rain_rasters_cli)
              "cd / && %s analyze flood --dem %s --duration 500 --rain-rasters %s --out-dir %s/out --report %s/r.html "
              "--json > %s/out.json",
              flood_test_cli(), dem_path, p, dir, dir, dir);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 0);
+    CT_CHECK_EQ_INT(ct_test_sh(cmd), 0);
     snprintf(p, sizeof p, "%s/out.json", dir);
     uint8_t *js = NULL;
     size_t n = 0;
@@ -565,15 +564,15 @@ CT_TEST(test_rain_rasters_cli)
         snprintf(p, sizeof p, "%s/bad%d.csv", dir, k);
         if (lists[k])
             write_text(p, lists[k]);
-        snprintf(cmd, sizeof cmd, "%s analyze flood --dem %s --duration 400 --rain-rasters %s --out-dir %s/bad 2>&1",
-                 flood_test_cli(), dem_path, p, dir);
-        CT_CHECK_EQ_INT(flood_test_sh(cmd), 2);
+        snprintf(cmd, sizeof cmd, "analyze flood --dem %s --duration 400 --rain-rasters %s --out-dir %s/bad", dem_path,
+                 p, dir);
+        CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 2);
     }
     /* exclusive with --rain and --rain-series: usage */
     snprintf(cmd, sizeof cmd,
-             "%s analyze flood --dem %s --duration 10 --rain 5 --rain-rasters %s/list.csv --out-dir %s/bad 2>/dev/null",
-             flood_test_cli(), dem_path, dir, dir);
-    CT_CHECK_EQ_INT(flood_test_sh(cmd), 1);
+             "analyze flood --dem %s --duration 10 --rain 5 --rain-rasters %s/list.csv --out-dir %s/bad", dem_path, dir,
+             dir);
+    CT_CHECK_EQ_INT(ct_test_run_cli(cmd, NULL, NULL), 1);
 }
 
 CT_TEST_MAIN(CT_CASE(test_stage_boundary_tide), CT_CASE(test_stage_boundary_cli), CT_CASE(test_line_cells),
