@@ -364,8 +364,7 @@ CT_TEST(dem_and_tileset_cli)
     write_file(dir, "wall.b3dm", b, n);
     free(b);
     write_tileset(dir, 1, (const char *[]){"wall.b3dm"});
-    char dem[1024], args[3072];
-    static char out[1 << 16];
+    char dem[1024], args[3072], *out = NULL;
     snprintf(dem, sizeof dem, "%s/dem.tif", dir);
     double from[3], to[3], want[3];
     enu_to_utm(-50, 0, 5, from);
@@ -374,10 +373,11 @@ CT_TEST(dem_and_tileset_cli)
     /* ground 490 m under a line at about 505 m: the wall blocks */
     write_flat_dem(dem, H0 - 10);
     snprintf(args, sizeof args,
-             "--dem %s --tileset %s/tileset.json --from %.4f,%.4f,%.4f --to %.4f,%.4f,%.4f --json", dem, dir,
-             from[0], from[1], from[2], to[0], to[1], to[2]);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+             "analyze los --dem %s --tileset %s/tileset.json --from %.4f,%.4f,%.4f --to %.4f,%.4f,%.4f --json", dem,
+             dir, from[0], from[1], from[2], to[0], to[1], to[2]);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     cJSON *o = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(o != NULL);
     CT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "blocked_by")), "tileset"));
     cJSON *ob = cJSON_GetObjectItem(o, "obstruction");
@@ -386,8 +386,9 @@ CT_TEST(dem_and_tileset_cli)
     cJSON_Delete(o);
     /* ground 520 m: the terrain blocks first, right after the start */
     write_flat_dem(dem, H0 + 20);
-    CT_CHECK_EQ_INT(run_cli(args, out, sizeof out), 0);
+    CT_CHECK_EQ_INT(ct_test_run_cli(args, &out, NULL), 0);
     o = cJSON_Parse(out);
+    free(out);
     CT_REQUIRE(o != NULL);
     CT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "blocked_by")), "terrain"));
     CT_CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "obstruction_distance_m")) < 10);
