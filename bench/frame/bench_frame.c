@@ -41,36 +41,7 @@ static double load_avg(void)
     return getloadavg(l, 3) > 0 ? l[0] : -1;
 }
 
-typedef struct viewpoint {
-    const char *name;
-    double lon, lat, height, heading, pitch;
-} viewpoint;
-
-static viewpoint enu_view(const char *name, const double enu_to_ecef[16], double e, double n, double u, double heading,
-                          double pitch)
-{
-    ct_dvec3 p = ct_dmat4_transform_point(enu_to_ecef, ct_dvec3_make(e, n, u));
-    ct_dvec3 llh = ct_geo_lonlat_from_ecef(p);
-    return (viewpoint){name, llh.x, llh.y, llh.z, heading, pitch};
-}
-
-/* The views of bench/tiles (generated_views in bench_tiles.c), without the
- * repeated overview. */
-static int generated_views(viewpoint *v)
-{
-    tilegen_desc d = tilegen_defaults(&(tilegen_desc){0});
-    double enu[16], R = d.size_m / 2;
-    ct_geo_enu_frame(ct_geo_ecef_from_lonlat(d.lon, d.lat, d.height), enu);
-    int n = 0;
-    v[n++] = enu_view("overview", enu, 0, -1.3 * R, 1.4 * R, 0, -45);
-    v[n++] = enu_view("top-down", enu, 0, 0, 1.1 * R, 0, -90);
-    v[n++] = enu_view("oblique", enu, -0.55 * R, -0.7 * R, 0.35 * R, 35, -30);
-    v[n++] = enu_view("low-oblique", enu, 0.2 * R, -0.35 * R, tilegen_surface(&d, 0.2 * R, -0.35 * R) + 120, 340, -20);
-    v[n++] = enu_view("street", enu, 7, 40, tilegen_surface(&d, 7, 40) + 2, 0, -5);
-    v[n++] = enu_view("horizon", enu, -0.3 * R, 0.3 * R, tilegen_surface(&d, -0.3 * R, 0.3 * R) + 300, 90, -8);
-    v[n++] = enu_view("corner", enu, -0.85 * R, -0.85 * R, tilegen_surface(&d, -0.85 * R, -0.85 * R) + 60, 45, -35);
-    return n;
-}
+typedef tilegen_view viewpoint;
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -241,7 +212,7 @@ int main(int argc, char **argv)
     const char *tileset = NULL, *out_dir = CT_BENCH_TILES_DIR, *only = NULL, *image = NULL, *shader_dirs = NULL;
     int w = 1280, h = 720, msaa = 4, frames = 10;
     viewpoint v[16];
-    int nv = generated_views(v);
+    int nv = tilegen_views(&(tilegen_desc){0}, v);
     bool own_camera = false, interactive = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

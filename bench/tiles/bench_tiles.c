@@ -41,10 +41,7 @@ typedef struct options {
     bool interactive;       /* load as the viewer does: frames drawn while loading, INTERACTIVE mode */
 } options;
 
-typedef struct viewpoint {
-    const char *name;
-    double lon, lat, height, heading, pitch;
-} viewpoint;
+typedef tilegen_view viewpoint;
 
 typedef struct view_result {
     double t_full_s;        /* < 0: timed out */
@@ -144,33 +141,11 @@ static bool fly_view(cli_scene *scene, ct_renderer *r, const viewpoint *vp, cons
 
 /* ---- the views ---- */
 
-/* A viewpoint east/north/up metres from a local ENU origin, as lon/lat/h. */
-static viewpoint enu_view(const char *name, const double enu_to_ecef[16], double e, double n, double u, double heading,
-                          double pitch)
-{
-    ct_dvec3 p = ct_dmat4_transform_point(enu_to_ecef, ct_dvec3_make(e, n, u));
-    ct_dvec3 llh = ct_geo_lonlat_from_ecef(p);
-    return (viewpoint){name, llh.x, llh.y, llh.z, heading, pitch};
-}
-
-/* Eight views over the generated square (R = half its side): overview,
- * straight down, oblique, low oblique, street level, towards the horizon, a
- * corner close-up, and the overview again (content back from the cache or
- * reloaded after evictions). */
+/* The tilegen views, then the overview again (content back from the cache
+ * or reloaded after evictions). */
 static int generated_views(const tilegen_desc *gd, viewpoint *v)
 {
-    tilegen_desc d = tilegen_defaults(gd);
-    double enu[16], R = d.size_m / 2;
-    ct_geo_enu_frame(ct_geo_ecef_from_lonlat(d.lon, d.lat, d.height), enu);
-    int n = 0;
-    v[n++] = enu_view("overview", enu, 0, -1.3 * R, 1.4 * R, 0, -45);
-    v[n++] = enu_view("top-down", enu, 0, 0, 1.1 * R, 0, -90);
-    v[n++] = enu_view("oblique", enu, -0.55 * R, -0.7 * R, 0.35 * R, 35, -30);
-    v[n++] = enu_view("low-oblique", enu, 0.2 * R, -0.35 * R, tilegen_surface(&d, 0.2 * R, -0.35 * R) + 120, 340, -20);
-    /* on the north-south street just east of the centre (streets every 128 m, 14 m wide) */
-    v[n++] = enu_view("street", enu, 7, 40, tilegen_surface(&d, 7, 40) + 2, 0, -5);
-    v[n++] = enu_view("horizon", enu, -0.3 * R, 0.3 * R, tilegen_surface(&d, -0.3 * R, 0.3 * R) + 300, 90, -8);
-    v[n++] = enu_view("corner", enu, -0.85 * R, -0.85 * R, tilegen_surface(&d, -0.85 * R, -0.85 * R) + 60, 45, -35);
+    int n = tilegen_views(gd, v);
     v[n++] = v[0];
     v[n - 1].name = "overview-again";
     return n;
@@ -189,11 +164,11 @@ static int sample_views(const ct_dvec3 c, double R, viewpoint *v)
     double enu[16];
     ct_geo_enu_frame(ct_geo_ecef_from_lonlat(SAMPLE_LON, SAMPLE_LAT, 0), enu);
     int n = 0;
-    v[n++] = enu_view("overview", enu, c.x, c.y - 1.6 * R, c.z + 1.6 * R, 0, -45);
-    v[n++] = enu_view("top-down", enu, c.x, c.y, c.z + 1.8 * R, 0, -90);
-    v[n++] = enu_view("oblique", enu, c.x - 0.6 * R, c.y - 0.9 * R, c.z + 0.6 * R, 35, -30);
-    v[n++] = enu_view("low-oblique", enu, c.x + 0.2 * R, c.y - 0.6 * R, c.z + 0.25 * R, 340, -20);
-    v[n++] = enu_view("close", enu, c.x - 0.3 * R, c.y - 0.3 * R, c.z + 0.12 * R, 45, -35);
+    v[n++] = tilegen_enu_view("overview", enu, c.x, c.y - 1.6 * R, c.z + 1.6 * R, 0, -45);
+    v[n++] = tilegen_enu_view("top-down", enu, c.x, c.y, c.z + 1.8 * R, 0, -90);
+    v[n++] = tilegen_enu_view("oblique", enu, c.x - 0.6 * R, c.y - 0.9 * R, c.z + 0.6 * R, 35, -30);
+    v[n++] = tilegen_enu_view("low-oblique", enu, c.x + 0.2 * R, c.y - 0.6 * R, c.z + 0.25 * R, 340, -20);
+    v[n++] = tilegen_enu_view("close", enu, c.x - 0.3 * R, c.y - 0.3 * R, c.z + 0.12 * R, 45, -35);
     v[n++] = v[0];
     v[n - 1].name = "overview-again";
     return n;

@@ -615,3 +615,31 @@ ct_status tilegen_write(const tilegen_desc *in, tilegen_result *res, ct_error *e
     res->seconds = ct_time_now() - t0;
     return st;
 }
+
+tilegen_view tilegen_enu_view(const char *name, const double enu_to_ecef[16], double e, double n, double u,
+                              double heading, double pitch)
+{
+    ct_dvec3 p = ct_dmat4_transform_point(enu_to_ecef, ct_dvec3_make(e, n, u));
+    ct_dvec3 llh = ct_geo_lonlat_from_ecef(p);
+    return (tilegen_view){name, llh.x, llh.y, llh.z, heading, pitch};
+}
+
+int tilegen_views(const tilegen_desc *gd, tilegen_view *v)
+{
+    tilegen_desc d = tilegen_defaults(gd);
+    double enu[16], R = d.size_m / 2;
+    ct_geo_enu_frame(ct_geo_ecef_from_lonlat(d.lon, d.lat, d.height), enu);
+    int n = 0;
+    v[n++] = tilegen_enu_view("overview", enu, 0, -1.3 * R, 1.4 * R, 0, -45);
+    v[n++] = tilegen_enu_view("top-down", enu, 0, 0, 1.1 * R, 0, -90);
+    v[n++] = tilegen_enu_view("oblique", enu, -0.55 * R, -0.7 * R, 0.35 * R, 35, -30);
+    v[n++] = tilegen_enu_view("low-oblique", enu, 0.2 * R, -0.35 * R, tilegen_surface(&d, 0.2 * R, -0.35 * R) + 120,
+                              340, -20);
+    /* on the north-south street just east of the centre (streets every 128 m, 14 m wide) */
+    v[n++] = tilegen_enu_view("street", enu, 7, 40, tilegen_surface(&d, 7, 40) + 2, 0, -5);
+    v[n++] = tilegen_enu_view("horizon", enu, -0.3 * R, 0.3 * R, tilegen_surface(&d, -0.3 * R, 0.3 * R) + 300, 90,
+                              -8);
+    v[n++] = tilegen_enu_view("corner", enu, -0.85 * R, -0.85 * R, tilegen_surface(&d, -0.85 * R, -0.85 * R) + 60, 45,
+                              -35);
+    return n;
+}

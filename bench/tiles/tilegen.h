@@ -39,6 +39,18 @@ ct_status tilegen_write(const tilegen_desc *d, tilegen_result *result, ct_error 
 double tilegen_surface(const tilegen_desc *d, double east, double north);
 /* The defaults filled in. */
 tilegen_desc tilegen_defaults(const tilegen_desc *d);
+/* A camera: WGS84 lon/lat/ellipsoidal height, heading and pitch in degrees. */
+typedef struct tilegen_view {
+    const char *name;
+    double lon, lat, height, heading, pitch;
+} tilegen_view;
+/* A camera east/north/up metres from a local ENU origin (enu_to_ecef). */
+tilegen_view tilegen_enu_view(const char *name, const double enu_to_ecef[16], double e, double n, double u,
+                              double heading, double pitch);
+/* The benchmark views over the generated square (R = half its side):
+ * overview, straight down, oblique, low oblique, street level, towards the
+ * horizon, a corner close-up. Fills v[0..7) and returns 7. */
+int tilegen_views(const tilegen_desc *d, tilegen_view *v);
 /* Number of tiles of a full quadtree of `levels` levels: (4^levels - 1) / 3. */
 uint64_t tilegen_tile_count(int levels);
 
