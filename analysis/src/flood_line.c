@@ -6,6 +6,7 @@
 #include "citytwin/ct_geo.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,19 +29,14 @@ static void CPL_STDCALL quiet_handler(CPLErr e, CPLErrorNum n, const char *m)
 
 typedef struct pts {
     double *xy;
-    int n, cap;
+    int n;
+    size_t cap; /* points */
 } pts;
 
 static bool pts_add(pts *p, double x, double y)
 {
-    if (p->n == p->cap) {
-        int nc = p->cap ? 2 * p->cap : 64;
-        double *nx = realloc(p->xy, sizeof(double) * 2 * (size_t)nc);
-        if (!nx)
-            return false;
-        p->xy = nx;
-        p->cap = nc;
-    }
+    if (p->n == INT_MAX || !ct_array_grow(&p->xy, &p->cap, (size_t)p->n + 1, 2 * sizeof(double)))
+        return false;
     p->xy[2 * p->n] = x;
     p->xy[2 * p->n + 1] = y;
     p->n++;
@@ -316,15 +312,9 @@ ct_status ct_flood_line_cells(const ct_raster *dem, const double *xy, int n_poin
                 outside += piece_len;
                 continue;
             }
-            if (np == capp) {
-                size_t nc = capp ? 2 * capp : 64;
-                piece *npc = realloc(pc, sizeof *pc * nc);
-                if (!npc) {
-                    st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
-                    break;
-                }
-                pc = npc;
-                capp = nc;
+            if (!ct_array_grow(&pc, &capp, np + 1, sizeof *pc)) {
+                st = ct_error_set(err, CT_ERR_RUNTIME, "out of memory");
+                break;
             }
             pc[np++] = (piece){(long)rr * w + (long)cc, piece_len};
         }
